@@ -1,0 +1,64 @@
+# aijob: every task of the project. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+CRD := crds/aijob.dev_aijobs.yaml
+CHART_CRD := helm/aijob/crds/aijob.dev_aijobs.yaml
+PYTEST := $(UV) run --frozen pytest
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: tools
+tools: ## Install uv (from PyPI) if it is missing
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+.PHONY: sync
+sync: tools ## Create the workspace virtualenv from uv.lock
+	$(UV) sync --frozen
+
+.PHONY: generate
+generate: sync ## Regenerate the CRD (and the chart's copy) from the API models
+	$(UV) run --frozen aijob-generate-crd $(CRD) $(CHART_CRD)
+
+.PHONY: verify
+verify: sync ## Fail when generated files are stale
+	$(UV) run --frozen aijob-generate-crd --check $(CRD) $(CHART_CRD)
+
+.PHONY: lint
+lint: sync ## ruff (lint and format check) and the import-layer contracts
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports
+
+.PHONY: typecheck
+typecheck: sync ## mypy --strict over every package and the tests
+	$(UV) run --frozen mypy api/src operator/src gateway/src cli/src tests
+
+.PHONY: binaries
+binaries: ## Build the control plane's binaries from Go modules (cached)
+	hack/build-binaries.sh
+
+.PHONY: cluster-up
+cluster-up: ## Start the local cluster (builds binaries on first use)
+	hack/cluster-up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster and everything it started
+	hack/cluster-down.sh
+
+.PHONY: test-unit
+test-unit: sync ## Unit tests (no cluster)
+	$(PYTEST) -m unit
+
+.PHONY: test-integration
+test-integration: sync ## Integration tests against a real API server
+	$(PYTEST) -m integration
+
+.PHONY: test
+test: sync verify lint typecheck ## Everything CI runs: checks, then every suite on a real cluster
+	$(PYTEST)

@@ -1,0 +1,92 @@
+"""Condition types, reasons and phases of an AIJob's status.
+
+Conditions follow the standard Kubernetes shape (type, status, reason, message,
+lastTransitionTime, observedGeneration), so `kubectl wait --for=condition=Succeeded`
+works. Reasons are CamelCase constants, each with its meaning.
+"""
+
+from enum import StrEnum
+from typing import Final
+
+
+class Phase(StrEnum):
+    """The one-word state of an AIJob, as `kubectl get aijobs` shows it."""
+
+    PENDING = "Pending"
+    """Accepted; its Job is being created or waits on a dependency (a training job)."""
+    QUEUED = "Queued"
+    """The Job exists but no pod runs: unschedulable, preempted, or held by Kueue."""
+    RUNNING = "Running"
+    """A worker pod is running."""
+    RETRYING = "Retrying"
+    """An attempt failed with a retryable error; the next one waits for its back-off."""
+    SUCCEEDED = "Succeeded"
+    """The worker finished and its results are in the status."""
+    FAILED = "Failed"
+    """No further attempt will be made; the message says why."""
+    CANCELLED = "Cancelled"
+    """Cancelled by a user; the pods were stopped and the record stays."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether no further change will come to this job."""
+        return self in FINISHED_PHASES
+
+
+FINISHED_PHASES: Final = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED})
+
+
+class ConditionType(StrEnum):
+    """Types of the conditions in `status.conditions`."""
+
+    CREATED = "Created"
+    """The child Job was created."""
+    QUEUED = "Queued"
+    """True while the job waits for resources or admission."""
+    RUNNING = "Running"
+    """True while a worker pod runs."""
+    SUCCEEDED = "Succeeded"
+    """True once the job succeeded."""
+    FAILED = "Failed"
+    """True once the job failed for good."""
+    CANCELLED = "Cancelled"
+    """True once the job was cancelled."""
+
+
+class Reason:
+    """Reasons used in conditions and in `status.reason`."""
+
+    JOB_CREATED: Final = "JobCreated"
+    """The operator created the child Job."""
+    WAITING_FOR_DEPENDENCY: Final = "WaitingForTrainingJob"
+    """Inference waits for the training AIJob it names to succeed."""
+    UNSCHEDULABLE: Final = "Unschedulable"
+    """The scheduler found no node with enough resources; the message names them."""
+    ADMISSION_PENDING: Final = "WaitingForAdmission"
+    """Kueue holds the Job suspended until its queue admits it."""
+    PREEMPTED: Final = "Preempted"
+    """A higher-priority job preempted this one's pod; it waits again, no retry spent."""
+    POD_PENDING: Final = "PodPending"
+    """A pod exists and waits to start (image, volumes, scheduling in progress)."""
+    POD_RUNNING: Final = "PodRunning"
+    """The worker container is running."""
+    ATTEMPT_FAILED: Final = "AttemptFailed"
+    """An attempt failed with a retryable exit code; another follows."""
+    COMPLETED: Final = "Completed"
+    """The worker exited 0."""
+    BACKOFF_LIMIT_EXCEEDED: Final = "BackoffLimitExceeded"
+    """Every allowed attempt failed."""
+    BAD_INPUT: Final = "BadInput"
+    """The worker exited with the bad-input code: retrying cannot help."""
+    OOM_KILLED: Final = "OOMKilled"
+    """The worker was killed for exceeding its memory limit."""
+    DEADLINE_EXCEEDED: Final = "DeadlineExceeded"
+    """The job ran longer than `spec.timeoutSeconds`."""
+    CANCELLED: Final = "CancelledByUser"
+    """`spec.cancel` was set."""
+    INVALID_SPEC: Final = "InvalidSpec"
+    """The spec passed the schema but cannot be run (e.g. no runtime for the framework)."""
+    DEPENDENCY_FAILED: Final = "TrainingJobFailed"
+    """The training AIJob an inference job depends on failed or does not exist."""
+    JOB_LOST: Final = "JobLost"
+    """The child Job disappeared while the AIJob was not finished."""

@@ -1,0 +1,41 @@
+"""The contract between the operator and a worker pod: environment, exit codes, paths.
+
+The operator sets these variables on every worker container; the worker runtime
+reads them. Exit codes tell the operator (through the Job's podFailurePolicy)
+whether a failed attempt is worth retrying.
+"""
+
+from typing import Final
+
+# Environment variables the operator sets on the worker container.
+ENV_JOB_NAME: Final = "AIJOB_NAME"
+"""Name of the AIJob this pod works for."""
+ENV_NAMESPACE: Final = "AIJOB_NAMESPACE"
+"""Namespace of the AIJob."""
+ENV_JOB_UID: Final = "AIJOB_UID"
+"""UID of the AIJob, so a worker never reports into a re-created namesake."""
+ENV_POD_NAME: Final = "AIJOB_POD_NAME"
+"""Name of this pod (one pod per attempt), from the downward API."""
+ENV_SPEC: Final = "AIJOB_SPEC"
+"""The AIJob spec as JSON, a snapshot taken when the Job was built."""
+ENV_FRAMEWORK: Final = "AIJOB_FRAMEWORK"
+"""The resolved framework (after routing from the model type)."""
+ENV_ARTIFACT_URI: Final = "AIJOB_ARTIFACT_URI"
+"""Where this job writes its model and artifacts (file:///... or s3://...)."""
+ENV_MODEL_URI: Final = "AIJOB_MODEL_URI"
+"""For inference: the model to load, resolved from the training job or the spec."""
+ENV_PROGRESS_INTERVAL: Final = "AIJOB_PROGRESS_INTERVAL_SECONDS"
+"""Least number of seconds between two progress writes into the status."""
+
+# Exit codes.
+EXIT_SUCCESS: Final = 0
+EXIT_BAD_INPUT: Final = 65
+"""Bad input (hyperparameters, model type, unreadable data): never retried (sysexits EX_DATAERR)."""
+EXIT_INTERRUPTED: Final = 143
+"""Stopped by SIGTERM after saving a checkpoint: retried, resumes from the checkpoint."""
+
+# Inside the pod.
+ARTIFACTS_MOUNT_PATH: Final = "/var/lib/aijob/artifacts"
+"""Where the artifact volume is mounted in worker pods (local-filesystem backend)."""
+CONTAINER_NAME: Final = "worker"
+"""Name of the worker container in the pod template."""

@@ -1,0 +1,1 @@
+"""The aijob command line client."""

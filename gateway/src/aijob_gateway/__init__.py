@@ -1,0 +1,1 @@
+"""The aijob gateway: a thin FastAPI service over the AIJob resource."""

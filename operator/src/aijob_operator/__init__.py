@@ -1,0 +1,1 @@
+"""The aijob operator: kopf handlers that reconcile AIJobs into Kubernetes Jobs."""

@@ -1,0 +1,52 @@
+"""Session fixtures shared by every suite: the cluster, API clients and a namespace per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lightkube import Client, KubeConfig
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import Namespace
+
+from tests.support.cluster import ClusterInfo, select_cluster
+
+_LAYER_MARKERS = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by the suite directory it lives in."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for directory, marker in _LAYER_MARKERS.items():
+            if directory in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(scope="session")
+def cluster() -> ClusterInfo:
+    """The cluster of this session: KUBECONFIG, opt-in kind, or the local control plane."""
+    info = select_cluster()
+    os.environ["KUBECONFIG"] = str(info.kubeconfig)
+    return info
+
+
+@pytest.fixture(scope="session")
+def kube(cluster: ClusterInfo) -> Client:
+    """A lightkube client for the session's cluster."""
+    config = KubeConfig.from_file(str(cluster.kubeconfig))
+    return Client(config=config, field_manager="aijob-tests")
+
+
+@pytest.fixture
+def namespace(kube: Client) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
+    try:
+        yield name
+    finally:
+        kube.delete(Namespace, name)

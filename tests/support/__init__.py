@@ -1,0 +1,1 @@
+"""Shared test support: the cluster fixture's helpers, eventually() and named timeouts."""
