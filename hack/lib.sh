@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Shared settings of the cluster scripts (sourced, not run).
+K8S_VERSION="${K8S_VERSION:-v1.36.3}"
+ETCD_VERSION="${ETCD_VERSION:-3.6.8}"
+CACHE_ROOT="${AIJOB_CACHE:-$HOME/.cache/aijob}"
+BIN_DIR="${AIJOB_BIN_DIR:-$CACHE_ROOT/bin/k8s-$K8S_VERSION}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLUSTER_NAME="${AIJOB_CLUSTER_NAME:-aijob}"
+CLUSTER_DIR="$REPO_ROOT/.cluster"
+KUBECONFIG_PATH="$CLUSTER_DIR/kubeconfig"
+APISERVER_PORT="${AIJOB_APISERVER_PORT:-32443}"
+KWOK_HOME="${KWOK_WORKDIR:-$HOME/.kwok}"
+export PATH="$BIN_DIR:$PATH"
+
+say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
+die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
+kc() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
