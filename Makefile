@@ -39,6 +39,10 @@ lint: sync ## ruff (lint and format check) and the import-layer contracts
 typecheck: sync ## mypy --strict over every package and the tests
 	$(UV) run --frozen mypy api/src operator/src gateway/src cli/src tests
 
+.PHONY: demo
+demo: ## The main job: local cluster up, then aijob end to end on it
+	hack/demo.sh
+
 .PHONY: binaries
 binaries: ## Build the control plane's binaries from Go modules (cached)
 	hack/build-binaries.sh
