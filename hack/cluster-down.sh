@@ -11,16 +11,18 @@ else
   say "no cluster '$CLUSTER_NAME' is registered with kwokctl"
 fi
 
-# Any control-plane process started from our binaries that survived is a leak: stop it.
-leftover=$(pgrep -f "^$BIN_DIR/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |$)" || true)
+# Any control-plane process that survived is a leak: stop it. kwokctl runs copies of
+# the binaries from its cluster directory, so look for both locations.
+pattern="^($BIN_DIR|$KWOK_HOME/clusters/$CLUSTER_NAME/bin)/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |$)"
+leftover=$(pgrep -f "$pattern" || true)
 if [[ -n "$leftover" ]]; then
   say "stopping leftover processes: $leftover"
   kill $leftover 2>/dev/null || true
-  for _ in $(seq 1 20); do pgrep -f "^$BIN_DIR/(etcd|kube-|kwok)" >/dev/null || break; sleep 0.5; done
-  pkill -9 -f "^$BIN_DIR/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)( |$)" 2>/dev/null || true
+  for _ in $(seq 1 20); do pgrep -f "$pattern" >/dev/null || break; sleep 0.5; done
+  pkill -9 -f "$pattern" 2>/dev/null || true
 fi
 rm -f "$KUBECONFIG_PATH"
-if pgrep -f "^$BIN_DIR/" >/dev/null; then
-  die "processes from $BIN_DIR are still running: $(pgrep -af "^$BIN_DIR/" | cut -c1-120)"
+if pgrep -f "$pattern" >/dev/null; then
+  die "control-plane processes are still running: $(pgrep -af "$pattern" | cut -c1-120)"
 fi
 say "stopped; no control-plane process left"
