@@ -29,7 +29,7 @@ else
   if port_in_use "$APISERVER_PORT"; then
     die "port $APISERVER_PORT (kube-apiserver) is in use by another process; free it or set AIJOB_APISERVER_PORT"
   fi
-  config="$CLUSTER_DIR/kwokctl.yaml"
+  config="$CLUSTER_DIR/$CLUSTER_NAME-kwokctl.yaml"
   cat >"$config" <<YAML
 # Rendered by hack/cluster-up.sh; do not edit.
 apiVersion: config.kwok.x-k8s.io/v1alpha1
