@@ -38,7 +38,7 @@ def kind_cluster(name: str = "aijob-tests") -> ClusterInfo:
         from pytest_kind import KindCluster  # type: ignore[import-not-found]
     except ImportError as error:  # pragma: no cover - depends on the machine
         raise RuntimeError(
-            "AIJOB_TEST_CLUSTER=kind needs pytest-kind: `uv pip install pytest-kind`"
+            "AIJOB_TEST_CLUSTER=kind needs pytest-kind: `uv sync --group kind`"
         ) from error
     cluster = KindCluster(name)
     cluster.create()
