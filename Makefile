@@ -19,7 +19,7 @@ tools: ## Install uv (from PyPI) if it is missing
 
 .PHONY: sync
 sync: tools ## Create the workspace virtualenv from uv.lock
-	$(UV) sync --frozen
+	$(UV) sync --frozen $(if $(filter kind,$(AIJOB_TEST_CLUSTER)),--group kind)
 
 .PHONY: generate
 generate: sync ## Regenerate the CRD (and the chart's copy) from the API models
