@@ -1,0 +1,68 @@
+"""The app factory: settings, lifespan (client, watches), middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from lightkube import AsyncClient
+
+from aijob_gateway.kube.client import make_client
+from aijob_gateway.observability.logs import configure_logging
+from aijob_gateway.observability.metrics import GatewayMetrics
+from aijob_gateway.observability.middleware import ObservabilityMiddleware
+from aijob_gateway.problems import install_problem_handlers
+from aijob_gateway.routers import compat, health, jobs, nodes, queue
+from aijob_gateway.runtime import Runtime
+from aijob_gateway.settings import GatewaySettings
+
+DESCRIPTION = """\
+Submit, watch, cancel and fetch the results of AI training and inference jobs.
+
+Every job is an `AIJob` custom resource in the namespace bound to your API key;
+send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are
+RFC 9457 problem documents (`application/problem+json`) naming the field at fault.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("aijob-gateway")
+    except PackageNotFoundError:  # pragma: no cover - only outside an install
+        return "0.0.0"
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    client_factory: Callable[[GatewaySettings], AsyncClient] = make_client,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """A gateway app; its Kubernetes client and watches start with its lifespan."""
+    settings = settings or GatewaySettings()
+    metrics = GatewayMetrics()
+    if configure_logs:
+        configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings, client_factory(settings), metrics)
+        app.state.runtime = runtime
+        runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="aijob gateway",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
+    install_problem_handlers(app)
+    for router in (jobs.router, queue.router, nodes.router, compat.router, health.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Structured logs, request ids and Prometheus metrics of the gateway."""

@@ -1,0 +1,110 @@
+"""Bodies of the /v1/jobs routes: submit, view, list and results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aijob_api.conditions import Phase
+from aijob_api.constants import ANNOTATION_CLIENT_REQUEST_ID, ANNOTATION_DESCRIPTION
+from aijob_api.models import DNS_LABEL_PATTERN, AIJob, AIJobSpec, AIJobStatus, Results
+from pydantic import Field
+
+from aijob_gateway.schemas.base import ApiModel
+
+CLIENT_REQUEST_ID_PATTERN = r"^[\x21-\x7e]{1,128}$"
+"""Printable ASCII without spaces, at most 128 characters."""
+LABEL_KEY_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+LABEL_VALUE_PATTERN = r"^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"
+
+LabelKey = Annotated[str, Field(pattern=LABEL_KEY_PATTERN, max_length=316)]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]
+
+
+class SubmitJobRequest(ApiModel):
+    """A job to submit: the AIJob spec, plus a few things of its metadata."""
+
+    name: Annotated[
+        str | None,
+        Field(
+            description="AIJob name; generated when left out (or derived from clientRequestId).",
+            max_length=63,
+            pattern=DNS_LABEL_PATTERN,
+        ),
+    ] = None
+    client_request_id: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Idempotency key (or the Idempotency-Key header): the same id and body return "
+                "the same job; the same id with another body is a 409."
+            ),
+            pattern=CLIENT_REQUEST_ID_PATTERN,
+        ),
+    ] = None
+    description: Annotated[
+        str | None,
+        Field(description="A human description, kept as an annotation.", max_length=1024),
+    ] = None
+    labels: Annotated[
+        dict[LabelKey, LabelValue],
+        Field(description="Labels of the AIJob (usable with the `label` filter).", max_length=32),
+    ] = Field(default_factory=dict)
+    spec: Annotated[AIJobSpec, Field(description="What to run (see `kubectl explain aijob.spec`).")]
+
+
+class JobView(ApiModel):
+    """One job: where it is, what it runs, and what is happening to it."""
+
+    name: str
+    namespace: str
+    uid: str | None = None
+    created_at: datetime | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    client_request_id: str | None = None
+    spec: AIJobSpec
+    status: AIJobStatus
+
+    @classmethod
+    def of(cls, job: AIJob) -> JobView:
+        """The view of an AIJob."""
+        metadata = job.metadata
+        return cls(
+            name=metadata.name or "",
+            namespace=metadata.namespace or "",
+            uid=metadata.uid,
+            created_at=metadata.creation_timestamp,
+            labels=metadata.labels,
+            description=metadata.annotations.get(ANNOTATION_DESCRIPTION),
+            client_request_id=metadata.annotations.get(ANNOTATION_CLIENT_REQUEST_ID),
+            spec=job.spec,
+            status=job.status,
+        )
+
+
+class JobList(ApiModel):
+    """A page of jobs, newest first."""
+
+    items: list[JobView]
+    total: Annotated[int, Field(description="Jobs matching the filters, over all pages.")]
+    continue_: Annotated[
+        str | None,
+        Field(
+            alias="continue",
+            description="Opaque token for the next page (pass it as `continue`); null on the last.",
+        ),
+    ] = None
+
+
+class ResultsView(ApiModel):
+    """What a finished job produced."""
+
+    name: str
+    namespace: str
+    phase: Phase | None
+    message: str | None = None
+    results: Results | None = None

@@ -1,0 +1,1 @@
+"""API keys (hashed, bound to a tenant namespace) and per-key rate limits."""

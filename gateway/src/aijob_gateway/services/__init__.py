@@ -1,0 +1,1 @@
+"""What the gateway does, between the routers (HTTP) and the Kubernetes layer."""

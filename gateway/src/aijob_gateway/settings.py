@@ -1,0 +1,67 @@
+"""Gateway settings, read from the environment (prefix `AIJOB_GATEWAY_`), validated at start."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class GatewaySettings(BaseSettings):
+    """Everything the gateway can be told; defaults suit a Helm install."""
+
+    model_config = SettingsConfigDict(env_prefix="AIJOB_GATEWAY_", extra="ignore")
+
+    namespace: Annotated[
+        str,
+        Field(
+            description="The gateway's own namespace: where the API key Secret lives.",
+            pattern=DNS_LABEL,
+            max_length=63,
+        ),
+    ] = "aijob-system"
+    api_keys_secret: Annotated[
+        str,
+        Field(description="Name of the Secret holding the hashed API keys.", max_length=253),
+    ] = "aijob-api-keys"  # noqa: S105 - a Secret name, not a secret
+    kubeconfig: Annotated[
+        str | None,
+        Field(description="Path to a kubeconfig; in-cluster or KUBECONFIG when left out."),
+    ] = None
+    field_manager: Annotated[
+        str, Field(description="Field manager name of the gateway's writes.")
+    ] = "aijob-gateway"
+    rate_limit_per_second: Annotated[
+        float, Field(description="Sustained requests per second allowed per API key.", gt=0)
+    ] = 20.0
+    rate_limit_burst: Annotated[
+        int, Field(description="Requests a key may send at once before being limited.", ge=1)
+    ] = 40
+    default_page_size: Annotated[
+        int, Field(description="Jobs per page when the client gives no limit.", ge=1, le=1000)
+    ] = 50
+    max_page_size: Annotated[
+        int, Field(description="Largest page a client may ask for.", ge=1, le=5000)
+    ] = 500
+    kube_timeout_seconds: Annotated[
+        float, Field(description="Timeout of one call to the API server.", gt=0)
+    ] = 10.0
+    watch_timeout_seconds: Annotated[
+        int,
+        Field(description="Server-side timeout of one watch request (it is then renewed).", ge=10),
+    ] = 300
+    nodes_cache_seconds: Annotated[
+        float,
+        Field(description="How long one read of nodes and pods serves the nodes view.", ge=0),
+    ] = 2.0
+    readiness_probe_seconds: Annotated[
+        float,
+        Field(description="How long a successful API server probe counts for /readyz.", ge=0),
+    ] = 5.0
+    log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
+    access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
+    host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104
+    port: Annotated[int, Field(description="Port `python -m aijob_gateway` listens on.")] = 8000
