@@ -1,0 +1,116 @@
+"""A small HTTP client of the gateway's /v1 API; every error becomes a `GatewayProblemError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from aijob_cli.config import CliConfig
+
+
+class GatewayProblemError(Exception):
+    """An error answer of the gateway (a problem document), or no answer at all."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        request_id: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.errors = errors or []
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> GatewayProblemError:
+        """The problem of an error response (problem+json, or whatever else came back)."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {"detail": response.text.strip() or response.reason_phrase}
+        detail = body.get("detail")
+        return cls(
+            status=response.status_code,
+            title=str(body.get("title") or response.reason_phrase),
+            detail=detail if isinstance(detail, str) else str(detail),
+            field=body.get("field"),
+            errors=[e for e in body.get("errors", []) if isinstance(e, dict)],
+            request_id=body.get("requestId") or response.headers.get("x-request-id"),
+            retry_after=response.headers.get("retry-after"),
+        )
+
+
+class GatewayClient:
+    """Calls the gateway with the configured API key."""
+
+    def __init__(self, config: CliConfig, timeout: float = 30.0) -> None:
+        self._http = httpx.Client(
+            base_url=config.url,
+            headers={"Authorization": f"Bearer {config.api_key}", "User-Agent": "aijob-cli"},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise GatewayProblemError(
+                status=503,
+                title="Gateway unreachable",
+                detail=f"cannot reach the gateway at {self._http.base_url}: {error}",
+            ) from error
+        if response.is_error:
+            raise GatewayProblemError.from_response(response)
+        return response.json()
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/jobs."""
+        result: dict[str, Any] = self._call("POST", "/v1/jobs", json=body)
+        return result
+
+    def list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GET /v1/jobs."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._call("GET", "/v1/jobs", params=clean)
+        return result
+
+    def get(self, name: str) -> dict[str, Any]:
+        """GET /v1/jobs/{name}."""
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}")
+        return result
+
+    def cancel(self, name: str) -> dict[str, Any]:
+        """DELETE /v1/jobs/{name}."""
+        result: dict[str, Any] = self._call("DELETE", f"/v1/jobs/{name}")
+        return result
+
+    def results(self, name: str) -> dict[str, Any]:
+        """GET /v1/jobs/{name}/results."""
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}/results")
+        return result
+
+    def queue_stats(self) -> dict[str, Any]:
+        """GET /v1/queue/stats."""
+        result: dict[str, Any] = self._call("GET", "/v1/queue/stats")
+        return result
+
+    def nodes(self) -> dict[str, Any]:
+        """GET /v1/nodes."""
+        result: dict[str, Any] = self._call("GET", "/v1/nodes")
+        return result

@@ -1,0 +1,261 @@
+"""`aijob`: submit, list, get, watch, cancel and fetch the results of jobs through the gateway."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from aijob_cli.client import GatewayClient, GatewayProblemError
+from aijob_cli.config import ConfigError, load_config
+from aijob_cli.exitcodes import ExitCode, for_status
+from aijob_cli.manifest import JobFlags, ManifestError, body_from_file
+from aijob_cli.render import job_table, jobs_table, print_problem, results_table
+from aijob_cli.watch import watch as watch_job
+
+app = typer.Typer(
+    name="aijob",
+    help="Submit, watch, cancel and fetch the results of AI jobs through the aijob gateway.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the gateway's JSON.")]
+
+
+def _exit(code: ExitCode) -> NoReturn:
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def gateway() -> Iterator[GatewayClient]:
+    """A client of the configured gateway; errors become messages and exit codes."""
+    try:
+        config = load_config()
+    except ConfigError as error:
+        err.print(f"[bold red]error[/bold red]: {error}")
+        _exit(ExitCode.CONFIG)
+    client = GatewayClient(config)
+    try:
+        yield client
+    except GatewayProblemError as problem:
+        print_problem(err, problem)
+        _exit(for_status(problem.status))
+    finally:
+        client.close()
+
+
+def _print_json(document: Any) -> None:
+    out.print_json(json.dumps(document))
+
+
+@app.command()
+def submit(
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="An AIJob YAML manifest.", exists=False)
+    ] = None,
+    task: Annotated[str, typer.Option(help="training or inference.")] = "training",
+    model_type: Annotated[str | None, typer.Option(help="e.g. random_forest, mlp, bert.")] = None,
+    framework: Annotated[
+        str | None, typer.Option(help="sklearn, pytorch, tensorflow, transformers.")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option(help="A bundled data set, e.g. iris.")] = None,
+    data_uri: Annotated[str | None, typer.Option(help="A CSV data set (file:// or s3://).")] = None,
+    training_job: Annotated[
+        str | None, typer.Option(help="Inference: the training job's model.")
+    ] = None,
+    model_uri: Annotated[str | None, typer.Option(help="Inference: a model URI.")] = None,
+    record: Annotated[
+        list[str] | None, typer.Option(help="Inference: one input record (JSON).")
+    ] = None,
+    input_uri: Annotated[str | None, typer.Option(help="Inference: a file of records.")] = None,
+    hp: Annotated[list[str] | None, typer.Option(help="A hyperparameter KEY=VALUE.")] = None,
+    gpu: Annotated[int | None, typer.Option(help="GPUs to request.")] = None,
+    cpu: Annotated[str | None, typer.Option(help="CPU, e.g. 500m.")] = None,
+    memory: Annotated[str | None, typer.Option(help="Memory, e.g. 1Gi.")] = None,
+    priority: Annotated[str | None, typer.Option(help="high, normal or low.")] = None,
+    max_retries: Annotated[int | None, typer.Option(help="Retries of a failed attempt.")] = None,
+    timeout_seconds: Annotated[int | None, typer.Option(help="Wall-clock limit.")] = None,
+    name: Annotated[str | None, typer.Option(help="Job name (generated when left out).")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="A label KEY=VALUE.")] = None,
+    description: Annotated[str | None, typer.Option(help="A human description.")] = None,
+    client_request_id: Annotated[
+        str | None, typer.Option(help="Idempotency key: resubmitting returns the same job.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Submit a job from an AIJob YAML file (-f) or from flags; prints its name."""
+    try:
+        if file is not None:
+            body = body_from_file(file)
+            if name:
+                body["name"] = name
+        else:
+            body = JobFlags(
+                task=task,
+                model_type=model_type,
+                framework=framework,
+                dataset=dataset,
+                data_uri=data_uri,
+                training_job=training_job,
+                model_uri=model_uri,
+                records=record or [],
+                input_uri=input_uri,
+                hyperparameters=hp or [],
+                gpu=gpu,
+                cpu=cpu,
+                memory=memory,
+                priority=priority,
+                max_retries=max_retries,
+                timeout_seconds=timeout_seconds,
+                name=name,
+                labels=label or [],
+                description=description,
+            ).body()
+    except ManifestError as error:
+        err.print(f"[bold red]error[/bold red]: {error}")
+        code = ExitCode.CONFIG if str(error).startswith("cannot read") else ExitCode.INVALID
+        _exit(code)
+    if client_request_id:
+        body["clientRequestId"] = client_request_id
+    with gateway() as client:
+        job = client.submit(body)
+    if as_json:
+        _print_json(job)
+    else:
+        out.print(job["name"])
+
+
+@app.command("list")
+def list_jobs(
+    phase: Annotated[str | None, typer.Option(help="Only this phase, e.g. Running.")] = None,
+    task: Annotated[str | None, typer.Option(help="training or inference.")] = None,
+    framework: Annotated[str | None, typer.Option(help="Only this framework.")] = None,
+    priority: Annotated[str | None, typer.Option(help="high, normal or low.")] = None,
+    label: Annotated[str | None, typer.Option("--label", "-l", help="Label selector.")] = None,
+    limit: Annotated[int, typer.Option(help="Jobs per page.")] = 50,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List jobs, newest first, as a table."""
+    params: dict[str, Any] = {
+        "phase": phase,
+        "task": task,
+        "framework": framework,
+        "priority": priority,
+        "label": label,
+        "limit": limit,
+    }
+    with gateway() as client:
+        page = client.list(params)
+        items = list(page["items"])
+        while all_pages and page.get("continue"):
+            page = client.list({**params, "continue": page["continue"]})
+            items += page["items"]
+    page = {**page, "items": items}
+    if as_json:
+        _print_json(page)
+        return
+    out.print(jobs_table(page))
+    if page.get("continue"):
+        out.print("[dim]more jobs: use --all or a larger --limit[/dim]")
+
+
+@app.command()
+def get(name: str, as_json: JsonOption = False) -> None:
+    """Show one job: spec, phase, progress, and why it waits or failed."""
+    with gateway() as client:
+        job = client.get(name)
+    if as_json:
+        _print_json(job)
+    else:
+        out.print(job_table(job))
+
+
+@app.command()
+def watch(
+    name: str,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 1.0,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
+) -> None:
+    """Follow a job with a live progress bar (epoch, loss, ETA) until it ends."""
+    with gateway() as client:
+        fetch: Callable[[], dict[str, Any]] = lambda: client.get(name)  # noqa: E731
+        code = watch_job(fetch, name, out, interval, timeout)
+    _exit(code)
+
+
+@app.command()
+def cancel(name: str, as_json: JsonOption = False) -> None:
+    """Cancel a job: its pods stop and the record stays, Cancelled."""
+    with gateway() as client:
+        job = client.cancel(name)
+    if as_json:
+        _print_json(job)
+    else:
+        out.print(f"{job['name']}: cancel requested")
+
+
+@app.command()
+def results(name: str, as_json: JsonOption = False) -> None:
+    """Show the results of a finished job (exit 6 while it still runs)."""
+    with gateway() as client:
+        view = client.results(name)
+    if as_json:
+        _print_json(view)
+    else:
+        out.print(results_table(view))
+
+
+@app.command()
+def queue(as_json: JsonOption = False) -> None:
+    """Queue statistics: depth by priority and framework, running, waiting reasons."""
+    with gateway() as client:
+        stats = client.queue_stats()
+    if as_json:
+        _print_json(stats)
+        return
+    out.print(f"total {stats['total']}  waiting {stats['waiting']}  running {stats['running']}")
+    out.print(f"waiting by priority: {stats['waitingByPriority']}")
+    out.print(f"waiting by framework: {stats['waitingByFramework']}")
+    for reason in stats["waitingReasons"]:
+        example = f" e.g. {reason['exampleMessage']}" if reason.get("exampleMessage") else ""
+        out.print(f"  {reason['count']} x {reason['reason']}{example}")
+
+
+@app.command()
+def nodes(as_json: JsonOption = False) -> None:
+    """Nodes and their GPUs: capacity, in use, free, and your jobs on each."""
+    with gateway() as client:
+        view = client.nodes()
+    if as_json:
+        _print_json(view)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"GPUs: {view['gpuInUse']}/{view['gpuAllocatable']} in use")
+    for column in ("NODE", "READY", "GPUS", "IN USE", "FREE", "PODS", "YOUR JOBS"):
+        table.add_column(column)
+    for node in view["nodes"]:
+        table.add_row(
+            node["name"],
+            "yes" if node["ready"] else "no",
+            str(node["gpuAllocatable"]),
+            str(node["gpuInUse"]),
+            str(node["gpuFree"]),
+            str(node["pods"]),
+            ", ".join(node["jobs"]) or "-",
+        )
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point for `python -m aijob_cli`."""
+    app()
