@@ -1,0 +1,47 @@
+"""The `aijob-worker` command (also `python -m aijob_worker`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from collections.abc import Sequence
+
+from aijob_worker import __version__
+from aijob_worker.job import run_job
+from aijob_worker.logs import configure_logging
+from aijob_worker.runners import RunnerRegistry
+from aijob_worker.signals import StopFlag, install_sigterm_handler
+
+
+def version_text(registry: RunnerRegistry) -> str:
+    """The runtime's version, Python's, and the framework versions of the installed runners."""
+    lines = [f"aijob-worker {__version__}", f"python {platform.python_version()}"]
+    lines += [f"{package} {version}" for package, version in registry.framework_versions().items()]
+    lines.append(f"model types: {', '.join(registry.model_types) or 'none'}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the job described by the environment."""
+    parser = argparse.ArgumentParser(
+        prog="aijob-worker",
+        description=(
+            "Run the AIJob described by the environment (AIJOB_SPEC, AIJOB_NAME, ...): "
+            "train or infer, report progress and results into its status."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="store_true", help="print the runtime and framework versions"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.version:
+        print(version_text(RunnerRegistry.from_entry_points()))
+        return 0
+    configure_logging()
+    stop = StopFlag()
+    install_sigterm_handler(stop)
+    code = run_job(os.environ, stop=stop)
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,1 @@
+"""Training and inference data: bundled data sets, CSV files, and inference records."""

@@ -1,0 +1,120 @@
+"""Run one job end to end and turn its outcome into the exit code of the contract.
+
+0: success, results in the status. 65: bad input (bad hyperparameters, unknown
+model type, unreadable data), never retried, with the reason in the
+termination message and on stderr. 143: stopped by SIGTERM after saving a
+checkpoint. Anything else (1): a retryable failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from aijob_api.contract import EXIT_SUCCESS
+from aijob_api.models import Results, Task
+
+from aijob_worker.context import JobContext
+from aijob_worker.errors import BadInputError, JobInterruptedError
+from aijob_worker.inference import run_inference
+from aijob_worker.progress import ProgressReporter
+from aijob_worker.runners import RunnerRegistry
+from aijob_worker.signals import StopFlag
+from aijob_worker.status import FileStatusWriter, KubeStatusWriter, LogStatusWriter, StatusWriter
+from aijob_worker.termination import write_termination_message
+from aijob_worker.training import run_training
+
+logger = logging.getLogger(__name__)
+
+EXIT_RETRYABLE = 1
+MAX_STAGE_LENGTH = 253
+
+
+def make_status_writer(context: JobContext) -> StatusWriter:
+    """The AIJob's status when there is one, else the status file, else the log."""
+    if context.reports_to_cluster:
+        assert context.namespace is not None
+        assert context.name is not None
+        return KubeStatusWriter.from_environment(
+            namespace=context.namespace, name=context.name, uid=context.uid
+        )
+    if context.status_file:
+        return FileStatusWriter(Path(context.status_file))
+    return LogStatusWriter()
+
+
+def run_job(
+    env: Mapping[str, str],
+    *,
+    stop: StopFlag,
+    registry: RunnerRegistry | None = None,
+    writer: StatusWriter | None = None,
+) -> int:
+    """Run the job the environment describes; return the exit code."""
+    try:
+        context = JobContext.from_env(env)
+    except BadInputError as error:
+        write_termination_message(str(error), env)
+        return error.exit_code
+    writer = writer or make_status_writer(context)
+    reporter = ProgressReporter(writer, interval=context.progress_interval).start()
+    logger.info(
+        "job started",
+        extra={
+            "event": "start",
+            "task": context.spec.task.value,
+            "model_type": context.spec.model.type,
+            "job": f"{context.namespace}/{context.name}" if context.reports_to_cluster else None,
+        },
+    )
+    try:
+        registry = registry or RunnerRegistry.from_entry_points()
+        with tempfile.TemporaryDirectory(prefix="aijob-work-") as work:
+            task = run_training if context.spec.task is Task.TRAINING else run_inference
+            results = task(
+                context,
+                registry,
+                writer=writer,
+                reporter=reporter,
+                stop=stop,
+                work_dir=Path(work),
+            )
+    except BadInputError as error:
+        return _fail(reporter, env, error.exit_code, f"bad input: {error}", f"failed: {error}")
+    except JobInterruptedError as error:
+        return _fail(
+            reporter,
+            env,
+            error.exit_code,
+            str(error),
+            "interrupted: checkpoint saved" if error.checkpoint_uri else "interrupted",
+        )
+    except Exception as error:
+        logger.exception("job failed")
+        message = f"{type(error).__name__}: {error}"
+        return _fail(reporter, env, EXIT_RETRYABLE, message, f"error: {message}")
+    _succeed(reporter, results)
+    return EXIT_SUCCESS
+
+
+def _succeed(reporter: ProgressReporter, results: Results) -> None:
+    reporter.close(final=False)
+    reporter.report(percent=100, stage="succeeded")
+    landed = reporter.write_now(
+        {"results": results.model_dump(mode="json", by_alias=True, exclude_none=True)}
+    )
+    logger.info(
+        "job succeeded",
+        extra={"event": "succeeded", "metrics": results.metrics, "reported": landed},
+    )
+
+
+def _fail(
+    reporter: ProgressReporter, env: Mapping[str, str], code: int, message: str, stage: str
+) -> int:
+    reporter.close(stage=stage[:MAX_STAGE_LENGTH])
+    logger.error(message, extra={"event": "failed", "exit_code": code})
+    write_termination_message(message, env)
+    return code

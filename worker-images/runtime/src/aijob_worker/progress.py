@@ -1,0 +1,292 @@
+"""Throttled progress reports into the AIJob's status, written by a background thread.
+
+`report()` is what a training loop calls, as often as it likes (every batch is
+fine): it only records the latest values and returns, so the loop never waits
+on the network. A background thread writes the latest snapshot at most once per
+interval, retries failed writes with exponential back-off, and stops writing
+for good only when the AIJob is gone or was re-created. `close()` always writes
+a final snapshot. Nothing here raises into the training loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aijob_api.models import Progress
+
+from aijob_worker.status import StatusWriteError, StatusWriter
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0
+FIRST_BACKOFF_SECONDS = 0.5
+SYNC_WRITE_DEADLINE_SECONDS = 10.0
+"""How long a synchronous write (checkpoint, results, the final progress) keeps retrying."""
+
+
+def backoff_seconds(failures: int, *, jitter: Callable[[], float] = random.random) -> float:
+    """Delay before retry number `failures` (1-based): doubling, capped, with up to 20% jitter."""
+    base = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2.0 ** max(0, failures - 1))
+    return base * (1.0 + 0.2 * jitter())
+
+
+def clean_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Keep the finite numeric metrics (numpy and tensor scalars become floats)."""
+    cleaned: dict[str, float] = {}
+    for name, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            cleaned[str(name)] = number
+    return cleaned
+
+
+def build_progress(
+    state: Mapping[str, Any],
+    *,
+    started_at: float,
+    start_fraction: float | None,
+    now: datetime,
+) -> Progress:
+    """Turn the recorded values into a Progress: percent from steps or epochs, and an ETA."""
+    fraction = _fraction(state)
+    percent = state.get("percent")
+    if percent is None and fraction is not None:
+        percent = math.floor(fraction * 100)
+    eta: float | None = None
+    sampled_at = state.get("sampled_at")
+    if fraction is not None and start_fraction is not None and sampled_at is not None:
+        done = fraction - start_fraction
+        if done > 0:
+            eta = max(0.0, (sampled_at - started_at) * (1.0 - fraction) / done)
+        elif fraction >= 1.0:
+            eta = 0.0
+    return Progress(
+        percent=None if percent is None else max(0, min(100, int(percent))),
+        epoch=state.get("epoch"),
+        total_epochs=state.get("total_epochs"),
+        step=state.get("step"),
+        total_steps=state.get("total_steps"),
+        metrics=clean_metrics(state.get("metrics") or {}),
+        eta_seconds=None if eta is None else round(eta, 1),
+        stage=state.get("stage"),
+        updated_at=now,
+    )
+
+
+def _fraction(state: Mapping[str, Any]) -> float | None:
+    step, total_steps = state.get("step"), state.get("total_steps")
+    if step is not None and total_steps:
+        return _clamp(float(step) / float(total_steps))
+    epoch, total_epochs = state.get("epoch"), state.get("total_epochs")
+    if epoch is not None and total_epochs:
+        return _clamp(float(epoch) / float(total_epochs))
+    percent = state.get("percent")
+    if percent is not None:
+        return _clamp(float(percent) / 100)
+    return None
+
+
+def _clamp(fraction: float) -> float:
+    return min(1.0, max(0.0, fraction))
+
+
+class ProgressReporter:
+    """Records progress cheaply and writes it into the status, throttled, from a thread."""
+
+    def __init__(
+        self,
+        writer: StatusWriter,
+        *,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._writer = writer
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._state: dict[str, Any] = {}
+        self._version = 0
+        self._written_version = 0
+        self._not_before = 0.0
+        self._failures = 0
+        self._disabled = False
+        self._started_at = clock()
+        self._start_fraction: float | None = None
+        self._thread: threading.Thread | None = None
+        self.writes = 0
+        """Successful status writes so far (progress, checkpoint and results)."""
+        self.failed_writes = 0
+
+    @property
+    def disabled(self) -> bool:
+        """True once the AIJob is gone or replaced: later reports are dropped."""
+        return self._disabled
+
+    def start(self) -> ProgressReporter:
+        """Start the background writer (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="aijob-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def report(
+        self,
+        *,
+        epoch: int | None = None,
+        total_epochs: int | None = None,
+        step: int | None = None,
+        total_steps: int | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        percent: float | None = None,
+        stage: str | None = None,
+    ) -> None:
+        """Record the latest progress; values left out keep their previous value."""
+        now = self._clock()
+        with self._lock:
+            state = self._state
+            if epoch is not None:
+                state["epoch"] = epoch
+            if total_epochs is not None:
+                state["total_epochs"] = total_epochs
+            if step is not None:
+                state["step"] = step
+            if total_steps is not None:
+                state["total_steps"] = total_steps
+            if percent is not None:
+                state["percent"] = percent
+            if stage is not None:
+                state["stage"] = stage
+            if metrics:
+                state["metrics"] = dict(metrics)
+            state["sampled_at"] = now
+            if self._start_fraction is None and _fraction(state) is not None:
+                self._start_fraction = _fraction(state)
+                self._started_at = now
+            self._version += 1
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def snapshot(self) -> Progress:
+        """The progress as it would be written now."""
+        with self._lock:
+            state = dict(self._state)
+            start_fraction = self._start_fraction
+            started_at = self._started_at
+        return build_progress(
+            state, started_at=started_at, start_fraction=start_fraction, now=datetime.now(UTC)
+        )
+
+    def write_now(
+        self,
+        patch: Mapping[str, Any] | None = None,
+        *,
+        with_progress: bool = True,
+        deadline_seconds: float = SYNC_WRITE_DEADLINE_SECONDS,
+    ) -> bool:
+        """Write `patch` (plus the latest progress) now, retrying until the deadline.
+
+        Used for what must not wait for the throttle: a checkpoint, the results,
+        the final progress. Returns whether the write landed.
+        """
+        body: dict[str, Any] = dict(patch or {})
+        with self._lock:
+            version = self._version
+        if with_progress and version:
+            body["progress"] = self.snapshot().model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+        if not body:
+            return True
+        deadline = self._clock() + deadline_seconds
+        failures = 0
+        while not self._disabled:
+            if self._attempt(body):
+                if with_progress:
+                    self._mark_written(version)
+                return True
+            failures += 1
+            remaining = deadline - self._clock()
+            if remaining <= 0 or self._disabled:
+                break
+            time.sleep(min(remaining, backoff_seconds(failures)))
+        logger.warning("status write given up", extra={"fields": sorted(body)})
+        return False
+
+    def close(self, *, final: bool = True, stage: str | None = None) -> bool:
+        """Stop the background writer; with `final`, write the last snapshot synchronously."""
+        if stage is not None:
+            self.report(stage=stage)
+        self._closing.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=SYNC_WRITE_DEADLINE_SECONDS)
+            self._thread = None
+        if final:
+            return self.write_now()
+        return True
+
+    def _mark_written(self, version: int) -> None:
+        with self._lock:
+            self._written_version = max(self._written_version, version)
+        self._not_before = self._clock() + self._interval
+
+    def _attempt(self, body: Mapping[str, Any]) -> bool:
+        with self._write_lock:
+            try:
+                self._writer.patch_status(body)
+            except StatusWriteError as error:
+                self.failed_writes += 1
+                if error.permanent:
+                    self._disabled = True
+                    logger.warning("status writes stopped: %s", error)
+                else:
+                    logger.info("status write failed: %s", error)
+                return False
+            except Exception:  # a writer bug must never kill the training
+                self.failed_writes += 1
+                logger.exception("status write failed unexpectedly")
+                return False
+        self.writes += 1
+        return True
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            self._wake.wait()
+            if self._closing.is_set():
+                return
+            delay = self._not_before - self._clock()
+            if delay > 0 and self._closing.wait(delay):
+                return
+            self._wake.clear()
+            with self._lock:
+                version = self._version
+                pending = version != self._written_version
+            if not pending or self._disabled:
+                continue
+            body = {
+                "progress": self.snapshot().model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                )
+            }
+            if self._attempt(body):
+                self._failures = 0
+                self._mark_written(version)
+            elif self.disabled:
+                return
+            else:
+                self._failures += 1
+                self._not_before = self._clock() + backoff_seconds(self._failures)
+                self._wake.set()

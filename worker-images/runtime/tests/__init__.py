@@ -1,0 +1,1 @@
+"""Tests of the shared worker runtime (run in the runtime's own environment)."""

@@ -1,0 +1,1 @@
+"""Tests of the scikit-learn worker image (run in its own environment)."""
