@@ -7,8 +7,8 @@ content type and body schema). One check is left out: "schema-valid data must be
 accepted", because the spec's cross-field rules (a training job needs a dataset, an
 inference job a model source and input: the CRD's CEL rules) are not expressible in
 the JSON schema, so a schema-valid body may rightly be refused with 422. Examples
-per operation are bounded to keep the run short. (schemathesis's pytest plugin does not run on this pytest version, so the
-operations are driven with hypothesis directly.)
+per operation are bounded to keep the run short. (schemathesis's pytest plugin does
+not run on this pytest version, so the operations are driven with hypothesis directly.)
 """
 
 from __future__ import annotations
