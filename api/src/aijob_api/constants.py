@@ -10,6 +10,8 @@ PLURAL: Final = "aijobs"
 SINGULAR: Final = "aijob"
 SHORT_NAMES: Final = ("aij",)
 CRD_NAME: Final = f"{PLURAL}.{GROUP}"
+MAX_NAME_LENGTH: Final = 61
+"""Longest AIJob name: it names the Job, and the Job's pods get the hostname `<name>-0`."""
 
 # Labels on every child object (Job, Pod, ServiceAccount, Role, RoleBinding).
 LABEL_JOB_NAME: Final = f"{GROUP}/job-name"

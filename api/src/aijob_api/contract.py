@@ -20,6 +20,14 @@ ENV_SPEC: Final = "AIJOB_SPEC"
 """The AIJob spec as JSON, a snapshot taken when the Job was built."""
 ENV_FRAMEWORK: Final = "AIJOB_FRAMEWORK"
 """The resolved framework (after routing from the model type)."""
+ENV_FRAMEWORK_VERSION: Final = "AIJOB_FRAMEWORK_VERSION"
+"""The runtime version from the operator's catalog."""
+ENV_FAILED_ATTEMPTS: Final = "AIJOB_FAILED_ATTEMPTS"
+"""Earlier attempts of this job that failed (0 on the first): this pod is attempt N + 1.
+
+Read by the downward API from the Job controller's pod annotation
+`batch.kubernetes.io/job-index-failure-count`; preemptions and evictions are not counted.
+"""
 ENV_ARTIFACT_URI: Final = "AIJOB_ARTIFACT_URI"
 """Where this job writes its model and artifacts (file:///... or s3://...)."""
 ENV_MODEL_URI: Final = "AIJOB_MODEL_URI"
@@ -37,5 +45,11 @@ EXIT_INTERRUPTED: Final = 143
 # Inside the pod.
 ARTIFACTS_MOUNT_PATH: Final = "/var/lib/aijob/artifacts"
 """Where the artifact volume is mounted in worker pods (local-filesystem backend)."""
+SCRATCH_MOUNT_PATH: Final = "/tmp"  # noqa: S108 - an emptyDir private to the pod
+"""A writable scratch directory (emptyDir); the root filesystem is read-only. HOME points here."""
 CONTAINER_NAME: Final = "worker"
 """Name of the worker container in the pod template."""
+TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
+"""The worker may write a one-line reason here before it exits non-zero; the operator shows it."""
+RUN_AS_USER: Final = 1000
+"""The uid (and gid) worker containers run as; images must work as this non-root user."""

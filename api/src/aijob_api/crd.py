@@ -19,8 +19,17 @@ from typing import Any, Final
 
 import yaml
 
-from aijob_api.constants import CRD_NAME, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION
-from aijob_api.models import AIJobSpec, AIJobStatus
+from aijob_api.constants import (
+    CRD_NAME,
+    GROUP,
+    KIND,
+    MAX_NAME_LENGTH,
+    PLURAL,
+    SHORT_NAMES,
+    SINGULAR,
+    VERSION,
+)
+from aijob_api.models import DNS_LABEL_PATTERN, AIJobSpec, AIJobStatus
 
 JsonSchema = dict[str, Any]
 
@@ -40,6 +49,19 @@ PRINTER_COLUMNS: Final[list[dict[str, Any]]] = [
 ]
 """Columns of `kubectl get aijobs`; priority 1 ones show with `-o wide`."""
 
+NAME_RULE: Final[dict[str, str]] = {
+    "rule": (
+        f"size(self.metadata.name) <= {MAX_NAME_LENGTH} && "
+        f"self.metadata.name.matches('{DNS_LABEL_PATTERN}')"
+    ),
+    "message": (
+        f"metadata.name must be a DNS label of at most {MAX_NAME_LENGTH} characters "
+        "(it names the Job and its pods' hostname)"
+    ),
+    "reason": "FieldValueInvalid",
+}
+"""CEL rule on the object's name, which becomes the child Job's name."""
+
 _DROPPED_KEYS: Final = frozenset({"title", "$defs", "definitions", "const", "examples"})
 
 
@@ -58,7 +80,14 @@ def _without_null(options: list[JsonSchema]) -> list[JsonSchema]:
     return [option for option in options if option.get("type") != "null"]
 
 
-def structural_schema(schema: JsonSchema, defs: Mapping[str, JsonSchema] | None = None) -> JsonSchema:
+def _is_value_validation(options: list[JsonSchema]) -> bool:
+    """Whether a oneOf/anyOf only constrains values (e.g. required), as structural schemas allow."""
+    return all(set(option) <= {"required"} for option in options)
+
+
+def structural_schema(
+    schema: JsonSchema, defs: Mapping[str, JsonSchema] | None = None
+) -> JsonSchema:
     """Rewrite one pydantic JSON schema node (and its children) into a structural one."""
     defs = schema.get("$defs", {}) if defs is None else defs
     node = copy.deepcopy(schema)
@@ -68,7 +97,7 @@ def structural_schema(schema: JsonSchema, defs: Mapping[str, JsonSchema] | None 
         node = {**_resolve_ref(node.pop("$ref"), defs), **siblings}
 
     for union_key in ("anyOf", "oneOf"):
-        if union_key not in node:
+        if union_key not in node or _is_value_validation(node[union_key]):
             continue
         options = _without_null(node.pop(union_key))
         if len(options) == 1:
@@ -158,6 +187,7 @@ def build_crd() -> dict[str, Any]:
                                 "Kubernetes Job on a framework-specific worker image."
                             ),
                             "required": ["spec"],
+                            "x-kubernetes-validations": [NAME_RULE],
                             "properties": {
                                 "apiVersion": {"type": "string"},
                                 "kind": {"type": "string"},

@@ -7,6 +7,7 @@ enforces are attached here with `json_schema_extra`, next to the fields they gua
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from aijob_api.conditions import ConditionType, Phase
-from aijob_api.constants import API_VERSION, KIND
+from aijob_api.constants import KIND
 from aijob_api.routing import Framework, route_framework
 
 MAX_GPUS: Final = 64
@@ -27,9 +28,10 @@ MAX_INLINE_RECORDS: Final = 1000
 """Inline inference records are for small inputs; larger ones go in a file."""
 
 QUANTITY_PATTERN: Final = (
-    r"^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
+    r"^(\+)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
-"""A Kubernetes resource quantity such as `500m`, `2`, `4Gi` (non-negative)."""
+"""A non-negative Kubernetes resource quantity such as `500m`, `2`, `4Gi`, `1e3`."""
 DNS_LABEL_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 MODEL_TYPE_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 
@@ -159,7 +161,9 @@ class DatasetSpec(WireModel):
     ] = None
     target_column: Annotated[
         str | None,
-        Field(description="The label column of a CSV data set (default: the last).", max_length=253),
+        Field(
+            description="The label column of a CSV data set (default: the last).", max_length=253
+        ),
     ] = None
     test_fraction: Annotated[
         float,
@@ -170,15 +174,10 @@ class DatasetSpec(WireModel):
 class InferenceInput(WireModel):
     """Input of an inference job: inline records (small) or a file."""
 
+    # Not a CEL rule: records hold any JSON (numbers, lists, objects, strings), which CEL
+    # cannot type, so a rule could not name the field. Plain OpenAPI can: exactly one of.
     model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "has(self.records) != has(self.uri)",
-                    "message": "input needs exactly one of records or uri",
-                }
-            ]
-        }
+        json_schema_extra={"oneOf": [{"required": ["records"]}, {"required": ["uri"]}]}
     )
 
     records: Annotated[
@@ -240,6 +239,72 @@ class RetryPolicy(WireModel):
     ] = DEFAULT_MAX_RETRIES
 
 
+MAX_POD_METADATA_ENTRIES: Final = 32
+RESERVED_LABEL_PREFIXES: Final = ("aijob.dev/", "batch.kubernetes.io/", "kueue.x-k8s.io/")
+"""Label prefixes the operator and the Job controller own on worker pods."""
+_LABEL_KEY_PATTERN: Final = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_LABEL_VALUE_PATTERN: Final = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+
+
+class PodTemplateMetadata(WireModel):
+    """Extra metadata for the worker pods: for service meshes, log shippers, cost labels."""
+
+    labels: Annotated[
+        dict[str, str],
+        Field(
+            description=(
+                "Labels added to each worker pod. Keys under aijob.dev/, batch.kubernetes.io/ "
+                "and kueue.x-k8s.io/ are reserved."
+            ),
+            max_length=MAX_POD_METADATA_ENTRIES,
+            json_schema_extra={
+                "x-kubernetes-validations": [
+                    {
+                        "rule": (
+                            "self.all(k, !k.startsWith('aijob.dev/') && "
+                            "!k.startsWith('batch.kubernetes.io/') && "
+                            "!k.startsWith('kueue.x-k8s.io/'))"
+                        ),
+                        "message": (
+                            "label keys under aijob.dev/, batch.kubernetes.io/ and "
+                            "kueue.x-k8s.io/ are reserved"
+                        ),
+                    }
+                ],
+                "additionalProperties": {"type": "string", "maxLength": 63},
+            },
+        ),
+    ] = Field(default_factory=dict)
+    annotations: Annotated[
+        dict[str, str],
+        Field(
+            description=(
+                "Annotations added to each worker pod (the operator's own keys win on a clash)."
+            ),
+            max_length=MAX_POD_METADATA_ENTRIES,
+            json_schema_extra={"additionalProperties": {"type": "string", "maxLength": 4096}},
+        ),
+    ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_labels(self) -> PodTemplateMetadata:
+        """Reject label keys and values the API server would refuse on the pod."""
+        for key, value in self.labels.items():
+            if key.startswith(RESERVED_LABEL_PREFIXES):
+                raise ValueError(f"podTemplate.labels: the key {key!r} uses a reserved prefix")
+            if len(key.rpartition("/")[2]) > 63 or not _LABEL_KEY_PATTERN.match(key):
+                raise ValueError(f"podTemplate.labels: {key!r} is not a valid label key")
+            if not _LABEL_VALUE_PATTERN.match(value):
+                raise ValueError(f"podTemplate.labels[{key!r}]: {value!r} is not a valid value")
+        for key in self.annotations:
+            if len(key.rpartition("/")[2]) > 63 or not _LABEL_KEY_PATTERN.match(key):
+                raise ValueError(f"podTemplate.annotations: {key!r} is not a valid key")
+        return self
+
+
 IMMUTABLE_SPEC_FIELDS: Final = (
     "task",
     "framework",
@@ -252,11 +317,12 @@ IMMUTABLE_SPEC_FIELDS: Final = (
     "retryPolicy",
     "timeoutSeconds",
     "queue",
+    "podTemplate",
 )
 """Spec fields that cannot change once the job exists (only cancel and the TTL may)."""
 
 
-def _immutability_rule(field: str) -> dict[str, str]:
+def _immutability_rule(field: str) -> dict[str, Any]:
     return {
         "rule": (
             f"has(self.{field}) == has(oldSelf.{field}) && "
@@ -289,12 +355,7 @@ class AIJobSpec(WireModel):
                     "message": "a training job needs a dataset (name or uri)",
                     "fieldPath": ".dataset",
                 },
-                {
-                    "rule": "!has(oldSelf.cancel) || !oldSelf.cancel || (has(self.cancel) && self.cancel)",
-                    "message": "a cancelled job cannot be un-cancelled",
-                    "fieldPath": ".cancel",
-                },
-                *(_immutability_rule(field) for field in IMMUTABLE_SPEC_FIELDS),
+                *[_immutability_rule(field) for field in IMMUTABLE_SPEC_FIELDS],
             ]
         }
     )
@@ -312,7 +373,9 @@ class AIJobSpec(WireModel):
     framework_version: Annotated[
         str | None,
         Field(
-            description="Runtime version from the runtime catalog; the catalog default if left out.",
+            description=(
+                "Runtime version from the runtime catalog; the catalog default if left out."
+            ),
             max_length=32,
             pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
         ),
@@ -367,9 +430,26 @@ class AIJobSpec(WireModel):
             pattern=DNS_LABEL_PATTERN,
         ),
     ] = None
+    pod_template: Annotated[
+        PodTemplateMetadata | None,
+        Field(description="Extra labels and annotations for the worker pods."),
+    ] = None
     cancel: Annotated[
         bool,
-        Field(description="Set to true to cancel: the pods stop, the record stays Cancelled."),
+        Field(
+            description=(
+                "Set to true to cancel: the pods stop, the record stays with phase Cancelled. "
+                "Cannot be set back to false."
+            ),
+            json_schema_extra={
+                "x-kubernetes-validations": [
+                    {
+                        "rule": "self || !oldSelf",
+                        "message": "a cancelled job cannot be un-cancelled",
+                    }
+                ]
+            },
+        ),
     ] = False
 
     @model_validator(mode="after")
@@ -412,7 +492,9 @@ class Condition(WireModel):
     """A standard Kubernetes condition."""
 
     type: Annotated[ConditionType, Field(description="Condition type.")]
-    status: Annotated[Literal["True", "False", "Unknown"], Field(description="True, False or Unknown.")]
+    status: Annotated[
+        Literal["True", "False", "Unknown"], Field(description="True, False or Unknown.")
+    ]
     reason: Annotated[str, Field(description="CamelCase reason.", max_length=1024)] = ""
     message: Annotated[str, Field(description="Human-readable detail.", max_length=32768)] = ""
     last_transition_time: Annotated[
@@ -426,7 +508,9 @@ class Condition(WireModel):
 class Progress(WireModel):
     """Live progress, written by the worker (throttled)."""
 
-    percent: Annotated[int | None, Field(description="Percent done, 0 to 100.", ge=0, le=100)] = None
+    percent: Annotated[int | None, Field(description="Percent done, 0 to 100.", ge=0, le=100)] = (
+        None
+    )
     epoch: Annotated[int | None, Field(description="Current epoch (1-based).", ge=0)] = None
     total_epochs: Annotated[int | None, Field(description="Epochs planned.", ge=0)] = None
     step: Annotated[int | None, Field(description="Current step within the run.", ge=0)] = None
@@ -448,7 +532,9 @@ class Artifact(WireModel):
 
     name: Annotated[str, Field(description="Artifact name, e.g. model.", max_length=253)]
     uri: Annotated[str, Field(description="Where it is stored.", max_length=2048)]
-    sha256: Annotated[str | None, Field(description="SHA-256 of its content.", max_length=64)] = None
+    sha256: Annotated[str | None, Field(description="SHA-256 of its content.", max_length=64)] = (
+        None
+    )
     size_bytes: Annotated[int | None, Field(description="Size in bytes.", ge=0)] = None
 
 
@@ -458,9 +544,9 @@ class StageTimings(WireModel):
     prepare_ms: Annotated[float | None, Field(description="Loading model and input.", ge=0)] = None
     train_ms: Annotated[float | None, Field(description="Training.", ge=0)] = None
     infer_ms: Annotated[float | None, Field(description="Running the model.", ge=0)] = None
-    upload_ms: Annotated[float | None, Field(description="Writing results and artifacts.", ge=0)] = (
-        None
-    )
+    upload_ms: Annotated[
+        float | None, Field(description="Writing results and artifacts.", ge=0)
+    ] = None
 
 
 class Results(WireModel):
@@ -515,7 +601,10 @@ class AIJobStatus(WireModel):
         Field(
             description="Standard conditions.",
             max_length=16,
-            json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+            json_schema_extra={
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["type"],
+            },
         ),
     ] = Field(default_factory=list)
     framework: Annotated[
@@ -540,9 +629,7 @@ class AIJobStatus(WireModel):
         int | None, Field(description="Exit code of the last finished worker container.")
     ] = None
     start_time: Annotated[datetime | None, Field(description="When a worker first ran.")] = None
-    completion_time: Annotated[datetime | None, Field(description="When the job finished.")] = (
-        None
-    )
+    completion_time: Annotated[datetime | None, Field(description="When the job finished.")] = None
     queued_at: Annotated[datetime | None, Field(description="When the job was accepted.")] = None
     observed_generation: Annotated[
         int | None, Field(description="The spec generation the status reflects.")
@@ -550,6 +637,10 @@ class AIJobStatus(WireModel):
     progress: Annotated[Progress | None, Field(description="Live progress.")] = None
     results: Annotated[Results | None, Field(description="Results of a finished job.")] = None
     checkpoint: Annotated[Checkpoint | None, Field(description="Last saved checkpoint.")] = None
+    kopf: Annotated[
+        dict[str, Any] | None,
+        Field(description="Bookkeeping of the operator framework (kopf); not for users."),
+    ] = None
 
 
 class ObjectMeta(BaseModel):
@@ -574,7 +665,7 @@ class AIJob(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    api_version: Literal["aijob.dev/v1alpha1"] = API_VERSION
+    api_version: Literal["aijob.dev/v1alpha1"] = "aijob.dev/v1alpha1"
     kind: Literal["AIJob"] = KIND
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: AIJobSpec
