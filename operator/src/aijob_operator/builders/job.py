@@ -1,0 +1,273 @@
+"""The child Job of an AIJob: image, worker contract, resources, retries, placement.
+
+`build_job` is deterministic: the same AIJob, runtime and settings give the same
+Job, named after the AIJob, so creating it twice can only fail with AlreadyExists.
+
+The Job is Indexed with one completion, so the Job controller stamps each pod
+with how many earlier attempts failed (`batch.kubernetes.io/job-index-failure-count`,
+with `backoffLimitPerIndex`), which reaches the worker through the downward API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+from aijob_api import contract
+from aijob_api.constants import GPU_RESOURCE, KUEUE_QUEUE_LABEL
+from aijob_api.models import AIJob
+from lightkube.models.batch_v1 import (
+    JobSpec,
+    PodFailurePolicy,
+    PodFailurePolicyOnExitCodesRequirement,
+    PodFailurePolicyOnPodConditionsPattern,
+    PodFailurePolicyRule,
+)
+from lightkube.models.core_v1 import (
+    Capabilities,
+    Container,
+    EmptyDirVolumeSource,
+    EnvVar,
+    EnvVarSource,
+    HostPathVolumeSource,
+    ObjectFieldSelector,
+    PersistentVolumeClaimVolumeSource,
+    PodSecurityContext,
+    PodSpec,
+    PodTemplateSpec,
+    ResourceRequirements,
+    SeccompProfile,
+    SecurityContext,
+    Toleration,
+    Volume,
+    VolumeMount,
+)
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.batch_v1 import Job
+
+from aijob_operator.builders.meta import (
+    PRIORITY_CLASSES,
+    child_labels,
+    child_metadata,
+    identity_name,
+    job_name,
+)
+from aijob_operator.catalog import ResolvedRuntime
+
+INDEX_FAILURE_COUNT_ANNOTATION: Final = "batch.kubernetes.io/job-index-failure-count"
+"""Set by the Job controller on each pod of an Indexed Job with backoffLimitPerIndex."""
+INDEX_IGNORED_FAILURE_COUNT_ANNOTATION: Final = (
+    "batch.kubernetes.io/job-index-ignored-failure-count"
+)
+"""Set by the Job controller when earlier pods failed in a way the podFailurePolicy ignored."""
+DISRUPTION_TARGET: Final = "DisruptionTarget"
+"""Pod condition set when a pod is preempted, evicted or its node drained."""
+ARTIFACTS_VOLUME: Final = "artifacts"
+SCRATCH_VOLUME: Final = "scratch"
+TERMINATION_GRACE_SECONDS: Final = 30
+"""Time a worker gets after SIGTERM to save a checkpoint."""
+GPU_TOLERATION: Final = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
+
+
+@dataclass(frozen=True)
+class PodSettings:
+    """Cluster-level choices for worker pods, from the operator's settings."""
+
+    artifacts_host_path: str = "/var/lib/aijob/artifacts"
+    artifacts_pvc: str | None = None
+    cpu_node_selector: dict[str, str] = field(default_factory=dict)
+    cpu_tolerations: tuple[Toleration, ...] = ()
+    progress_interval_seconds: int = 5
+
+
+def artifact_uri(namespace: str, name: str) -> str:
+    """Where a job writes its model and artifacts, as a URI the worker understands."""
+    return f"file://{contract.ARTIFACTS_MOUNT_PATH}/{namespace}/{name}"
+
+
+def build_job(
+    aijob: AIJob,
+    runtime: ResolvedRuntime,
+    settings: PodSettings,
+    model_uri: str | None = None,
+) -> Job:
+    """The Job that runs one AIJob."""
+    name = aijob.metadata.name
+    namespace = aijob.metadata.namespace
+    if not name or not namespace:
+        raise ValueError("metadata: the AIJob needs a name and a namespace")
+    spec = aijob.spec
+    metadata = child_metadata(aijob, job_name(name), runtime.framework)
+    if spec.queue is not None:
+        assert metadata.labels is not None
+        metadata.labels[KUEUE_QUEUE_LABEL] = spec.queue
+    retries = spec.retry_policy.max_retries
+    return Job(
+        metadata=metadata,
+        spec=JobSpec(
+            completions=1,
+            parallelism=1,
+            completionMode="Indexed",
+            backoffLimit=retries,
+            backoffLimitPerIndex=retries,
+            activeDeadlineSeconds=spec.timeout_seconds,
+            podFailurePolicy=_pod_failure_policy(),
+            podReplacementPolicy="Failed",
+            suspend=spec.queue is not None,
+            template=_pod_template(aijob, runtime, settings, model_uri),
+        ),
+    )
+
+
+def _pod_failure_policy() -> PodFailurePolicy:
+    """Disruptions never burn a retry; bad input fails the job at once; the rest count."""
+    return PodFailurePolicy(
+        rules=[
+            PodFailurePolicyRule(
+                action="Ignore",
+                onPodConditions=[
+                    PodFailurePolicyOnPodConditionsPattern(type=DISRUPTION_TARGET, status="True")
+                ],
+            ),
+            PodFailurePolicyRule(
+                action="FailJob",
+                onExitCodes=PodFailurePolicyOnExitCodesRequirement(
+                    containerName=contract.CONTAINER_NAME,
+                    operator="In",
+                    values=[contract.EXIT_BAD_INPUT],
+                ),
+            ),
+        ]
+    )
+
+
+def _pod_template(
+    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+) -> PodTemplateSpec:
+    spec = aijob.spec
+    name = aijob.metadata.name or ""
+    user = spec.pod_template
+    labels = {**(user.labels if user else {}), **child_labels(aijob, runtime.framework)}
+    annotations = dict(user.annotations) if user else {}
+    gpus = spec.resources.gpu
+    return PodTemplateSpec(
+        metadata=ObjectMeta(labels=labels, annotations=annotations or None),
+        spec=PodSpec(
+            restartPolicy="Never",
+            serviceAccountName=identity_name(name),
+            automountServiceAccountToken=True,
+            enableServiceLinks=False,
+            priorityClassName=PRIORITY_CLASSES[spec.priority],
+            terminationGracePeriodSeconds=TERMINATION_GRACE_SECONDS,
+            securityContext=PodSecurityContext(
+                runAsNonRoot=True,
+                runAsUser=contract.RUN_AS_USER,
+                runAsGroup=contract.RUN_AS_USER,
+                fsGroup=contract.RUN_AS_USER,
+                seccompProfile=SeccompProfile(type="RuntimeDefault"),
+            ),
+            tolerations=[GPU_TOLERATION] if gpus else (list(settings.cpu_tolerations) or None),
+            nodeSelector=(dict(settings.cpu_node_selector) or None) if not gpus else None,
+            containers=[_worker_container(aijob, runtime, settings, model_uri)],
+            volumes=[_artifacts_volume(settings), _scratch_volume()],
+        ),
+    )
+
+
+def _worker_container(
+    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+) -> Container:
+    spec = aijob.spec
+    defaults = runtime.runtime.resources
+    cpu = spec.resources.cpu or defaults.cpu
+    memory = spec.resources.memory or defaults.memory
+    requests: dict[str, str] = {"cpu": cpu, "memory": memory}
+    limits: dict[str, str] = {"cpu": cpu, "memory": memory}
+    if spec.resources.gpu:
+        limits[GPU_RESOURCE] = str(spec.resources.gpu)
+        requests[GPU_RESOURCE] = str(spec.resources.gpu)
+    return Container(
+        name=contract.CONTAINER_NAME,
+        image=runtime.runtime.image,
+        imagePullPolicy="IfNotPresent",
+        command=list(runtime.runtime.command) or None,
+        args=list(runtime.runtime.args) or None,
+        env=worker_env(aijob, runtime, settings, model_uri),
+        resources=ResourceRequirements(requests=requests, limits=limits),
+        terminationMessagePath=contract.TERMINATION_MESSAGE_PATH,
+        terminationMessagePolicy="FallbackToLogsOnError",
+        securityContext=SecurityContext(
+            allowPrivilegeEscalation=False,
+            readOnlyRootFilesystem=True,
+            runAsNonRoot=True,
+            capabilities=Capabilities(drop=["ALL"]),
+        ),
+        volumeMounts=[
+            VolumeMount(name=ARTIFACTS_VOLUME, mountPath=contract.ARTIFACTS_MOUNT_PATH),
+            VolumeMount(name=SCRATCH_VOLUME, mountPath=contract.SCRATCH_MOUNT_PATH),
+        ],
+    )
+
+
+def worker_env(
+    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+) -> list[EnvVar]:
+    """The worker contract as environment variables (the catalog's own variables first)."""
+    name = aijob.metadata.name or ""
+    namespace = aijob.metadata.namespace or ""
+    contract_env: dict[str, str] = {
+        contract.ENV_JOB_NAME: name,
+        contract.ENV_NAMESPACE: namespace,
+        contract.ENV_JOB_UID: aijob.metadata.uid or "",
+        contract.ENV_FRAMEWORK: runtime.framework.value,
+        contract.ENV_FRAMEWORK_VERSION: runtime.version,
+        contract.ENV_ARTIFACT_URI: artifact_uri(namespace, name),
+        contract.ENV_PROGRESS_INTERVAL: str(settings.progress_interval_seconds),
+        contract.ENV_SPEC: spec_json(aijob),
+        "HOME": contract.SCRATCH_MOUNT_PATH,
+        "TMPDIR": contract.SCRATCH_MOUNT_PATH,
+    }
+    if model_uri is not None:
+        contract_env[contract.ENV_MODEL_URI] = model_uri
+    merged = {**runtime.runtime.env, **contract_env}
+    env = [EnvVar(name=key, value=value) for key, value in merged.items()]
+    env.append(_field_env(contract.ENV_POD_NAME, "metadata.name"))
+    env.append(
+        _field_env(
+            contract.ENV_FAILED_ATTEMPTS,
+            f"metadata.annotations['{INDEX_FAILURE_COUNT_ANNOTATION}']",
+        )
+    )
+    return env
+
+
+def spec_json(aijob: AIJob) -> str:
+    """The spec snapshot the worker reads (camelCase, defaults filled, no nulls)."""
+    return json.dumps(
+        aijob.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def _field_env(name: str, path: str) -> EnvVar:
+    return EnvVar(name=name, valueFrom=EnvVarSource(fieldRef=ObjectFieldSelector(fieldPath=path)))
+
+
+def _artifacts_volume(settings: PodSettings) -> Volume:
+    if settings.artifacts_pvc:
+        return Volume(
+            name=ARTIFACTS_VOLUME,
+            persistentVolumeClaim=PersistentVolumeClaimVolumeSource(
+                claimName=settings.artifacts_pvc
+            ),
+        )
+    return Volume(
+        name=ARTIFACTS_VOLUME,
+        hostPath=HostPathVolumeSource(path=settings.artifacts_host_path, type="DirectoryOrCreate"),
+    )
+
+
+def _scratch_volume() -> Volume:
+    return Volume(name=SCRATCH_VOLUME, emptyDir=EmptyDirVolumeSource())

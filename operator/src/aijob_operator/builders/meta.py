@@ -1,0 +1,90 @@
+"""Names, labels and owner references shared by everything an AIJob owns."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aijob_api.constants import (
+    API_VERSION,
+    KIND,
+    LABEL_FRAMEWORK,
+    LABEL_JOB_NAME,
+    LABEL_MANAGED_BY,
+    LABEL_PRIORITY,
+    LABEL_TASK,
+    MANAGED_BY,
+)
+from aijob_api.models import AIJob, Priority
+from aijob_api.routing import Framework
+from lightkube.models.meta_v1 import ObjectMeta, OwnerReference
+
+PRIORITY_CLASSES: Final[dict[Priority, str]] = {
+    Priority.HIGH: "aijob-high",
+    Priority.NORMAL: "aijob-normal",
+    Priority.LOW: "aijob-low",
+}
+"""PriorityClass of each priority (the Helm chart creates them)."""
+
+PRIORITY_VALUES: Final[dict[Priority, int]] = {
+    Priority.HIGH: 1000,
+    Priority.NORMAL: 100,
+    Priority.LOW: 10,
+}
+"""Values of the PriorityClasses: a high job preempts normal and low ones."""
+
+
+def job_name(aijob_name: str) -> str:
+    """Name of the child Job: the AIJob's own name, so `kubectl get jobs` reads naturally."""
+    return aijob_name
+
+
+def identity_name(aijob_name: str) -> str:
+    """Name of the per-job ServiceAccount, Role and RoleBinding."""
+    return f"aijob-{aijob_name}"
+
+
+def selector_labels(aijob_name: str) -> dict[str, str]:
+    """The label that ties a child object (Job, Pod, RBAC) to its AIJob."""
+    return {LABEL_JOB_NAME: aijob_name}
+
+
+def child_labels(aijob: AIJob, framework: Framework) -> dict[str, str]:
+    """Labels on every child object: the AIJob's name, task, framework, priority, manager."""
+    name = _name_of(aijob)
+    return {
+        **selector_labels(name),
+        LABEL_TASK: aijob.spec.task.value,
+        LABEL_FRAMEWORK: framework.value,
+        LABEL_PRIORITY: aijob.spec.priority.value,
+        LABEL_MANAGED_BY: MANAGED_BY,
+    }
+
+
+def owner_reference(aijob: AIJob) -> OwnerReference:
+    """The controller reference that makes deleting an AIJob delete what it owns."""
+    if not aijob.metadata.uid:
+        raise ValueError("metadata.uid: an owner reference needs the AIJob's uid")
+    return OwnerReference(
+        apiVersion=API_VERSION,
+        kind=KIND,
+        name=_name_of(aijob),
+        uid=aijob.metadata.uid,
+        controller=True,
+        blockOwnerDeletion=True,
+    )
+
+
+def child_metadata(aijob: AIJob, name: str, framework: Framework) -> ObjectMeta:
+    """Metadata of a child object: name, namespace, labels, owner."""
+    return ObjectMeta(
+        name=name,
+        namespace=aijob.metadata.namespace,
+        labels=child_labels(aijob, framework),
+        ownerReferences=[owner_reference(aijob)],
+    )
+
+
+def _name_of(aijob: AIJob) -> str:
+    if not aijob.metadata.name:
+        raise ValueError("metadata.name: the AIJob has no name")
+    return aijob.metadata.name

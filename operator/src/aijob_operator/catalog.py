@@ -1,0 +1,131 @@
+"""The runtime catalog: framework and version to worker image, command, defaults.
+
+Data, not code (Kubeflow Trainer's runtimes are the model): the catalog is a YAML
+file shipped in this package, and the operator reads another one when the
+administrator points `AIJOB_OPERATOR_CATALOG_PATH` (or `--catalog`) at it, for
+example a ConfigMap mounted by the Helm chart.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from aijob_api.models import QUANTITY_PATTERN
+from aijob_api.routing import Framework
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+_ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CatalogError(ValueError):
+    """The catalog file is missing, unreadable or inconsistent."""
+
+
+class UnknownRuntimeError(LookupError):
+    """The catalog has no runtime for a framework (at a version)."""
+
+
+class _CatalogModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class DefaultResources(_CatalogModel):
+    """Requests (and limits) a worker gets when the AIJob names none."""
+
+    cpu: Annotated[str, Field(pattern=QUANTITY_PATTERN)] = "500m"
+    memory: Annotated[str, Field(pattern=QUANTITY_PATTERN)] = "1Gi"
+
+
+class Runtime(_CatalogModel):
+    """One framework version: the image and how to start it."""
+
+    image: Annotated[str, Field(min_length=1)]
+    command: list[str] = Field(default_factory=lambda: ["python", "-m", "aijob_worker"])
+    args: list[str] = Field(default_factory=list)
+    resources: DefaultResources = Field(default_factory=DefaultResources)
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_env_names(self) -> Runtime:
+        for name in self.env:
+            if not _ENV_NAME_PATTERN.match(name):
+                raise ValueError(f"env: {name!r} is not a valid variable name")
+        return self
+
+
+class FrameworkRuntimes(_CatalogModel):
+    """Every version of one framework, and the one used when the AIJob names none."""
+
+    default_version: str
+    versions: Annotated[dict[str, Runtime], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_default(self) -> FrameworkRuntimes:
+        if self.default_version not in self.versions:
+            raise ValueError(
+                f"defaultVersion {self.default_version!r} is not among the versions "
+                f"{sorted(self.versions)}"
+            )
+        return self
+
+
+class ResolvedRuntime(_CatalogModel):
+    """The runtime chosen for one AIJob."""
+
+    framework: Framework
+    version: str
+    runtime: Runtime
+
+
+class RuntimeCatalog(_CatalogModel):
+    """Framework to its runtimes."""
+
+    frameworks: dict[Framework, FrameworkRuntimes]
+
+    def resolve(self, framework: Framework, version: str | None = None) -> ResolvedRuntime:
+        """The runtime for a framework at a version (the default version when None)."""
+        runtimes = self.frameworks.get(framework)
+        if runtimes is None:
+            known = ", ".join(sorted(self.frameworks)) or "none"
+            raise UnknownRuntimeError(
+                f"the runtime catalog has no framework {framework.value!r} (it has: {known})"
+            )
+        chosen = version or runtimes.default_version
+        runtime = runtimes.versions.get(chosen)
+        if runtime is None:
+            known = ", ".join(sorted(runtimes.versions))
+            raise UnknownRuntimeError(
+                f"the runtime catalog has no {framework.value} version {chosen!r} (it has: {known})"
+            )
+        return ResolvedRuntime(framework=framework, version=chosen, runtime=runtime)
+
+
+def parse_catalog(text: str, source: str = "<catalog>") -> RuntimeCatalog:
+    """Parse and check a catalog from YAML text."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise CatalogError(f"{source}: not valid YAML: {error}") from error
+    try:
+        return RuntimeCatalog.model_validate(data)
+    except ValidationError as error:
+        raise CatalogError(f"{source}: {error}") from error
+
+
+def load_catalog(path: Path | None = None) -> RuntimeCatalog:
+    """Load the catalog at `path`, or the one shipped with the operator."""
+    if path is None:
+        text = resources.files("aijob_operator").joinpath("catalog.yaml").read_text()
+        return parse_catalog(text, "aijob_operator/catalog.yaml")
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise CatalogError(f"cannot read the runtime catalog {path}: {error}") from error
+    return parse_catalog(text, str(path))

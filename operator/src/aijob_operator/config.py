@@ -1,0 +1,91 @@
+"""Settings of the operator: environment variables `AIJOB_OPERATOR_*`, or the command line.
+
+Everything a cluster administrator may want to change without a new image lives
+here: where artifacts are stored, where pods that ask for no GPU may run, the
+runtime catalog, and the cadence of the level-based re-check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from lightkube.models.core_v1 import Toleration
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ARTIFACTS_HOST_PATH = "/var/lib/aijob/artifacts"
+
+
+class OperatorConfig(BaseSettings):
+    """What the operator needs to know beyond the AIJobs themselves."""
+
+    model_config = SettingsConfigDict(env_prefix="AIJOB_OPERATOR_", frozen=True, extra="forbid")
+
+    catalog_path: Annotated[
+        Path | None,
+        Field(description="Runtime catalog YAML; the catalog shipped in the package if unset."),
+    ] = None
+    artifacts_host_path: Annotated[
+        str,
+        Field(description="hostPath directory for artifacts (used when no PVC is named)."),
+    ] = DEFAULT_ARTIFACTS_HOST_PATH
+    artifacts_pvc: Annotated[
+        str | None,
+        Field(description="PersistentVolumeClaim for artifacts, in each job's namespace."),
+    ] = None
+    cpu_node_selector: Annotated[
+        dict[str, str],
+        Field(description="nodeSelector for pods that ask for no GPU (JSON in the environment)."),
+    ] = Field(default_factory=dict)
+    cpu_tolerations: Annotated[
+        list[dict[str, Any]],
+        Field(description="Tolerations for pods that ask for no GPU (JSON in the environment)."),
+    ] = Field(default_factory=list)
+    metrics_port: Annotated[
+        int, Field(description="Port of the Prometheus /metrics endpoint; 0 turns it off.", ge=0)
+    ] = 8000
+    metrics_host: Annotated[str, Field(description="Address the metrics endpoint binds.")] = (
+        "0.0.0.0"  # noqa: S104 - scraped from other pods
+    )
+    recheck_seconds: Annotated[
+        float,
+        Field(description="Re-check every unfinished AIJob this often, events or not.", gt=0),
+    ] = 60.0
+    dependency_grace_seconds: Annotated[
+        float,
+        Field(
+            description="How long an inference job waits for a missing training job to appear.",
+            ge=0,
+        ),
+    ] = 120.0
+    workers: Annotated[int, Field(description="Concurrent reconciles.", ge=1, le=256)] = 16
+    progress_interval_seconds: Annotated[
+        int, Field(description="Least seconds between two progress writes of a worker.", ge=1)
+    ] = 5
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Least level logged.")
+    ] = "INFO"
+    log_format: Annotated[
+        Literal["json", "plain", "full"], Field(description="json for log collectors.")
+    ] = "json"
+    field_manager: Annotated[str, Field(description="Field manager of the operator's writes.")] = (
+        "aijob-operator"
+    )
+
+    @field_validator("artifacts_pvc", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty claim name (as Helm renders an unset value) means no PVC."""
+        return None if value == "" else value
+
+    @field_validator("cpu_tolerations")
+    @classmethod
+    def _check_tolerations(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each toleration is checked against the Kubernetes model when the pod is built."""
+        for number, item in enumerate(value):
+            try:
+                Toleration.from_dict(item)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"cpu_tolerations[{number}]: {error}") from error
+        return value

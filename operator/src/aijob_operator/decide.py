@@ -1,0 +1,344 @@
+"""The reconcile decision for one AIJob: what to do next and which status to show.
+
+Pure: `decide` takes everything the operator knows about an AIJob (its spec and
+status, its Job and pods, the runtime, the training job it depends on, the time)
+and returns one action and the status the AIJob should have. The reconciler
+performs the action, and writes the status only when `status_patch` is not empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from aijob_api.conditions import ConditionType, Phase, Reason
+from aijob_api.models import AIJob, AIJobStatus, Condition
+
+from aijob_operator.builders.meta import job_name
+from aijob_operator.catalog import ResolvedRuntime
+from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
+from aijob_operator.status import PodFacts, observe_job
+from aijob_operator.views import JobView, PodView
+
+OPERATOR_FIELDS: Final = (
+    "phase",
+    "reason",
+    "message",
+    "conditions",
+    "framework",
+    "framework_version",
+    "image",
+    "attempts",
+    "failed_attempts",
+    "job_name",
+    "pod_name",
+    "node_name",
+    "exit_code",
+    "start_time",
+    "completion_time",
+    "queued_at",
+    "observed_generation",
+)
+"""Status fields the operator owns; progress, results and checkpoint belong to the worker."""
+
+SETTLING_RECHECK_SECONDS: Final = 2.0
+"""Look again this soon when the Job controller has not yet recorded what a pod did."""
+
+WARNING_REASONS: Final = frozenset(
+    {
+        Reason.UNSCHEDULABLE,
+        Reason.PREEMPTED,
+        Reason.ATTEMPT_FAILED,
+        Reason.BACKOFF_LIMIT_EXCEEDED,
+        Reason.BAD_INPUT,
+        Reason.OOM_KILLED,
+        Reason.DEADLINE_EXCEEDED,
+        Reason.INVALID_SPEC,
+        Reason.DEPENDENCY_FAILED,
+        Reason.JOB_LOST,
+        Reason.JOB_NAME_TAKEN,
+    }
+)
+"""Reasons whose transition is a Warning event; the others are Normal."""
+
+
+class Action(StrEnum):
+    """The one thing the reconciler does for an AIJob in this pass."""
+
+    NOTHING = "nothing"
+    CREATE_CHILDREN = "create-children"
+    """Create the ServiceAccount, Role, RoleBinding and Job (each only if absent)."""
+    VERIFY_JOB = "verify-job"
+    """The status names a Job the cache has not seen: read it from the API server."""
+    DELETE_JOB = "delete-job"
+    """Cancel: delete the Job and, through it, its pods."""
+    DELETE_AIJOB = "delete-aijob"
+    """The TTL after finishing ran out."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything known about one AIJob at one moment."""
+
+    aijob: AIJob
+    now: datetime
+    job: JobView | None = None
+    pods: Sequence[PodView] = ()
+    runtime: ResolvedRuntime | None = None
+    runtime_error: str | None = None
+    dependency: Dependency = NO_DEPENDENCY
+    job_confirmed_missing: bool = False
+    """A live read found no Job although the status names one."""
+    foreign_job: bool = False
+    """A Job with the AIJob's name exists and another owner controls it."""
+    recheck_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do, and the status the AIJob should show."""
+
+    action: Action
+    status: AIJobStatus
+    requeue_after: float | None = None
+    model_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class TransitionEvent:
+    """A Kubernetes Event to post on the AIJob."""
+
+    type: str
+    reason: str
+    message: str
+
+
+def decide(inputs: Inputs) -> Decision:
+    """Decide the next action and the desired status of one AIJob."""
+    aijob = inputs.aijob
+    current = aijob.status
+    spec = aijob.spec
+    now = inputs.now
+
+    if current.phase is not None and current.phase.finished:
+        return _finished(inputs)
+
+    if spec.cancel:
+        message = "cancelled by the user"
+        if inputs.job is not None or current.job_name:
+            message += f"; Job {current.job_name or job_name(_name(aijob))} and its pods deleted"
+        status = _status(inputs, Phase.CANCELLED, Reason.CANCELLED, message, completion_time=now)
+        action = Action.DELETE_JOB if inputs.job is not None else Action.NOTHING
+        return Decision(action, status, requeue_after=_ttl_wait(spec.ttl_seconds_after_finished))
+
+    if inputs.runtime_error is not None:
+        status = _status(
+            inputs, Phase.FAILED, Reason.INVALID_SPEC, inputs.runtime_error, completion_time=now
+        )
+        return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
+
+    if inputs.foreign_job:
+        name = job_name(_name(aijob))
+        message = (
+            f"a Job named {name} exists and is not owned by this AIJob; "
+            "waiting for it to be deleted"
+        )
+        status = _status(inputs, Phase.PENDING, Reason.JOB_NAME_TAKEN, message)
+        return Decision(Action.NOTHING, status, inputs.recheck_seconds)
+
+    if inputs.job is None:
+        return _without_job(inputs)
+
+    observed = observe_job(aijob, inputs.job, inputs.pods, now)
+    if observed.settling and current.phase is not None:
+        return Decision(Action.NOTHING, current, SETTLING_RECHECK_SECONDS)
+    status = _status(
+        inputs,
+        observed.phase,
+        observed.reason,
+        observed.message,
+        facts=observed.facts,
+        job=inputs.job.name,
+        completion_time=observed.completion_time,
+    )
+    if observed.phase.finished:
+        return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
+    return Decision(Action.NOTHING, status, inputs.recheck_seconds)
+
+
+def _finished(inputs: Inputs) -> Decision:
+    """A finished AIJob keeps its phase; only cancel clean-up and the TTL remain."""
+    aijob = inputs.aijob
+    current = aijob.status
+    completion = current.completion_time or inputs.now
+    status = current.model_copy(
+        update={
+            "completion_time": completion,
+            "observed_generation": aijob.metadata.generation,
+        }
+    )
+    if current.phase is Phase.CANCELLED and inputs.job is not None:
+        return Decision(Action.DELETE_JOB, status, requeue_after=inputs.recheck_seconds)
+    ttl = aijob.spec.ttl_seconds_after_finished
+    if ttl is None:
+        return Decision(Action.NOTHING, status)
+    left = ttl - (inputs.now - completion).total_seconds()
+    if left <= 0:
+        return Decision(Action.DELETE_AIJOB, status)
+    return Decision(Action.NOTHING, status, requeue_after=left)
+
+
+def _without_job(inputs: Inputs) -> Decision:
+    aijob = inputs.aijob
+    current = aijob.status
+    if current.job_name and not inputs.job_confirmed_missing:
+        return Decision(Action.VERIFY_JOB, current)
+    if current.job_name:
+        message = (
+            f"Job {current.job_name} disappeared before it finished; it is not re-created, "
+            "so the work never runs twice"
+        )
+        status = _status(inputs, Phase.FAILED, Reason.JOB_LOST, message, completion_time=inputs.now)
+        return Decision(Action.NOTHING, status, _ttl_wait(aijob.spec.ttl_seconds_after_finished))
+    dependency = inputs.dependency
+    if dependency.state is DependencyState.WAITING:
+        status = _status(inputs, Phase.PENDING, Reason.WAITING_FOR_DEPENDENCY, dependency.message)
+        wait = inputs.recheck_seconds
+        if dependency.retry_after is not None:
+            wait = min(wait, dependency.retry_after + 0.5)
+        return Decision(Action.NOTHING, status, wait)
+    if dependency.state is DependencyState.FAILED:
+        status = _status(
+            inputs,
+            Phase.FAILED,
+            Reason.DEPENDENCY_FAILED,
+            dependency.message,
+            completion_time=inputs.now,
+        )
+        return Decision(Action.NOTHING, status, _ttl_wait(aijob.spec.ttl_seconds_after_finished))
+    status = _status(inputs, Phase.PENDING, Reason.JOB_CREATED, "creating the Job", facts=None)
+    return Decision(
+        Action.CREATE_CHILDREN,
+        status,
+        requeue_after=inputs.recheck_seconds,
+        model_uri=dependency.model_uri,
+    )
+
+
+def _status(
+    inputs: Inputs,
+    phase: Phase,
+    reason: str,
+    message: str,
+    *,
+    facts: PodFacts | None = None,
+    job: str | None = None,
+    completion_time: datetime | None = None,
+) -> AIJobStatus:
+    """The desired status: operator-owned fields recomputed, worker fields untouched."""
+    aijob = inputs.aijob
+    current = aijob.status
+    now = _seconds(inputs.now)
+    job_name_ = job or current.job_name
+    update: dict[str, Any] = {
+        "phase": phase,
+        "reason": reason,
+        "message": message,
+        "job_name": job_name_,
+        "queued_at": current.queued_at or aijob.metadata.creation_timestamp or now,
+        "observed_generation": aijob.metadata.generation,
+        "completion_time": _seconds(completion_time) if completion_time else None,
+    }
+    if inputs.runtime is not None:
+        update["framework"] = inputs.runtime.framework
+        update["framework_version"] = inputs.runtime.version
+        update["image"] = inputs.runtime.runtime.image
+    else:
+        update["framework"] = aijob.spec.resolved_framework
+    if facts is not None:
+        update.update(
+            attempts=max(facts.attempts, current.attempts),
+            failed_attempts=max(facts.failed_attempts, current.failed_attempts),
+            pod_name=facts.pod_name or current.pod_name,
+            node_name=facts.node_name or current.node_name,
+            exit_code=facts.exit_code if facts.exit_code is not None else current.exit_code,
+            start_time=current.start_time
+            or (_seconds(facts.start_time) if facts.start_time else None),
+        )
+    update["conditions"] = build_conditions(
+        current.conditions, phase, reason, message, job_name_, now, aijob.metadata.generation
+    )
+    return current.model_copy(update=update)
+
+
+def build_conditions(
+    previous: Sequence[Condition],
+    phase: Phase,
+    reason: str,
+    message: str,
+    job: str | None,
+    now: datetime,
+    generation: int | None,
+) -> list[Condition]:
+    """One condition per type; a transition time moves only when the status flips."""
+    truth = {
+        ConditionType.CREATED: job is not None,
+        ConditionType.QUEUED: phase in (Phase.PENDING, Phase.QUEUED, Phase.RETRYING),
+        ConditionType.RUNNING: phase is Phase.RUNNING,
+        ConditionType.SUCCEEDED: phase is Phase.SUCCEEDED,
+        ConditionType.FAILED: phase is Phase.FAILED,
+        ConditionType.CANCELLED: phase is Phase.CANCELLED,
+    }
+    before = {condition.type: condition for condition in previous}
+    conditions = []
+    for type_, is_true in truth.items():
+        status: Literal["True", "False"] = "True" if is_true else "False"
+        if type_ is ConditionType.CREATED and is_true:
+            cond_reason, cond_message = Reason.JOB_CREATED, f"Job {job}"
+        else:
+            cond_reason, cond_message = reason, (message if is_true else "")
+        old = before.get(type_)
+        moved = old is None or old.status != status
+        conditions.append(
+            Condition(
+                type=type_,
+                status=status,
+                reason=cond_reason,
+                message=cond_message,
+                last_transition_time=now if moved or old is None else old.last_transition_time,
+                observed_generation=generation,
+            )
+        )
+    return conditions
+
+
+def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
+    """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
+    now = current.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
+    then = desired.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
+    return {key: value for key, value in then.items() if now.get(key) != value}
+
+
+def transition_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:
+    """The Event for a change of phase or reason; None when neither changed."""
+    if (current.phase, current.reason) == (desired.phase, desired.reason):
+        return None
+    reason = desired.reason or (desired.phase.value if desired.phase else "Unknown")
+    kind = "Warning" if reason in WARNING_REASONS else "Normal"
+    phase = desired.phase.value if desired.phase else "Unknown"
+    return TransitionEvent(kind, reason, f"{phase}: {desired.message or reason}")
+
+
+def _ttl_wait(ttl: int | None) -> float | None:
+    return float(ttl) if ttl is not None else None
+
+
+def _seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def _name(aijob: AIJob) -> str:
+    return aijob.metadata.name or ""

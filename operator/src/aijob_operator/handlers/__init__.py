@@ -1,0 +1,1 @@
+"""Thin kopf handlers: feed the caches and the work queue, start and stop the operator."""

@@ -1,0 +1,97 @@
+"""Start-up and clean-up: settings, the API client, the caches, the reconcile workers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import kopf
+from lightkube import AsyncClient
+from prometheus_client import start_http_server
+
+from aijob_operator import kopf_settings, metrics
+from aijob_operator.catalog import CatalogError, load_catalog
+from aijob_operator.config import OperatorConfig
+from aijob_operator.kube import KubeApi
+from aijob_operator.reconciler import Caches, Reconciler
+from aijob_operator.runtime import OperatorState
+from aijob_operator.store import AIJobStore, Key
+from aijob_operator.workqueue import WorkQueue
+
+STATE = "aijob"
+"""The key of the operator's state in kopf's memo."""
+
+
+@kopf.on.startup()
+async def start(
+    settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
+) -> None:
+    """Configure kopf, load the catalog, open the client, start the workers and /metrics."""
+    jobs_index: kopf.Index[Key, Any] = kwargs["aijob_jobs"]
+    pods_index: kopf.Index[Key, Any] = kwargs["aijob_pods"]
+    kopf_settings.configure(settings)
+    config = memo.get("config") or OperatorConfig()
+    try:
+        catalog = load_catalog(config.catalog_path)
+    except CatalogError as error:
+        raise kopf.PermanentError(str(error)) from error
+    client = AsyncClient(field_manager=config.field_manager)
+    store = AIJobStore()
+    queue: WorkQueue[Key] = WorkQueue()
+    reconciler = Reconciler(
+        KubeApi(client),
+        Caches(aijobs=store, jobs=jobs_index, pods=pods_index),
+        catalog,
+        config,
+        queue,
+    )
+    state = OperatorState(
+        config=config, client=client, store=store, queue=queue, reconciler=reconciler
+    )
+    state.workers = [
+        asyncio.create_task(reconciler.run_worker(), name=f"aijob-reconcile-{number}")
+        for number in range(config.workers)
+    ]
+    state.stoppers.append(metrics.register_state(store, queue))
+    if config.metrics_port:
+        server, _thread = start_http_server(config.metrics_port, addr=config.metrics_host)
+        state.stoppers.append(server.shutdown)
+        logger.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
+    memo[STATE] = state
+    logger.info(
+        "aijob operator started: %d workers, runtimes for %s",
+        config.workers,
+        ", ".join(sorted(catalog.frameworks)),
+    )
+
+
+@kopf.on.cleanup()
+async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+    """Stop the workers and the metrics server, close the client."""
+    state: OperatorState | None = memo.get(STATE)
+    if state is None:
+        return
+    state.queue.close()
+    for task in state.workers:
+        task.cancel()
+    await asyncio.gather(*state.workers, return_exceptions=True)
+    for stopper in state.stoppers:
+        stopper()
+    await state.client.close()
+    logger.info("aijob operator stopped")
+
+
+@kopf.on.probe(id="reconcilers")
+def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
+    """Liveness: fails when a reconcile worker died; reports the work queue otherwise."""
+    state: OperatorState | None = memo.get(STATE)
+    if state is None:
+        return {"starting": 1}
+    if not state.healthy():
+        raise RuntimeError("a reconcile worker stopped")
+    return {
+        "queued": len(state.queue),
+        "scheduled": state.queue.scheduled,
+        "processing": state.queue.processing,
+        "aijobs": len(state.store),
+    }

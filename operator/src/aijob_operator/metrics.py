@@ -1,0 +1,89 @@
+"""Prometheus metrics of the operator, served on `/metrics` (port from the settings).
+
+Counters and histograms are module-level (one registry per process); the gauges of
+AIJobs by phase and of the work queue are read from the live store at scrape time
+by a collector registered at start-up and removed at clean-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Final
+
+from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from aijob_operator.store import AIJobStore
+from aijob_operator.workqueue import WorkQueue
+
+_LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_WAIT_BUCKETS: Final = (0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
+
+RECONCILE_SECONDS: Final = Histogram(
+    "aijob_operator_reconcile_duration_seconds",
+    "Time of one reconcile of one AIJob, by outcome.",
+    ["outcome"],
+    buckets=_LATENCY_BUCKETS,
+)
+WORKQUEUE_WAIT_SECONDS: Final = Histogram(
+    "aijob_operator_workqueue_wait_seconds",
+    "Time an AIJob key waited in the work queue before a worker took it.",
+    buckets=_LATENCY_BUCKETS,
+)
+API_REQUESTS: Final = Counter(
+    "aijob_operator_api_requests_total",
+    "Requests the operator's reconciler sent to the Kubernetes API, by verb, resource and code.",
+    ["verb", "resource", "code"],
+)
+TRANSITIONS: Final = Counter(
+    "aijob_transitions_total",
+    "Status transitions the operator recorded, by phase and reason.",
+    ["phase", "reason"],
+)
+QUEUE_WAIT_SECONDS: Final = Histogram(
+    "aijob_queue_wait_seconds",
+    "Time from an AIJob's creation to its first running worker, by framework and priority.",
+    ["framework", "priority"],
+    buckets=_WAIT_BUCKETS,
+)
+JOB_CREATION_SECONDS: Final = Histogram(
+    "aijob_job_creation_seconds",
+    "Time from an AIJob's creation (second precision) to its Job's creation.",
+    buckets=_LATENCY_BUCKETS,
+)
+
+
+class StateCollector(Collector):
+    """Gauges read at scrape time: AIJobs by phase and framework, work-queue depth."""
+
+    def __init__(self, store: AIJobStore, queue: WorkQueue[tuple[str, str]]) -> None:
+        self._store = store
+        self._queue = queue
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the current gauges."""
+        jobs = GaugeMetricFamily(
+            "aijob_jobs",
+            "AIJobs known to the operator, by phase and framework.",
+            labels=["phase", "framework"],
+        )
+        for (phase, framework), count in sorted(self._store.phase_counts().items()):
+            jobs.add_metric([phase, framework], count)
+        yield jobs
+        depth = GaugeMetricFamily(
+            "aijob_operator_workqueue_depth",
+            "AIJob keys in the work queue, by state.",
+            labels=["state"],
+        )
+        depth.add_metric(["queued"], len(self._queue))
+        depth.add_metric(["scheduled"], self._queue.scheduled)
+        depth.add_metric(["processing"], self._queue.processing)
+        yield depth
+
+
+def register_state(store: AIJobStore, queue: WorkQueue[tuple[str, str]]) -> Callable[[], None]:
+    """Register the state collector; return the function that unregisters it."""
+    collector = StateCollector(store, queue)
+    REGISTRY.register(collector)
+    return lambda: REGISTRY.unregister(collector)

@@ -1,0 +1,309 @@
+"""Reconcile one AIJob: read what is known, decide (pure), act, write the status if it changed.
+
+The service layer between the thin kopf handlers and the pure builders and decisions.
+Every trigger (the AIJob's watch events, its Job's and pods', the training job it
+waits for, the periodic re-check, the TTL) ends here through the work queue, so one
+AIJob is never reconciled twice at the same time and always from the latest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from aijob_api.conditions import Phase, Reason
+from aijob_api.models import AIJob
+from lightkube.models.core_v1 import Toleration
+from pydantic import ValidationError
+
+from aijob_operator import metrics
+from aijob_operator.builders.job import PodSettings, build_job
+from aijob_operator.builders.meta import job_name
+from aijob_operator.builders.rbac import build_role, build_role_binding, build_service_account
+from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
+from aijob_operator.config import OperatorConfig
+from aijob_operator.decide import Action, Decision, Inputs, decide, status_patch, transition_event
+from aijob_operator.dependency import (
+    NO_DEPENDENCY,
+    Dependency,
+    resolve_dependency,
+    training_job_name,
+)
+from aijob_operator.kube import ConflictError, KubeApi, RefusedError
+from aijob_operator.store import AIJobStore, Key
+from aijob_operator.views import JobView, PodView
+from aijob_operator.workqueue import WorkQueue
+
+logger = logging.getLogger(__name__)
+
+ChildIndex = Mapping[Key, Iterable[Any]]
+"""A kopf index (or any mapping) from (namespace, AIJob name) to child views."""
+
+
+@dataclass
+class Caches:
+    """What the operator knows without asking the API server."""
+
+    aijobs: AIJobStore
+    jobs: ChildIndex
+    pods: ChildIndex
+
+
+class Reconciler:
+    """Turns one AIJob key into actions and a status write."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        caches: Caches,
+        catalog: RuntimeCatalog,
+        config: OperatorConfig,
+        queue: WorkQueue[Key],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._api = api
+        self._caches = caches
+        self._catalog = catalog
+        self._config = config
+        self._queue = queue
+        self._clock = clock
+        self._pod_settings = PodSettings(
+            artifacts_host_path=config.artifacts_host_path,
+            artifacts_pvc=config.artifacts_pvc,
+            cpu_node_selector=dict(config.cpu_node_selector),
+            cpu_tolerations=tuple(_toleration(item) for item in config.cpu_tolerations),
+            progress_interval_seconds=config.progress_interval_seconds,
+        )
+
+    async def run_worker(self) -> None:
+        """Take keys from the queue and reconcile them, forever."""
+        while True:
+            key, waited = await self._queue.get()
+            metrics.WORKQUEUE_WAIT_SECONDS.observe(waited)
+            started = time.perf_counter()
+            outcome = "ok"
+            try:
+                await self.reconcile(key)
+                self._queue.forget(key)
+            except asyncio.CancelledError:
+                self._queue.done(key)
+                raise
+            except ConflictError:
+                outcome = "conflict"
+                self._queue.add(key)
+            except Exception:
+                outcome = "error"
+                delay = self._queue.retry(key)
+                logger.exception("reconciling %s/%s failed; retrying in %.1fs", *key, delay)
+            finally:
+                metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(
+                    time.perf_counter() - started
+                )
+            self._queue.done(key)
+
+    async def reconcile(self, key: Key) -> None:
+        """Bring one AIJob's children and status in line with its spec and its pods."""
+        body = self._caches.aijobs.get(key)
+        if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+            self._queue.discard(key)
+            return
+        try:
+            aijob = AIJob.model_validate(body)
+        except ValidationError as error:
+            await self._write_invalid(key, body, error)
+            return
+        inputs = self._inputs(key, aijob)
+        decision = decide(inputs)
+
+        if decision.action is Action.VERIFY_JOB:
+            found = await self._api.get_job(key[0], job_name(key[1]))
+            job = self._owned(found, aijob)
+            inputs = self._inputs(key, aijob, job=job, confirmed_missing=found is None)
+            if found is not None and job is None:
+                inputs = replace(inputs, foreign_job=True)
+            decision = decide(inputs)
+        elif decision.action is Action.CREATE_CHILDREN:
+            assert inputs.runtime is not None
+            try:
+                job = await self._create_children(aijob, inputs.runtime, decision.model_uri)
+            except RefusedError as error:
+                inputs = replace(inputs, runtime_error=str(error))
+            else:
+                if job is None:
+                    inputs = replace(inputs, foreign_job=True)
+                else:
+                    inputs = replace(inputs, job=job)
+            decision = decide(inputs)
+
+        if decision.action is Action.DELETE_AIJOB:
+            logger.info("deleting %s/%s: ttlSecondsAfterFinished ran out", *key)
+            await self._api.delete_aijob(*key)
+            return
+        if decision.action is Action.DELETE_JOB:
+            await self._api.delete_job(key[0], job_name(key[1]))
+
+        await self._write_status(aijob, decision)
+        if decision.requeue_after is not None:
+            self._queue.add_after(key, decision.requeue_after)
+
+    def _inputs(
+        self,
+        key: Key,
+        aijob: AIJob,
+        *,
+        job: JobView | None = None,
+        confirmed_missing: bool = False,
+    ) -> Inputs:
+        if job is None and not confirmed_missing:
+            job = self._cached_job(key, aijob)
+        pods = self._cached_pods(key, job) if job is not None else ()
+        runtime: ResolvedRuntime | None = None
+        runtime_error: str | None = None
+        try:
+            runtime = self._catalog.resolve(
+                aijob.spec.resolved_framework, aijob.spec.framework_version
+            )
+        except UnknownRuntimeError as error:
+            runtime_error = str(error)
+        return Inputs(
+            aijob=aijob,
+            now=self._clock(),
+            job=job,
+            pods=pods,
+            runtime=runtime,
+            runtime_error=runtime_error,
+            dependency=self._dependency(key, aijob),
+            job_confirmed_missing=confirmed_missing,
+            foreign_job=self._foreign_job(key, aijob) if job is None else False,
+            recheck_seconds=self._config.recheck_seconds,
+        )
+
+    def _cached_job(self, key: Key, aijob: AIJob) -> JobView | None:
+        for view in self._caches.jobs.get(key, ()):
+            if isinstance(view, JobView) and view.owner_uid == aijob.metadata.uid:
+                return view
+        return None
+
+    def _foreign_job(self, key: Key, aijob: AIJob) -> bool:
+        name = job_name(key[1])
+        return any(
+            isinstance(view, JobView) and view.name == name and view.owner_uid != aijob.metadata.uid
+            for view in self._caches.jobs.get(key, ())
+        )
+
+    def _cached_pods(self, key: Key, job: JobView) -> tuple[PodView, ...]:
+        return tuple(
+            view
+            for view in self._caches.pods.get(key, ())
+            if isinstance(view, PodView) and view.job_uid == job.uid
+        )
+
+    def _dependency(self, key: Key, aijob: AIJob) -> Dependency:
+        training = training_job_name(aijob)
+        if aijob.spec.model.source is None:
+            return NO_DEPENDENCY
+        training_job = None
+        if training is not None:
+            body = self._caches.aijobs.get((key[0], training))
+            if body is not None:
+                try:
+                    training_job = AIJob.model_validate(body)
+                except ValidationError:
+                    training_job = None
+        return resolve_dependency(
+            aijob, training_job, self._clock(), self._config.dependency_grace_seconds
+        )
+
+    @staticmethod
+    def _owned(body: dict[str, Any] | None, aijob: AIJob) -> JobView | None:
+        if body is None:
+            return None
+        view = JobView.from_body(body)
+        return view if view.owner_uid == aijob.metadata.uid else None
+
+    async def _create_children(
+        self, aijob: AIJob, runtime: ResolvedRuntime, model_uri: str | None
+    ) -> JobView | None:
+        """Create the identity and the Job; return the Job, or None if a stranger has its name."""
+        framework = runtime.framework
+        await asyncio.gather(
+            self._api.create(build_service_account(aijob, framework)),
+            self._api.create(build_role(aijob, framework)),
+            self._api.create(build_role_binding(aijob, framework)),
+        )
+        job = build_job(aijob, runtime, self._pod_settings, model_uri)
+        created = await self._api.create(job)
+        if created is not None:
+            if aijob.metadata.creation_timestamp is not None:
+                metrics.JOB_CREATION_SECONDS.observe(
+                    max(0.0, (self._clock() - aijob.metadata.creation_timestamp).total_seconds())
+                )
+            return JobView.from_body(created.to_dict())
+        existing = await self._api.get_job(
+            aijob.metadata.namespace or "", job_name(aijob.metadata.name or "")
+        )
+        return self._owned(existing, aijob)
+
+    async def _write_status(self, aijob: AIJob, decision: Decision) -> None:
+        patch = status_patch(aijob.status, decision.status)
+        if not patch:
+            return
+        namespace = aijob.metadata.namespace or ""
+        name = aijob.metadata.name or ""
+        result = await self._api.patch_status(namespace, name, patch, aijob.metadata.uid)
+        if result is None:
+            return
+        self._caches.aijobs.put(result)
+        event = transition_event(aijob.status, decision.status)
+        if event is None:
+            return
+        phase = decision.status.phase
+        metrics.TRANSITIONS.labels(phase=str(phase), reason=event.reason).inc()
+        if phase is Phase.RUNNING and aijob.status.start_time is None:
+            created = aijob.metadata.creation_timestamp
+            if created is not None:
+                metrics.QUEUE_WAIT_SECONDS.labels(
+                    framework=str(decision.status.framework), priority=aijob.spec.priority.value
+                ).observe(max(0.0, (self._clock() - created).total_seconds()))
+        logger.info("%s/%s: %s %s: %s", namespace, name, phase, event.reason, event.message)
+        await self._api.post_event(
+            namespace=namespace,
+            name=name,
+            uid=aijob.metadata.uid,
+            type_=event.type,
+            reason=event.reason,
+            message=event.message,
+        )
+
+    async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:
+        """A body the models refuse (the CRD let it through): say so once, do nothing else."""
+        status = body.get("status") or {}
+        if status.get("phase") == Phase.FAILED and status.get("reason") == Reason.INVALID_SPEC:
+            return
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = f"spec is invalid at {where}: {first['msg']}"
+        metadata = body.get("metadata", {})
+        patch = {"phase": Phase.FAILED.value, "reason": Reason.INVALID_SPEC, "message": message}
+        result = await self._api.patch_status(key[0], key[1], patch, metadata.get("uid"))
+        if result is not None:
+            self._caches.aijobs.put(result)
+        await self._api.post_event(
+            namespace=key[0],
+            name=key[1],
+            uid=metadata.get("uid"),
+            type_="Warning",
+            reason=Reason.INVALID_SPEC,
+            message=message,
+        )
+
+
+def _toleration(item: dict[str, Any]) -> Toleration:
+    toleration = Toleration.from_dict(item)
+    assert isinstance(toleration, Toleration)
+    return toleration

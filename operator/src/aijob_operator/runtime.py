@@ -1,0 +1,32 @@
+"""The operator's process-wide state, kept in kopf's `memo` between start-up and clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lightkube import AsyncClient
+
+from aijob_operator.config import OperatorConfig
+from aijob_operator.reconciler import Reconciler
+from aijob_operator.store import AIJobStore, Key
+from aijob_operator.workqueue import WorkQueue
+
+
+@dataclass
+class OperatorState:
+    """Everything the handlers share: the client, the store, the queue and the workers."""
+
+    config: OperatorConfig
+    client: AsyncClient
+    store: AIJobStore
+    queue: WorkQueue[Key]
+    reconciler: Reconciler
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+    stoppers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def healthy(self) -> bool:
+        """Whether every reconcile worker is still alive."""
+        return all(not task.done() for task in self.workers)

@@ -1,0 +1,94 @@
+"""The runtime catalog: data, checked when loaded, resolved per framework and version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aijob_api.routing import Framework
+from aijob_operator.catalog import (
+    CatalogError,
+    UnknownRuntimeError,
+    load_catalog,
+    parse_catalog,
+)
+
+
+@pytest.mark.parametrize(
+    ("framework", "image"),
+    [
+        (Framework.SKLEARN, "aijob/worker-sklearn:"),
+        (Framework.PYTORCH, "aijob/worker-pytorch:"),
+        (Framework.TENSORFLOW, "aijob/worker-tensorflow:"),
+        (Framework.TRANSFORMERS, "aijob/worker-pytorch:"),
+    ],
+)
+def test_shipped_catalog_covers_every_framework(framework: Framework, image: str) -> None:
+    resolved = load_catalog().resolve(framework)
+    assert resolved.runtime.image.startswith(image)
+    assert resolved.runtime.command == ["python", "-m", "aijob_worker"]
+    assert resolved.version in load_catalog().frameworks[framework].versions
+
+
+CUSTOM = """
+frameworks:
+  sklearn:
+    defaultVersion: "1.9"
+    versions:
+      "1.9": {image: "reg/sk:1.9"}
+      "1.5": {image: "reg/sk:1.5", resources: {cpu: 250m, memory: 256Mi}, env: {A: "1"}}
+"""
+
+
+def test_versions_resolve_and_default(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CUSTOM)
+    catalog = load_catalog(path)
+    assert catalog.resolve(Framework.SKLEARN).runtime.image == "reg/sk:1.9"
+    old = catalog.resolve(Framework.SKLEARN, "1.5")
+    assert (old.version, old.runtime.resources.cpu, old.runtime.env) == ("1.5", "250m", {"A": "1"})
+
+
+@pytest.mark.parametrize(
+    ("framework", "version", "message"),
+    [
+        (Framework.PYTORCH, None, "no framework 'pytorch'"),
+        (Framework.SKLEARN, "0.1", "no sklearn version '0.1' (it has: 1.5, 1.9)"),
+    ],
+)
+def test_unknown_runtimes_are_named(
+    framework: Framework, version: str | None, message: str
+) -> None:
+    with pytest.raises(UnknownRuntimeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_catalog(CUSTOM).resolve(framework, version)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("frameworks: [", "not valid YAML"),
+        (
+            "frameworks: {sklearn: {defaultVersion: '2', versions: {'1': {image: x}}}}",
+            "defaultVersion",
+        ),
+        ("frameworks: {cobol: {defaultVersion: '1', versions: {'1': {image: x}}}}", "cobol"),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', "
+            "versions: {'1': {image: x, env: {'1A': b}}}}}",
+            "1A",
+        ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', "
+            "versions: {'1': {image: x, resources: {cpu: lots}}}}}",
+            "cpu",
+        ),
+    ],
+)
+def test_bad_catalogs_are_refused(text: str, message: str) -> None:
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(text)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog(tmp_path / "nope.yaml")
