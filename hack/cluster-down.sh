@@ -3,6 +3,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The real node first: its kubelet and kube-proxy talk to this cluster.
+if [[ -d "$CLUSTER_DIR/node" || -d /run/aijob-node ]]; then
+  "$REPO_ROOT/hack/node/node-down.sh" || say "WARNING: the real node left something behind (see above)"
+fi
+
 if command -v kwokctl >/dev/null 2>&1 && kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   say "deleting cluster '$CLUSTER_NAME'"
   kwokctl delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KUBECONFIG_PATH" >/dev/null 2>&1 \

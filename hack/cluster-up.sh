@@ -86,6 +86,19 @@ kc apply -f "$REPO_ROOT/hack/cluster/nodes.yaml" >/dev/null
 kc wait --for=condition=Ready node -l type=kwok --timeout=60s >/dev/null \
   || die "simulated nodes did not become Ready; see $KWOK_HOME/clusters/$CLUSTER_NAME/logs/kwok-controller.log"
 
+# The real node (hack/node/): added where the machine allows. AIJOB_REAL_NODE=0 skips it,
+# AIJOB_REAL_NODE=1 makes any failure of it fatal; by default a failure is a warning.
+case "${AIJOB_REAL_NODE:-auto}" in
+  0 | false | no) say "real node skipped (AIJOB_REAL_NODE=0)" ;;
+  1 | true | yes) "$REPO_ROOT/hack/node/node-up.sh" || die "the real node did not come up (AIJOB_REAL_NODE=1)" ;;
+  *)
+    if ! preflight=$("$REPO_ROOT/hack/node/preflight.sh" 2>&1); then
+      say "WARNING: no real node, only simulated ones:"; printf '%s\n' "$preflight" | sed 's/^/    /'
+    elif ! "$REPO_ROOT/hack/node/node-up.sh"; then
+      say "WARNING: the real node did not come up (see above); the simulated nodes work. AIJOB_REAL_NODE=0 skips it"
+    fi ;;
+esac
+
 say "cluster '$CLUSTER_NAME' ready in $((SECONDS - started))s; server $(kc version -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -1)"
 kc get nodes -o custom-columns='NAME:.metadata.name,STATUS:.status.conditions[?(@.type=="Ready")].status,GPU:.status.allocatable.nvidia\.com/gpu,CPU:.status.allocatable.cpu'
 say "export KUBECONFIG=$KUBECONFIG_PATH"

@@ -100,6 +100,17 @@ import_image() {
   for tag in "$STABLE_TAG" ${version:+"$version"}; do
     ctrk images tag --force "$full" "${full%:*}:$tag" >/dev/null
   done
+  # Older builds of this image go (containerd frees their content itself).
+  local stale
+  stale=$(ctrk images ls -q | grep -E "(^|/)aijob/$name:" | grep -vE ":($hash|$STABLE_TAG${version:+|$version})\$" || true)
+  [[ -z $stale ]] || ctrk images rm $stale >/dev/null
+}
+
+# forget_older NAME HASH: drop buildah's older content-hash tags of NAME.
+forget_older() {
+  local old
+  old=$(bah images --format '{{.Name}}:{{.Tag}}' | grep -E "^$IMAGE_PREFIX/$1:[0-9a-f]{12}\$" | grep -v ":$2\$" || true)
+  [[ -z $old ]] || bah rmi $old >/dev/null 2>&1 || true
 }
 
 build_base() {
@@ -134,6 +145,7 @@ build_base() {
     say "base: built $ref in $((SECONDS - started))s"
   fi
   bah tag "$ref" "$BASE_IMAGE"
+  forget_older python-base "$hash"
   import_image python-base "$hash" ""
 }
 
@@ -157,6 +169,7 @@ build_pause() {
     rm -rf "$work"
     say "pause: built $ref"
   fi
+  forget_older pause "$hash"
   import_image pause "$hash" ""
 }
 
@@ -186,6 +199,7 @@ build_dockerfile() {
     say "$name: built $ref in $((SECONDS - started))s"
   fi
   bah tag "$ref" "$IMAGE_PREFIX/$name:$STABLE_TAG"
+  forget_older "$name" "$hash"
   import_image "$name" "$hash" "$version"
 }
 

@@ -33,7 +33,7 @@ echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
 # --- network: node address, pod bridge, rules that keep pod traffic on this host ---
 ensure_bridge() { # NAME ADDRESS/PREFIX
   ip link show "$1" >/dev/null 2>&1 || ip link add "$1" type bridge
-  ip addr show dev "$1" | grep -q "inet $2 " || ip addr add "$2" dev "$1"
+  [[ $(ip -o addr show dev "$1") == *"inet $2 "* ]] || ip addr add "$2" dev "$1"
   ip link set "$1" up
 }
 ensure_bridge "$NODE_IFACE" "$NODE_IP/32"
@@ -227,7 +227,7 @@ YAML
 start_daemon kube-proxy "$BIN_DIR/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml" --v 1
 
 # --- wait for the node ---
-ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True; }
+ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null; }
 for _ in $(seq 1 120); do
   ready && break
   for d in containerd kubelet kube-proxy; do
