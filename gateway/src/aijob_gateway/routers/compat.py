@@ -22,6 +22,7 @@ from aijob_gateway.routers.params import (
     JobName,
     client_request_id,
 )
+from aijob_gateway.routers.responses import ModelResponse
 from aijob_gateway.schemas.compat import (
     SeedHealth,
     SeedInferenceRequest,
@@ -96,9 +97,9 @@ async def submit_inference(
     summary="Status of a job (seed-compatible)",
     responses={**_PROBLEMS, **problem_responses(404)},
 )
-async def job_status(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) -> SeedJobStatus:
+async def job_status(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) -> ModelResponse:
     """The job in the seed's JobStatus shape."""
-    return compat.seed_job_status(jobs.get(tenant, job_id))
+    return ModelResponse(compat.seed_job_status(jobs.get(tenant, job_id)))
 
 
 @router.delete(

@@ -17,6 +17,7 @@ from aijob_gateway.routers.params import (
     JobName,
     client_request_id,
 )
+from aijob_gateway.routers.responses import ModelResponse
 from aijob_gateway.schemas.jobs import JobList, JobView, ResultsView, SubmitJobRequest
 from aijob_gateway.services.jobs import NewJob
 from aijob_gateway.services.listing import JobFilters, job_phase
@@ -97,7 +98,7 @@ async def list_jobs(
             max_length=1024,
         ),
     ] = None,
-) -> JobList:
+) -> ModelResponse:
     """A page of the key's jobs matching every filter."""
     settings = runtime.settings
     page_size = min(limit or settings.default_page_size, settings.max_page_size)
@@ -105,10 +106,12 @@ async def list_jobs(
         phase=phase, task=task, framework=framework, priority=priority, label=label
     )
     page = jobs.page(tenant, filters, page_size, continue_)
-    return JobList(
-        items=[JobView.of(job) for job in page.items],
-        total=page.total,
-        continue_=page.continue_token,
+    return ModelResponse(
+        JobList(
+            items=[JobView.of(job) for job in page.items],
+            total=page.total,
+            continue_=page.continue_token,
+        )
     )
 
 
@@ -118,9 +121,9 @@ async def list_jobs(
     summary="Get one job: spec, status, progress, results, and why it waits or failed",
     responses=problem_responses(403, 404),
 )
-async def get_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> JobView:
+async def get_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> ModelResponse:
     """The job as the cache holds it."""
-    return JobView.of(jobs.get(tenant, name))
+    return ModelResponse(JobView.of(jobs.get(tenant, name)))
 
 
 @router.delete(
