@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from lightkube import AsyncClient
 
 from aijob_gateway.kube.client import make_client
@@ -17,6 +19,9 @@ from aijob_gateway.problems import install_problem_handlers
 from aijob_gateway.routers import compat, health, jobs, nodes, queue
 from aijob_gateway.runtime import Runtime
 from aijob_gateway.settings import GatewaySettings
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/health"})
+"""Routes that need no API key."""
 
 DESCRIPTION = """\
 Submit, watch, cancel and fetch the results of AI training and inference jobs.
@@ -65,4 +70,25 @@ def create_app(
     install_problem_handlers(app)
     for router in (jobs.router, queue.router, nodes.router, compat.router, health.router):
         app.include_router(router)
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, declaring the two ways to send a key on every protected route."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "The API key"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    for path, operations in schema["paths"].items():
+        if path in PUBLIC_PATHS:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"bearer": []}, {"apiKey": []}]
+    app.openapi_schema = schema
+    return schema

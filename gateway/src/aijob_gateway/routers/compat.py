@@ -13,7 +13,7 @@ from typing import Annotated
 from aijob_api.models import Task
 from fastapi import APIRouter, Query
 
-from aijob_gateway.dependencies import JobServiceDep, RuntimeDep, TenantDep
+from aijob_gateway.dependencies import CallerDep, RuntimeDep
 from aijob_gateway.errors import UnavailableError
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.routers.params import (
@@ -45,8 +45,7 @@ _PROBLEMS = problem_responses(401, 403, 422, 429, 503)
 )
 async def submit_training(
     body: SeedTrainingRequest,
-    tenant: TenantDep,
-    jobs: JobServiceDep,
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     x_client_request_id: ClientRequestIdHeader = None,
 ) -> SeedJobStatus:
@@ -56,7 +55,7 @@ async def submit_training(
         ("X-Client-Request-ID", x_client_request_id),
         ("client_request_id", body.client_request_id),
     )
-    submitted = await jobs.submit(tenant, compat.training_job(body, request_id))
+    submitted = await caller.jobs.submit(caller.tenant, compat.training_job(body, request_id))
     return compat.seed_job_status(submitted.job)
 
 
@@ -68,9 +67,7 @@ async def submit_training(
 )
 async def submit_inference(
     body: SeedInferenceRequest,
-    tenant: TenantDep,
-    jobs: JobServiceDep,
-    runtime: RuntimeDep,
+    caller: CallerDep,
     idempotency_key: IdempotencyKey = None,
     x_client_request_id: ClientRequestIdHeader = None,
 ) -> SeedJobStatus:
@@ -83,11 +80,13 @@ async def submit_inference(
     source = compat.model_source(body.model_id)
     training = None
     if "trainingJob" in source:
-        candidate = runtime.cache.get(tenant.namespace, source["trainingJob"])
+        candidate = caller.runtime.cache.get(caller.tenant.namespace, source["trainingJob"])
         training = (
             candidate if candidate is not None and candidate.spec.task is Task.TRAINING else None
         )
-    submitted = await jobs.submit(tenant, compat.inference_job(body, request_id, training))
+    submitted = await caller.jobs.submit(
+        caller.tenant, compat.inference_job(body, request_id, training)
+    )
     return compat.seed_job_status(submitted.job)
 
 
@@ -97,9 +96,9 @@ async def submit_inference(
     summary="Status of a job (seed-compatible)",
     responses={**_PROBLEMS, **problem_responses(404)},
 )
-async def job_status(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) -> ModelResponse:
+async def job_status(job_id: JobName, caller: CallerDep) -> ModelResponse:
     """The job in the seed's JobStatus shape."""
-    return ModelResponse(compat.seed_job_status(jobs.get(tenant, job_id)))
+    return ModelResponse(compat.seed_job_status(caller.jobs.get(caller.tenant, job_id)))
 
 
 @router.delete(
@@ -108,9 +107,9 @@ async def job_status(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) ->
     summary="Cancel a job (seed-compatible)",
     responses={**_PROBLEMS, **problem_responses(404, 409, 502)},
 )
-async def cancel_job(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) -> SeedJobStatus:
+async def cancel_job(job_id: JobName, caller: CallerDep) -> SeedJobStatus:
     """Cancel; the job's status becomes cancelled once the operator stopped its pods."""
-    return compat.seed_job_status(await jobs.cancel(tenant, job_id))
+    return compat.seed_job_status(await caller.jobs.cancel(caller.tenant, job_id))
 
 
 @router.get(
@@ -120,8 +119,7 @@ async def cancel_job(job_id: JobName, tenant: TenantDep, jobs: JobServiceDep) ->
     responses=_PROBLEMS,
 )
 async def list_jobs(
-    tenant: TenantDep,
-    jobs: JobServiceDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most jobs to return.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Jobs to skip.")] = 0,
     status: Annotated[SeedStatus | None, Query(description="Only jobs with this status.")] = None,
@@ -129,7 +127,7 @@ async def list_jobs(
     """The key's jobs in the seed's shape."""
     selected = [
         job
-        for job in jobs.all(tenant)
+        for job in caller.jobs.all(caller.tenant)
         if status is None or compat.seed_status(job_phase(job)) == status
     ]
     return [compat.seed_job_status(job) for job in selected[offset : offset + limit]]

@@ -9,7 +9,7 @@ from aijob_api.models import Priority, Task
 from aijob_api.routing import Framework
 from fastapi import APIRouter, Query, Response, status
 
-from aijob_gateway.dependencies import JobServiceDep, RuntimeDep, TenantDep
+from aijob_gateway.dependencies import CallerDep
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.routers.params import (
     ClientRequestIdHeader,
@@ -41,9 +41,7 @@ router = APIRouter(
 )
 async def submit_job(
     body: SubmitJobRequest,
-    tenant: TenantDep,
-    jobs: JobServiceDep,
-    runtime: RuntimeDep,
+    caller: CallerDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
     x_client_request_id: ClientRequestIdHeader = None,
@@ -61,8 +59,10 @@ async def submit_job(
         description=body.description,
         labels=body.labels,
     )
-    submitted = await jobs.submit(tenant, new)
-    runtime.metrics.jobs_submitted.labels("created" if submitted.created else "replayed").inc()
+    submitted = await caller.jobs.submit(caller.tenant, new)
+    caller.runtime.metrics.jobs_submitted.labels(
+        "created" if submitted.created else "replayed"
+    ).inc()
     if not submitted.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/jobs/{submitted.job.metadata.name}"
@@ -76,9 +76,7 @@ async def submit_job(
     responses=problem_responses(400, 403),
 )
 async def list_jobs(
-    tenant: TenantDep,
-    jobs: JobServiceDep,
-    runtime: RuntimeDep,
+    caller: CallerDep,
     phase: Annotated[Phase | None, Query(description="Only jobs in this phase.")] = None,
     task: Annotated[Task | None, Query(description="training or inference.")] = None,
     framework: Annotated[
@@ -100,12 +98,12 @@ async def list_jobs(
     ] = None,
 ) -> ModelResponse:
     """A page of the key's jobs matching every filter."""
-    settings = runtime.settings
+    settings = caller.runtime.settings
     page_size = min(limit or settings.default_page_size, settings.max_page_size)
     filters = JobFilters(
         phase=phase, task=task, framework=framework, priority=priority, label=label
     )
-    page = jobs.page(tenant, filters, page_size, continue_)
+    page = caller.jobs.page(caller.tenant, filters, page_size, continue_)
     return ModelResponse(
         JobList(
             items=[JobView.of(job) for job in page.items],
@@ -121,9 +119,9 @@ async def list_jobs(
     summary="Get one job: spec, status, progress, results, and why it waits or failed",
     responses=problem_responses(403, 404),
 )
-async def get_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> ModelResponse:
+async def get_job(name: JobName, caller: CallerDep) -> ModelResponse:
     """The job as the cache holds it."""
-    return ModelResponse(JobView.of(jobs.get(tenant, name)))
+    return ModelResponse(JobView.of(caller.jobs.get(caller.tenant, name)))
 
 
 @router.delete(
@@ -133,9 +131,9 @@ async def get_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> Mode
     summary="Cancel a job (its pods stop; the record stays, Cancelled)",
     responses=problem_responses(403, 404, 409, 502),
 )
-async def cancel_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> JobView:
+async def cancel_job(name: JobName, caller: CallerDep) -> JobView:
     """Set spec.cancel; the operator stops the pods and marks the job Cancelled."""
-    return JobView.of(await jobs.cancel(tenant, name))
+    return JobView.of(await caller.jobs.cancel(caller.tenant, name))
 
 
 @router.get(
@@ -144,12 +142,12 @@ async def cancel_job(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> J
     summary="Get the results of a finished job",
     responses=problem_responses(403, 404, 409),
 )
-async def get_results(name: JobName, tenant: TenantDep, jobs: JobServiceDep) -> ResultsView:
+async def get_results(name: JobName, caller: CallerDep) -> ResultsView:
     """Metrics, model URI, artifacts and outputs; 409 while the job has not finished."""
-    job = jobs.results(tenant, name)
+    job = caller.jobs.results(caller.tenant, name)
     return ResultsView(
         name=job.metadata.name or name,
-        namespace=tenant.namespace,
+        namespace=caller.tenant.namespace,
         phase=job_phase(job),
         message=job.status.message,
         results=job.status.results,

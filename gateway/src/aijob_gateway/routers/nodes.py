@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from aijob_gateway.dependencies import JobServiceDep, RuntimeDep, TenantDep
+from aijob_gateway.dependencies import CallerDep
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.schemas.nodes import NodesView
 from aijob_gateway.services.nodes import nodes_view
@@ -15,7 +15,7 @@ router = APIRouter(
 
 
 @router.get("", response_model=NodesView, summary="Nodes and their GPUs")
-async def get_nodes(tenant: TenantDep, jobs: JobServiceDep, runtime: RuntimeDep) -> NodesView:
+async def get_nodes(caller: CallerDep) -> NodesView:
     """Capacity and use of every node; only the caller's own jobs are named."""
-    snapshot = await runtime.cluster.snapshot()
-    return nodes_view(snapshot, tenant.namespace, jobs.all(tenant))
+    snapshot = await caller.runtime.cluster.snapshot()
+    return nodes_view(snapshot, caller.tenant.namespace, caller.jobs.all(caller.tenant))

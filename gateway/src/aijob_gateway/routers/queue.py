@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from aijob_gateway.dependencies import JobServiceDep, TenantDep
+from aijob_gateway.dependencies import CallerDep
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.schemas.queue import QueueStats
 from aijob_gateway.services.queue import queue_stats
@@ -15,6 +15,6 @@ router = APIRouter(
 
 
 @router.get("/stats", response_model=QueueStats, summary="Queue statistics of the key's namespace")
-async def get_queue_stats(tenant: TenantDep, jobs: JobServiceDep) -> QueueStats:
+async def get_queue_stats(caller: CallerDep) -> QueueStats:
     """Depth by priority and framework, running jobs, and why the waiting ones wait."""
-    return queue_stats(tenant.namespace, jobs.all(tenant))
+    return queue_stats(caller.tenant.namespace, caller.jobs.all(caller.tenant))
