@@ -16,6 +16,14 @@ started=$SECONDS
 "$REPO_ROOT/hack/build-binaries.sh" >/dev/null
 "$REPO_ROOT/hack/node/install-deps.sh" >/dev/null
 kc get --raw /readyz >/dev/null 2>&1 || die "the local cluster is not up; run hack/cluster-up.sh first"
+
+ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null; }
+# Fast path: everything runs and the node is Ready.
+if pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy \
+    && nft list table ip "$NFT_TABLE" >/dev/null 2>&1 && ready; then
+  say "reusing the running node $NODE_NAME (containerd, kubelet, kube-proxy; logs in $NODE_DIR)"
+  exit 0
+fi
 mkdir -p "$NODE_DIR" "$NODE_STATE" "$NODE_RUN" "$KUBELET_ROOT" "$NODE_STATE/pod-logs"
 
 # --- kernel settings (the old values are kept once, and put back by node-down) ---
@@ -76,11 +84,39 @@ for h in /sys/fs/cgroup/*/; do
   fi
 done
 
+# write_config FILE: stdin into FILE, only when the content differs (kube-proxy exits when
+# its configuration file changes, so an unchanged file must stay untouched).
+write_config() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; changed_configs+=("$1"); fi
+}
+changed_configs=()
+
+# node_kubeconfig FILE USER GROUP: mint a kubeconfig from the cluster's CA, unless FILE
+# already holds one from the same CA (re-minting would change the file for nothing).
+node_kubeconfig() {
+  local file=$1 user=$2 group=$3 ca
+  ca=$(base64 -w0 <"$KWOK_HOME/clusters/$CLUSTER_NAME/pki/ca.crt")
+  if [[ -f $file ]] && grep -q "certificate-authority-data: $ca" "$file" \
+      && grep -q "server: https://127.0.0.1:$APISERVER_PORT" "$file"; then
+    return 0
+  fi
+  kwokctl get kubeconfig --name "$CLUSTER_NAME" --user "$user" --group "$group" | write_config "$file"
+  chmod 600 "$file"
+}
+
 # start_daemon NAME COMMAND...: start in the background unless it runs; pid file + log.
 start_daemon() {
   local name=$1; shift
   if pid_alive "$name"; then
     say "$name is running (pid $(cat "$NODE_DIR/$name.pid"))"
+    local changed
+    for changed in "${changed_configs[@]}"; do
+      [[ $changed == "$NODE_DIR/$name".* ]] && say "WARNING: $changed changed while $name runs;" \
+        "it applies after hack/node/node-down.sh and node-up.sh"
+    done
     return 0
   fi
   if [[ -f "$NODE_DIR/$name.pid" ]]; then
@@ -95,7 +131,7 @@ start_daemon() {
 
 # --- containerd ---
 mkdir -p "$NODE_DIR/cni"
-cat >"$NODE_DIR/containerd.toml" <<TOML
+write_config "$NODE_DIR/containerd.toml" <<TOML
 # Rendered by hack/node/node-up.sh; do not edit.
 version = 2
 root = "$NODE_STATE/containerd"
@@ -141,7 +177,7 @@ containerd_running || die "containerd did not start; see $NODE_DIR/containerd.lo
 "$REPO_ROOT/hack/images/build.sh" --cached-only operator gateway worker-sklearn worker-pytorch worker-tensorflow
 
 # --- pod network (CNI) ---
-cat >"$NODE_DIR/cni/10-aijob.conflist" <<JSON
+write_config "$NODE_DIR/cni/10-aijob.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "aijob",
@@ -165,15 +201,12 @@ cat >"$NODE_DIR/cni/10-aijob.conflist" <<JSON
 JSON
 
 # --- credentials, minted from the cluster's CA ---
-kwokctl get kubeconfig --name "$CLUSTER_NAME" --user "system:node:$NODE_NAME" --group system:nodes \
-  >"$NODE_DIR/kubelet.kubeconfig"
-kwokctl get kubeconfig --name "$CLUSTER_NAME" --user system:kube-proxy --group system:node-proxiers \
-  >"$NODE_DIR/kube-proxy.kubeconfig"
-chmod 600 "$NODE_DIR"/*.kubeconfig
-: >"$NODE_DIR/resolv.conf"   # no cluster DNS here: pods resolve nothing rather than leak queries
+node_kubeconfig "$NODE_DIR/kubelet.kubeconfig" "system:node:$NODE_NAME" system:nodes
+node_kubeconfig "$NODE_DIR/kube-proxy.kubeconfig" system:kube-proxy system:node-proxiers
+[[ -f "$NODE_DIR/resolv.conf" ]] || : >"$NODE_DIR/resolv.conf"   # no cluster DNS here: pods resolve nothing rather than leak queries
 
 # --- kubelet ---
-cat >"$NODE_DIR/kubelet.yaml" <<YAML
+write_config "$NODE_DIR/kubelet.yaml" <<YAML
 # Rendered by hack/node/node-up.sh; do not edit.
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -208,7 +241,7 @@ start_daemon kubelet "$BIN_DIR/kubelet" --config "$NODE_DIR/kubelet.yaml" \
   --node-ip "$NODE_IP" --root-dir "$KUBELET_ROOT" --node-labels "$REAL_NODE_LABEL=true" --v 1
 
 # --- kube-proxy ---
-cat >"$NODE_DIR/kube-proxy.yaml" <<YAML
+write_config "$NODE_DIR/kube-proxy.yaml" <<YAML
 # Rendered by hack/node/node-up.sh; do not edit.
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
@@ -227,7 +260,6 @@ YAML
 start_daemon kube-proxy "$BIN_DIR/kube-proxy" --config "$NODE_DIR/kube-proxy.yaml" --v 1
 
 # --- wait for the node ---
-ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null; }
 for _ in $(seq 1 120); do
   ready && break
   for d in containerd kubelet kube-proxy; do

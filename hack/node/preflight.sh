@@ -22,7 +22,7 @@ else
 fi
 grep -qw overlay /proc/filesystems || problems+=("no overlay filesystem in this kernel (/proc/filesystems)")
 [[ -e /dev/kmsg ]] || problems+=("no /dev/kmsg (the kubelet's OOM watcher reads it)")
-[[ -w /proc/sys/net/ipv4/ip_forward ]] || problems+=("/proc/sys is read-only: pod networking needs ip_forward and bridge sysctls")
+[[ -w /proc/sys/net/ipv4/ip_forward ]] || problems+=("cannot write /proc/sys/net/ipv4/ip_forward: pod networking needs ip_forward and bridge sysctls")
 [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] \
   || problems+=("no br_netfilter (net.bridge.bridge-nf-call-iptables): Services would not reach pods on the bridge")
 if [[ $(id -u) -eq 0 ]]; then
