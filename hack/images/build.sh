@@ -50,6 +50,8 @@ declare -A VERSION_FROM=(
 [[ $(id -u) -eq 0 ]] || die "building images needs root (buildah's overlay storage and chroot isolation)"
 "$REPO_ROOT/hack/node/install-deps.sh" >/dev/null
 mkdir -p "$IMAGES_DIR" "$BUILDAH_RUNROOT"
+exec 8>"$IMAGES_DIR/.lock"   # one build at a time
+flock 8
 LOG_DIR="$IMAGES_DIR/logs"
 mkdir -p "$LOG_DIR"
 

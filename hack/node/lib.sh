@@ -50,3 +50,10 @@ pid_alive() {
   pid=$(cat "$NODE_DIR/$1.pid" 2>/dev/null) || return 1
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
 }
+
+# One node-up or node-down at a time on this machine (fd 9; daemons are started without it).
+take_node_lock() {
+  mkdir -p "$CACHE_ROOT"
+  exec 9>"$CACHE_ROOT/node.lock"
+  flock 9
+}

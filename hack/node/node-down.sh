@@ -21,6 +21,8 @@ stop_daemon() {
   rm -f "$NODE_DIR/$name.pid"
 }
 
+take_node_lock
+
 # The Node object goes first, so nothing is scheduled while the node goes away
 # (its pods are then removed by the pod garbage collector).
 if [[ -f "$KUBECONFIG_PATH" ]] && kc get node "$NODE_NAME" >/dev/null 2>&1; then

@@ -16,6 +16,8 @@ started=$SECONDS
 "$REPO_ROOT/hack/build-binaries.sh" >/dev/null
 "$REPO_ROOT/hack/node/install-deps.sh" >/dev/null
 kc get --raw /readyz >/dev/null 2>&1 || die "the local cluster is not up; run hack/cluster-up.sh first"
+mkdir -p "$NODE_DIR" "$NODE_STATE" "$NODE_RUN" "$KUBELET_ROOT" "$NODE_STATE/pod-logs"
+take_node_lock
 
 ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null; }
 # Fast path: everything runs and the node is Ready.
@@ -24,7 +26,6 @@ if pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy \
   say "reusing the running node $NODE_NAME (containerd, kubelet, kube-proxy; logs in $NODE_DIR)"
   exit 0
 fi
-mkdir -p "$NODE_DIR" "$NODE_STATE" "$NODE_RUN" "$KUBELET_ROOT" "$NODE_STATE/pod-logs"
 
 # --- kernel settings (the old values are kept once, and put back by node-down) ---
 SYSCTLS=(net/ipv4/ip_forward net/bridge/bridge-nf-call-iptables vm/overcommit_memory
@@ -125,7 +126,7 @@ start_daemon() {
     mv -f "$NODE_DIR/$name.log" "$NODE_DIR/$name.log.old" 2>/dev/null || true
   fi
   say "starting $name; log $NODE_DIR/$name.log"
-  setsid "$@" >"$NODE_DIR/$name.log" 2>&1 </dev/null &
+  setsid "$@" >"$NODE_DIR/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$NODE_DIR/$name.pid"
 }
 
