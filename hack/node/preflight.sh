@@ -15,7 +15,7 @@ if [[ $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]]; then
   done
 else
   for c in cpu cpuacct cpuset memory pids; do
-    grep -qE "^$c[[:space:]].*[[:space:]]1$" /proc/cgroups 2>/dev/null \
+    grep -qE "^${c}[[:space:]].*[[:space:]]1$" /proc/cgroups 2>/dev/null \
       && findmnt -rn -t cgroup -o OPTIONS | tr ',' '\n' | grep -x "$c" >/dev/null \
       || problems+=("cgroup v1 controller '$c' is not enabled and mounted under /sys/fs/cgroup")
   done
