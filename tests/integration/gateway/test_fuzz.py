@@ -13,6 +13,8 @@ not run on this pytest version, so the operations are driven with hypothesis dir
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.core.result import Ok
@@ -40,7 +42,7 @@ def test_no_server_errors_and_responses_match_the_schema(
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def exercise(case: Case) -> None:
+        def exercise(case: Case[Any]) -> None:
             case.call_and_validate(
                 base_url=gateway.url,
                 headers=tenant.headers,

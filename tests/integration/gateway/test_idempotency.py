@@ -73,7 +73,7 @@ def test_concurrent_duplicates_create_exactly_one_job(
 def test_concurrent_duplicates_with_different_bodies_conflict(
     gateway: RunningGateway, tenant: TenantKey, kube: Client
 ) -> None:
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"spec": {**BODY["spec"], "priority": p}, "clientRequestId": "race-2"}
         for p in ("high", "low") * 6
     ]
