@@ -42,9 +42,9 @@ declare -A DOCKERFILE=(
 )
 declare -A VERSION_FROM=(
   [operator]=operator/pyproject.toml [gateway]=gateway/pyproject.toml
-  [worker-sklearn]=worker-images/runtime/pyproject.toml
-  [worker-pytorch]=worker-images/runtime/pyproject.toml
-  [worker-tensorflow]=worker-images/runtime/pyproject.toml
+  [worker-sklearn]=worker-images/sklearn/pyproject.toml
+  [worker-pytorch]=worker-images/pytorch/pyproject.toml
+  [worker-tensorflow]=worker-images/tensorflow/pyproject.toml
 )
 
 [[ $(id -u) -eq 0 ]] || die "building images needs root (buildah's overlay storage and chroot isolation)"
