@@ -76,7 +76,9 @@ def test_readme_curl_examples_work_with_only_a_key_header(
     # The API endpoints list: GET /jobs.
     listed = curl(f"{gateway.url}/jobs", "-H", key)
     assert isinstance(listed, list)
-    assert [job["job_id"] for job in listed] == [inference["job_id"], training["job_id"]]
+    assert {job["job_id"] for job in listed} == {inference["job_id"], training["job_id"]}
+    created = [job["created_at"] for job in listed]
+    assert created == sorted(created, reverse=True)  # newest first (ties: by name)
     # And the FAQ's health check needs no key at all.
     assert curl(f"{gateway.url}/health") == {"status": "healthy", "kubernetes": "connected"}
 
