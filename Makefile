@@ -55,6 +55,19 @@ cluster-up: ## Start the local cluster (builds binaries on first use)
 cluster-down: ## Stop the local cluster and everything it started
 	hack/cluster-down.sh
 
+.PHONY: gateway-run
+gateway-run: sync ## Run the gateway locally against $$KUBECONFIG (port 8000)
+	$(UV) run --frozen python -m aijob_gateway
+
+.PHONY: gateway-key
+gateway-key: sync ## Mint an API key for a tenant namespace: make gateway-key TENANT=team-a
+	@test -n "$(TENANT)" || { echo "usage: make gateway-key TENANT=<namespace>"; exit 2; }
+	$(UV) run --frozen python -m aijob_gateway.keys create --tenant $(TENANT)
+
+.PHONY: bench-gateway
+bench-gateway: sync ## Benchmark the gateway vs bare FastAPI and direct lightkube
+	$(UV) run --frozen python benchmarks/gateway_bench.py
+
 .PHONY: test-unit
 test-unit: sync ## Unit tests (no cluster)
 	$(PYTEST) -m unit
