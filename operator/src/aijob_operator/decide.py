@@ -44,6 +44,7 @@ OPERATOR_FIELDS: Final = (
 )
 """Status fields the operator owns; progress, results and checkpoint belong to the worker."""
 
+DONE_PERCENT: Final = 100
 SETTLING_RECHECK_SECONDS: Final = 2.0
 """Look again this soon when the Job controller has not yet recorded what a pod did."""
 
@@ -319,7 +320,14 @@ def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
     """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
     now = current.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
     then = desired.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
-    return {key: value for key, value in then.items() if now.get(key) != value}
+    patch = {key: value for key, value in then.items() if now.get(key) != value}
+    if desired.phase is Phase.SUCCEEDED and (
+        current.progress is None or current.progress.percent != DONE_PERCENT
+    ):
+        # A succeeded job is done, whether or not its worker said so last (or at all):
+        # a nested merge patch that leaves the worker's other progress fields alone.
+        patch["progress"] = {"percent": DONE_PERCENT}
+    return patch
 
 
 def transition_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:

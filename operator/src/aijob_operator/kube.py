@@ -8,7 +8,7 @@ account for each write.
 
 from __future__ import annotations
 
-import uuid
+import time
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
@@ -149,7 +149,8 @@ class KubeApi:
         """Post a core/v1 Event on an AIJob (what `kubectl describe aijob` shows)."""
         now = datetime.now(UTC)
         event = Event(
-            metadata=ObjectMeta(name=f"{name}.{uuid.uuid4().hex[:16]}", namespace=namespace),
+            # Named as client-go names Events: the object's name and the time in nanoseconds.
+            metadata=ObjectMeta(name=f"{name}.{time.time_ns():x}", namespace=namespace),
             involvedObject=ObjectReference(
                 apiVersion=API_VERSION, kind=KIND, name=name, namespace=namespace, uid=uid
             ),

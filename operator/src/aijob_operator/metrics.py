@@ -7,7 +7,7 @@ by a collector registered at start-up and removed at clean-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Final
 
 from prometheus_client import REGISTRY, Counter, Histogram
@@ -57,9 +57,17 @@ JOB_CREATION_SECONDS: Final = Histogram(
 class StateCollector(Collector):
     """Gauges read at scrape time: AIJobs by phase and framework, work-queue depth."""
 
-    def __init__(self, store: AIJobStore, queue: WorkQueue[tuple[str, str]]) -> None:
-        self._store = store
-        self._queue = queue
+    def __init__(self) -> None:
+        self._store: AIJobStore | None = None
+        self._queue: WorkQueue[tuple[str, str]] | None = None
+
+    def attach(self, store: AIJobStore, queue: WorkQueue[tuple[str, str]]) -> None:
+        """Report this operator's store and queue."""
+        self._store, self._queue = store, queue
+
+    def detach(self) -> None:
+        """Report nothing (the operator stopped)."""
+        self._store = self._queue = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield the current gauges."""
@@ -68,22 +76,22 @@ class StateCollector(Collector):
             "AIJobs known to the operator, by phase and framework.",
             labels=["phase", "framework"],
         )
-        for (phase, framework), count in sorted(self._store.phase_counts().items()):
-            jobs.add_metric([phase, framework], count)
-        yield jobs
         depth = GaugeMetricFamily(
             "aijob_operator_workqueue_depth",
             "AIJob keys in the work queue, by state.",
             labels=["state"],
         )
-        depth.add_metric(["queued"], len(self._queue))
-        depth.add_metric(["scheduled"], self._queue.scheduled)
-        depth.add_metric(["processing"], self._queue.processing)
+        store, queue = self._store, self._queue
+        if store is not None and queue is not None:
+            for (phase, framework), count in sorted(store.phase_counts().items()):
+                jobs.add_metric([phase, framework], count)
+            depth.add_metric(["queued"], len(queue))
+            depth.add_metric(["scheduled"], queue.scheduled)
+            depth.add_metric(["processing"], queue.processing)
+        yield jobs
         yield depth
 
 
-def register_state(store: AIJobStore, queue: WorkQueue[tuple[str, str]]) -> Callable[[], None]:
-    """Register the state collector; return the function that unregisters it."""
-    collector = StateCollector(store, queue)
-    REGISTRY.register(collector)
-    return lambda: REGISTRY.unregister(collector)
+STATE: Final = StateCollector()
+"""The one state collector of the process (registered once, attached at start-up)."""
+REGISTRY.register(STATE)

@@ -57,18 +57,32 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
     last_failure = failed_pods[-1] if failed_pods else None
     live = [pod for pod in pods if not pod.terminal and not pod.deleting]
     current = live[-1] if live else (pods[-1] if pods else None)
+    failed_count = max(job.failed, len(failed_pods))
     attempts = _attempts(job, pods, live)
     started = [pod.started for pod in pods if pod.started and pod.phase != "Pending"]
     facts = PodFacts(
         attempts=attempts,
-        failed_attempts=job.failed,
+        failed_attempts=failed_count,
         pod_name=current.name if current else None,
         node_name=current.node_name if current else None,
         exit_code=_last_exit_code(pods),
         start_time=min(started) if started else None,
     )
 
-    complete = job.condition("Complete") or job.condition("SuccessCriteriaMet")
+    if job.condition("Complete") is None and job.condition("Failed") is None:
+        # The Job controller decided (SuccessCriteriaMet / FailureTarget) but still counts
+        # its pods: the final numbers come with Complete / Failed, a moment later.
+        ending = job.condition("SuccessCriteriaMet") or job.condition("FailureTarget")
+        if ending is not None:
+            return Observed(
+                Phase.RUNNING,
+                Reason.POD_RUNNING,
+                f"the Job is finishing ({ending.reason})",
+                facts,
+                settling=True,
+            )
+
+    complete = job.condition("Complete")
     if complete is not None:
         finished = job.completion_time or complete.last_transition_time or now
         took = _duration(facts.start_time or job.start_time, finished)
@@ -80,7 +94,7 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
             completion_time=finished,
         )
 
-    failed = job.condition("Failed") or job.condition("FailureTarget")
+    failed = job.condition("Failed")
     if failed is not None:
         reason, message = _failure(aijob, failed.reason, failed.message, last_failure, attempts)
         return Observed(
@@ -118,14 +132,14 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
             Phase.QUEUED,
             Reason.PREEMPTED,
             f"pod {disrupted.name} was stopped ({disrupted.disruption}); a new pod follows "
-            "and no retry is spent",
+            "(no retry spent)",
             facts,
         )
-    if last_failure is not None and job.failed:
+    if last_failure is not None:
         return Observed(
             Phase.RETRYING,
             Reason.ATTEMPT_FAILED,
-            f"attempt {job.failed} of {max_attempts} failed: {describe_failure(last_failure)}; "
+            f"attempt {failed_count} of {max_attempts} failed: {describe_failure(last_failure)}; "
             "the next attempt starts after the Job's back-off",
             facts,
         )

@@ -292,3 +292,16 @@ def test_transition_events(before: dict[str, str], after: dict[str, str], kind: 
     if event is not None:
         assert event.reason == after["reason"]
         assert event.message == f"{after['phase']}: m"
+
+
+def test_success_completes_the_progress_without_touching_the_rest() -> None:
+    given = inputs(
+        status={"progress": {"percent": 80, "epoch": 4}},
+        job=job_body(conditions=[condition("Complete")], succeeded=1),
+    )
+    desired = decide(given).status
+    assert status_patch(given.aijob.status, desired)["progress"] == {"percent": 100}
+    done = AIJobStatus.model_validate(
+        {"phase": "Succeeded", "progress": {"percent": 100, "epoch": 4}}
+    )
+    assert "progress" not in status_patch(done, desired)

@@ -66,7 +66,7 @@ CASES = [
     ),
     Case(
         "per-index limit is the same as retries exhausted",
-        job_body(conditions=[condition("FailureTarget", "FailedIndexes")], failed=1),
+        job_body(conditions=[condition("Failed", "FailedIndexes")], failed=1),
         [pod_body(phase="Failed", terminated=exited(1, message="Traceback\nValueError: boom"))],
         spec={"retryPolicy": {"maxRetries": 0}},
         phase=Phase.FAILED,
@@ -135,7 +135,7 @@ CASES = [
         job_body(active=0),
         [pod_body(phase="Running", node="kwok-gpu-0", deleting=True, conditions=[disrupted()])],
         reason=Reason.PREEMPTED,
-        says=("no retry is spent",),
+        says=("no retry spent",),
     ),
     Case(
         "running",
@@ -180,6 +180,22 @@ CASES = [
         says=("real-node", "ErrImagePull: not found"),
     ),
     Case("no pod yet", job_body(), says=("waiting for its pod",), attempts=0),
+    Case(
+        "the Job decided but still counts its pods",
+        job_body(conditions=[condition("FailureTarget", "BackoffLimitExceeded")], failed=1),
+        [pod_body(phase="Failed", terminated=exited(3))],
+        phase=Phase.RUNNING,
+        reason=Reason.POD_RUNNING,
+        settling=True,
+    ),
+    Case(
+        "a pod failed before the Job counted it",
+        job_body(active=1, failed=0),
+        [pod_body(phase="Failed", terminated=exited(3))],
+        phase=Phase.RETRYING,
+        reason=Reason.ATTEMPT_FAILED,
+        says=("attempt 1 of 3 failed",),
+    ),
     Case(
         "pod done before the Job knows",
         job_body(active=1),

@@ -52,7 +52,8 @@ async def start(
         asyncio.create_task(reconciler.run_worker(), name=f"aijob-reconcile-{number}")
         for number in range(config.workers)
     ]
-    state.stoppers.append(metrics.register_state(store, queue))
+    metrics.STATE.attach(store, queue)
+    state.stoppers.append(metrics.STATE.detach)
     if config.metrics_port:
         server, _thread = start_http_server(config.metrics_port, addr=config.metrics_host)
         state.stoppers.append(server.shutdown)
