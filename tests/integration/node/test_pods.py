@@ -14,7 +14,7 @@ from lightkube.models.batch_v1 import (
     PodFailurePolicyOnExitCodesRequirement,
     PodFailurePolicyRule,
 )
-from lightkube.models.core_v1 import PodTemplateSpec
+from lightkube.models.core_v1 import PodTemplateSpec, ResourceRequirements
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Node, Pod, Service
@@ -217,3 +217,25 @@ def test_deleting_a_running_pod_stops_its_process(
     eventually(gone, timeout=stop_timeout, what="the deleted pod to stop and go")
     if node_is_this_host:
         assert host_pids_running(token) == []
+
+
+def test_memory_limit_is_enforced_by_the_kernel(
+    kube: Client, namespace: str, real_node: Node
+) -> None:
+    # Requests equal to limits: a Guaranteed pod, whose negative OOM score adjustment
+    # containerd must clamp on this host (restrict_oom_score_adj).
+    pod = real_pod("hog", ["python3", "-c", "b = bytearray(300 * 1024 * 1024); print(len(b))"])
+    assert pod.spec is not None
+    pod.spec.containers[0].resources = ResourceRequirements(
+        requests={"cpu": "200m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
+    )
+    kube.create(pod, namespace=namespace)
+
+    finished = wait_finished(kube, "hog", namespace)
+
+    assert finished.status is not None
+    assert finished.status.qosClass == "Guaranteed"
+    assert finished.status.phase == "Failed"
+    state = terminated_state(finished)
+    assert state is not None
+    assert (state.reason, state.exitCode) == ("OOMKilled", 137)
