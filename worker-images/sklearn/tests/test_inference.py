@@ -22,7 +22,7 @@ def iris_model(tmp_path_factory: pytest.TempPathFactory) -> str:
         "model": {"type": "random_forest", "hyperparameters": {"nEstimators": 30, "seed": 1}},
         "dataset": {"name": "iris"},
     }
-    code, status = run_offline(workdir, spec)
+    code, status = run_offline(spec, workdir)
     assert code == 0
     model_uri: str = status["results"]["modelUri"]
     return model_uri
@@ -43,7 +43,7 @@ def test_inline_records_in_batches(tmp_path: Path, iris_model: str) -> None:
         dict(zip(IRIS_FEATURES, [5.9, 2.8, 4.3, 1.3], strict=True)),
     ]
     spec = inference_spec(records=records, batchSize=2)
-    code, status = run_offline(tmp_path, spec, AIJOB_MODEL_URI=iris_model)
+    code, status = run_offline(spec, tmp_path, AIJOB_MODEL_URI=iris_model)
     assert code == 0
     results = status["results"]
     predictions = [output["prediction"] for output in results["outputs"]]
@@ -59,7 +59,7 @@ def test_a_large_csv_input_goes_to_a_file(tmp_path: Path, iris_model: str) -> No
     rows = [",".join(IRIS_FEATURES)] + ["6.3,3.3,6.0,2.5"] * 250
     (tmp_path / "input.csv").write_text("\n".join(rows))
     spec = inference_spec(uri=f"file://{tmp_path}/input.csv", batchSize=64)
-    code, status = run_offline(tmp_path / "job", spec, AIJOB_MODEL_URI=iris_model)
+    code, status = run_offline(spec, tmp_path / "job", AIJOB_MODEL_URI=iris_model)
     assert code == 0
     results = status["results"]
     assert "outputs" not in results
@@ -75,7 +75,7 @@ def test_the_spec_uri_is_used_without_the_operator(tmp_path: Path, iris_model: s
         "model": {"type": "random_forest", "source": {"uri": iris_model}},
         "input": {"records": [[5.0, 3.4, 1.5, 0.2]]},
     }
-    code, status = run_offline(tmp_path, spec)
+    code, status = run_offline(spec, tmp_path)
     assert code == 0
     assert status["results"]["outputs"][0]["prediction"] == "setosa"
 
@@ -90,7 +90,7 @@ def test_the_spec_uri_is_used_without_the_operator(tmp_path: Path, iris_model: s
 def test_records_that_do_not_fit_the_model_are_bad_input(
     tmp_path: Path, iris_model: str, records: list[Any], message: str
 ) -> None:
-    code, _ = run_offline(tmp_path, inference_spec(records=records), AIJOB_MODEL_URI=iris_model)
+    code, _ = run_offline(inference_spec(records=records), tmp_path, AIJOB_MODEL_URI=iris_model)
     assert code == 65
     assert message in (tmp_path / "termination-log").read_text()
 
@@ -101,6 +101,6 @@ def test_a_model_of_another_type_is_refused(tmp_path: Path, iris_model: str) -> 
         "model": {"type": "svm", "source": {"uri": iris_model}},
         "input": {"records": [[1, 2, 3, 4]]},
     }
-    code, _ = run_offline(tmp_path, spec)
+    code, _ = run_offline(spec, tmp_path)
     assert code == 65
     assert "spec.model.type: 'svm' does not match" in (tmp_path / "termination-log").read_text()

@@ -31,7 +31,7 @@ def test_trains_above_the_floor(
         "model": {"type": model_type, "hyperparameters": {**hyperparameters, "seed": 7}},
         "dataset": {"name": dataset},
     }
-    code, status = run_offline(tmp_path, spec)
+    code, status = run_offline(spec, tmp_path)
     assert code == 0, (tmp_path / "termination-log").read_text()
     results = status["results"]
     assert results["metrics"]["accuracy"] >= floor
@@ -54,7 +54,7 @@ def test_trains_on_a_csv_with_word_labels(tmp_path: Path) -> None:
         "model": {"type": "logistic_regression"},
         "dataset": {"uri": f"file://{tmp_path}/fruit.csv", "targetColumn": "fruit"},
     }
-    code, status = run_offline(tmp_path / "job", spec)
+    code, status = run_offline(spec, tmp_path / "job")
     assert code == 0
     assert status["results"]["metrics"]["accuracy"] == 1.0
 
@@ -65,6 +65,6 @@ def test_the_same_seed_gives_the_same_model_quality(tmp_path: Path) -> None:
         "model": {"type": "random_forest", "hyperparameters": {"nEstimators": 20, "seed": 3}},
         "dataset": {"name": "wine"},
     }
-    first = run_offline(tmp_path / "a", spec)[1]["results"]["metrics"]
-    second = run_offline(tmp_path / "b", spec)[1]["results"]["metrics"]
+    first = run_offline(spec, tmp_path / "a")[1]["results"]["metrics"]
+    second = run_offline(spec, tmp_path / "b")[1]["results"]["metrics"]
     assert first["accuracy"] == second["accuracy"]

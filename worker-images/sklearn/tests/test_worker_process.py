@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aijob_worker.offline import read_offline_status as read_status
 
 from tests.conftest import offline_env, run_worker_process
 
@@ -74,14 +75,6 @@ def epoch_events(stderr: str) -> list[int]:
     return [event["epoch"] for event in events if event.get("event") == "epoch_end"]
 
 
-def read_status(workdir: Path) -> dict[str, Any]:
-    try:
-        loaded: dict[str, Any] = json.loads((workdir / "status.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return loaded
-
-
 def test_sigterm_checkpoints_and_the_next_attempt_resumes(tmp_path: Path) -> None:
     stages = 30
     spec = {
@@ -92,7 +85,7 @@ def test_sigterm_checkpoints_and_the_next_attempt_resumes(tmp_path: Path) -> Non
         },
         "dataset": {"name": "digits"},
     }
-    env = {**os.environ, **offline_env(tmp_path, spec)}
+    env = {**os.environ, **offline_env(spec, tmp_path)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "aijob_worker"], env=env, stderr=subprocess.PIPE, text=True
     )

@@ -112,6 +112,29 @@ class TrainingSession:
         total_steps: int | None = None,
     ) -> None:
         """After epoch `epoch` (1-based): report, then checkpoint when due or when stopping."""
+        self.record_epoch(
+            epoch=epoch,
+            total_epochs=total_epochs,
+            metrics=metrics,
+            step=step,
+            total_steps=total_steps,
+        )
+        if self.stop.requested:
+            self.interrupt(epoch=epoch, step=step, save=save)
+        every = self.hyperparameters.checkpoint_interval
+        if every and epoch % every == 0 and epoch < total_epochs:
+            self.checkpoint(epoch=epoch, step=step, save=save)
+
+    def record_epoch(
+        self,
+        *,
+        epoch: int,
+        total_epochs: int,
+        metrics: Mapping[str, Any] | None = None,
+        step: int | None = None,
+        total_steps: int | None = None,
+    ) -> None:
+        """Count, report and log a finished epoch (for loops that checkpoint on their own)."""
         self.epochs_run += 1
         self.reporter.report(
             epoch=epoch,
@@ -129,11 +152,6 @@ class TrainingSession:
                 "metrics": dict(metrics or {}),
             },
         )
-        if self.stop.requested:
-            self.interrupt(epoch=epoch, step=step, save=save)
-        every = self.hyperparameters.checkpoint_interval
-        if every and epoch % every == 0 and epoch < total_epochs:
-            self.checkpoint(epoch=epoch, step=step, save=save)
 
     def checkpoint(self, *, epoch: int, step: int | None, save: SaveState) -> Checkpoint:
         """Save, upload and report a checkpoint now."""
@@ -142,8 +160,14 @@ class TrainingSession:
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
         save(directory)
+        try:
+            return self.publish_checkpoint(directory, epoch=epoch, step=step)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def publish_checkpoint(self, directory: Path, *, epoch: int, step: int | None) -> Checkpoint:
+        """Upload a checkpoint directory the runner filled and report it in the status."""
         checkpoint = self.checkpoints.save(directory, epoch=epoch, step=step)
-        shutil.rmtree(directory, ignore_errors=True)
         landed = self.reporter.write_now(
             {"checkpoint": checkpoint.model_dump(mode="json", by_alias=True, exclude_none=True)}
         )

@@ -22,6 +22,7 @@ import numpy as np
 from aijob_worker.data.features import records_to_matrix
 from aijob_worker.data.tabular import TabularData, load_tabular
 from aijob_worker.hyperparameters import Hyperparameters
+from aijob_worker.outputs import classification_outputs
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
 from numpy.typing import NDArray
@@ -32,7 +33,6 @@ from sklearn.preprocessing import StandardScaler
 
 MODEL_FILE = "model.joblib"
 STATE_FILE = "state.joblib"
-PROBABILITY_DIGITS = 6
 
 
 class SklearnRunner(Runner):
@@ -136,20 +136,7 @@ class SklearnRunner(Runner):
 
     def postprocess(self, raw: Any) -> list[Any]:
         """The predicted class, its probability, and every class's probability."""
-        outputs = []
-        for row in np.asarray(raw):
-            best = int(row.argmax())
-            outputs.append(
-                {
-                    "prediction": self.class_names[best],
-                    "confidence": round(float(row[best]), PROBABILITY_DIGITS),
-                    "probabilities": {
-                        name: round(float(value), PROBABILITY_DIGITS)
-                        for name, value in zip(self.class_names, row, strict=True)
-                    },
-                }
-            )
-        return outputs
+        return classification_outputs(raw, self.class_names)
 
 
 def share(total: int, stage: int, stages: int) -> int:

@@ -1,0 +1,287 @@
+"""mlp and cnn: PyTorch classifiers on tabular rows (or square images given as rows).
+
+A plain training loop: mini-batches from a seeded permutation, Adam, cross
+entropy. After every batch the session records the step (and stops with a
+checkpoint on SIGTERM); after every epoch it reports the training loss and the
+held-out loss and accuracy. A checkpoint holds the model, the optimizer and
+the random generator, so a resumed attempt continues where this one stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+import torch
+from aijob_worker.data.features import records_to_matrix
+from aijob_worker.data.tabular import TabularData, load_tabular
+from aijob_worker.errors import BadInputError
+from aijob_worker.hyperparameters import Hyperparameters, OptimizerHyperparameters
+from aijob_worker.outputs import classification_outputs
+from aijob_worker.runners import Runner
+from aijob_worker.session import TrainingSession
+from pydantic import Field
+from torch import nn
+
+from aijob_worker_pytorch.device import torch_device
+from aijob_worker_pytorch.networks import Standardize, cnn, mlp
+
+MODEL_FILE = "model.pt"
+CHECKPOINT_FILE = "checkpoint.pt"
+EVAL_BATCH = 1024
+
+
+class TabularHyperparameters(OptimizerHyperparameters):
+    """Epochs, learning rate, batch size, seed, and L2 weight decay."""
+
+    epochs: Annotated[int, Field(ge=1, le=10_000, description="Passes over the data.")] = 20
+    weight_decay: Annotated[float, Field(ge=0, le=1, description="Adam's L2 penalty.")] = 0.0
+
+
+class MLPHyperparameters(TabularHyperparameters):
+    """Hidden layer widths and dropout."""
+
+    hidden_units: Annotated[
+        list[Annotated[int, Field(ge=1, le=8192)]],
+        Field(min_length=1, max_length=8, description="Units of each hidden layer."),
+    ] = Field(default_factory=lambda: [128, 64])
+    dropout: Annotated[float, Field(ge=0, lt=1, description="Dropout after each layer.")] = 0.1
+
+
+class CNNHyperparameters(TabularHyperparameters):
+    """Filters per convolution block and the dense head's width."""
+
+    filters: Annotated[
+        list[Annotated[int, Field(ge=1, le=1024)]],
+        Field(min_length=1, max_length=6, description="Filters of each convolution block."),
+    ] = Field(default_factory=lambda: [16, 32])
+    dense_units: Annotated[int, Field(ge=1, le=8192, description="Units of the dense head.")] = 64
+
+
+class TabularNetRunner(Runner):
+    """Base of the PyTorch tabular runners; subclasses build the network."""
+
+    framework: ClassVar[str] = "pytorch"
+    framework_packages: ClassVar[tuple[str, ...]] = ("torch", "numpy")
+
+    def __init__(self, model_type: str) -> None:
+        super().__init__(model_type)
+        self.data: TabularData | None = None
+        self.model: nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.generator = torch.Generator()
+        self.architecture: dict[str, Any] = {}
+        self.feature_names: list[str] = []
+        self.class_names: list[str] = []
+        self._device = torch_device()
+
+    def device(self) -> str:
+        """`cuda:0` or `cpu`."""
+        return str(self._device)
+
+    @abstractmethod
+    def architecture_for(
+        self, data: TabularData, hyperparameters: Hyperparameters
+    ) -> dict[str, Any]:
+        """What `network` needs to rebuild the model (kept in the model's metadata)."""
+
+    @staticmethod
+    def network(architecture: Mapping[str, Any]) -> nn.Sequential:
+        """The network described by an architecture."""
+        if architecture["kind"] == "mlp":
+            return mlp(
+                architecture["features"],
+                architecture["classes"],
+                list(architecture["hiddenUnits"]),
+                float(architecture["dropout"]),
+            )
+        return cnn(
+            architecture["side"],
+            architecture["classes"],
+            list(architecture["filters"]),
+            architecture["denseUnits"],
+        )
+
+    # Training.
+    def prepare_training(self, session: TrainingSession) -> None:
+        """Seed, load the data, build the network and optimizer, restore a checkpoint."""
+        hyperparameters = session.hyperparameters_as(TabularHyperparameters)
+        torch.manual_seed(hyperparameters.seed)
+        self.generator.manual_seed(hyperparameters.seed)
+        data = load_tabular(session.dataset, seed=hyperparameters.seed)
+        self.data = data
+        self.feature_names, self.class_names = data.feature_names, data.class_names
+        self.architecture = self.architecture_for(data, hyperparameters)
+        model = self.network(self.architecture)
+        standardize = model[0]
+        assert isinstance(standardize, Standardize)
+        standardize.fit(torch.from_numpy(data.x_train))
+        self.model = model.to(self._device)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(),
+            lr=hyperparameters.learning_rate,
+            weight_decay=hyperparameters.weight_decay,
+        )
+        if session.resume is not None:
+            state = torch.load(
+                session.resume.directory / CHECKPOINT_FILE,
+                map_location=self._device,
+                weights_only=True,
+            )
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.generator.set_state(state["generator"])
+
+    def _save_state(self, directory: Path) -> None:
+        assert self.model is not None
+        assert self.optimizer is not None
+        torch.save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(),
+            },
+            directory / CHECKPOINT_FILE,
+        )
+
+    def train(self, session: TrainingSession) -> dict[str, float]:
+        """The epochs left, batch by batch, with a report after each batch and epoch."""
+        assert self.data is not None
+        assert self.model is not None
+        assert self.optimizer is not None
+        hyperparameters = session.hyperparameters_as(TabularHyperparameters)
+        x = torch.from_numpy(self.data.x_train).to(self._device)
+        y = torch.from_numpy(self.data.y_train).to(self._device)
+        batch_size = hyperparameters.batch_size
+        steps_per_epoch = math.ceil(len(x) / batch_size)
+        total_steps = steps_per_epoch * hyperparameters.epochs
+        step = session.start_epoch * steps_per_epoch
+        loss_function = nn.CrossEntropyLoss()
+        for epoch in range(session.start_epoch + 1, hyperparameters.epochs + 1):
+            self.model.train()
+            order = torch.randperm(len(x), generator=self.generator).to(self._device)
+            running = torch.zeros((), device=self._device)
+            for start in range(0, len(x), batch_size):
+                index = order[start : start + batch_size]
+                self.optimizer.zero_grad()
+                loss = loss_function(self.model(x[index]), y[index])
+                loss.backward()
+                self.optimizer.step()
+                running += loss.detach() * len(index)
+                step += 1
+                session.step_end(
+                    epoch=epoch - 1, step=step, total_steps=total_steps, save=self._save_state
+                )
+            metrics = {"loss": float(running) / len(x), **self.evaluate()}
+            session.epoch_end(
+                epoch=epoch,
+                total_epochs=hyperparameters.epochs,
+                metrics=metrics,
+                save=self._save_state,
+                step=step,
+                total_steps=total_steps,
+            )
+        return self.evaluate()
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Loss and accuracy on the held-out rows."""
+        assert self.data is not None
+        assert self.model is not None
+        self.model.eval()
+        x = torch.from_numpy(self.data.x_test).to(self._device)
+        y = torch.from_numpy(self.data.y_test).to(self._device)
+        logits = torch.cat(
+            [self.model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)]
+        )
+        return {
+            "accuracy": float((logits.argmax(dim=1) == y).float().mean()),
+            "valLoss": float(nn.functional.cross_entropy(logits, y)),
+        }
+
+    def save(self, model_dir: Path) -> dict[str, Any]:
+        """The state dict, and the architecture and names to rebuild and label it."""
+        assert self.model is not None
+        torch.save(self.model.state_dict(), model_dir / MODEL_FILE)
+        return {
+            "architecture": self.architecture,
+            "featureNames": self.feature_names,
+            "classNames": self.class_names,
+        }
+
+    # Inference.
+    def load(self, model_dir: Path, metadata: Mapping[str, Any]) -> None:
+        """Rebuild the network and load its weights (weights only: no code is unpickled)."""
+        self.architecture = dict(metadata["architecture"])
+        self.feature_names = list(metadata["featureNames"])
+        self.class_names = list(metadata["classNames"])
+        model = self.network(self.architecture)
+        model.load_state_dict(
+            torch.load(model_dir / MODEL_FILE, map_location=self._device, weights_only=True)
+        )
+        self.model = model.to(self._device).eval()
+
+    def prepare(self, records: Sequence[Any], *, offset: int) -> Any:
+        """Records to a float tensor on the device."""
+        matrix = records_to_matrix(records, self.feature_names, offset=offset)
+        return torch.from_numpy(matrix).to(self._device)
+
+    @torch.no_grad()
+    def infer(self, prepared: Any) -> Any:
+        """Class probabilities."""
+        assert self.model is not None
+        return torch.softmax(self.model(prepared), dim=1).cpu().numpy()
+
+    def postprocess(self, raw: Any) -> list[Any]:
+        """Prediction, confidence and class probabilities per record."""
+        return classification_outputs(raw, self.class_names)
+
+
+class MLPRunner(TabularNetRunner):
+    """mlp: a multi-layer perceptron."""
+
+    model_types: ClassVar[frozenset[str]] = frozenset({"mlp"})
+    hyperparameters_model: ClassVar[type[Hyperparameters]] = MLPHyperparameters
+
+    def architecture_for(
+        self, data: TabularData, hyperparameters: Hyperparameters
+    ) -> dict[str, Any]:
+        """Widths and dropout from the hyperparameters."""
+        assert isinstance(hyperparameters, MLPHyperparameters)
+        return {
+            "kind": "mlp",
+            "features": data.n_features,
+            "classes": data.n_classes,
+            "hiddenUnits": list(hyperparameters.hidden_units),
+            "dropout": hyperparameters.dropout,
+        }
+
+
+class CNNRunner(TabularNetRunner):
+    """cnn: a small convolutional network over square images (digits, or N*N pixel CSVs)."""
+
+    model_types: ClassVar[frozenset[str]] = frozenset({"cnn"})
+    hyperparameters_model: ClassVar[type[Hyperparameters]] = CNNHyperparameters
+
+    def architecture_for(
+        self, data: TabularData, hyperparameters: Hyperparameters
+    ) -> dict[str, Any]:
+        """Filters and head from the hyperparameters; the image side from the data."""
+        assert isinstance(hyperparameters, CNNHyperparameters)
+        side = math.isqrt(data.n_features)
+        if side * side != data.n_features:
+            raise BadInputError(
+                "spec.dataset",
+                f"a convolutional model needs square images; {data.n_features} features "
+                "are not a perfect square (use digits, or a CSV of N*N pixel columns)",
+            )
+        return {
+            "kind": "cnn",
+            "side": side,
+            "classes": data.n_classes,
+            "filters": list(hyperparameters.filters),
+            "denseUnits": hyperparameters.dense_units,
+        }

@@ -1,0 +1,1 @@
+"""Tests of the PyTorch + transformers worker image (run in its own environment)."""

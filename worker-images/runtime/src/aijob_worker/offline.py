@@ -1,0 +1,62 @@
+"""Run a job without a cluster: the spec in, the status as a JSON file out.
+
+Useful to try a spec on a laptop and in the images' own tests:
+
+    code, status = run_offline(spec, Path("/tmp/job"))
+
+Artifacts go below `<workdir>/artifacts`, the status into
+`<workdir>/status.json`, a failure message into `<workdir>/termination-log`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aijob_api import contract
+
+from aijob_worker.context import ENV_STATUS_FILE, ENV_TERMINATION_MESSAGE_PATH
+from aijob_worker.job import run_job
+from aijob_worker.runners import RunnerRegistry
+from aijob_worker.signals import StopFlag
+
+STATUS_FILE = "status.json"
+TERMINATION_LOG = "termination-log"
+
+
+def offline_env(spec: Mapping[str, Any], workdir: Path, **extra: str) -> dict[str, str]:
+    """The job environment of an offline run (progress written at once: interval 0)."""
+    env = {
+        contract.ENV_SPEC: json.dumps(spec),
+        contract.ENV_ARTIFACT_URI: f"file://{workdir.resolve()}/artifacts",
+        contract.ENV_PROGRESS_INTERVAL: "0",
+        ENV_STATUS_FILE: str(workdir / STATUS_FILE),
+        ENV_TERMINATION_MESSAGE_PATH: str(workdir / TERMINATION_LOG),
+    }
+    env.update(extra)
+    return env
+
+
+def read_offline_status(workdir: Path) -> dict[str, Any]:
+    """The status an offline run wrote so far (empty before its first write)."""
+    try:
+        loaded = json.loads((workdir / STATUS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def run_offline(
+    spec: Mapping[str, Any],
+    workdir: Path,
+    *,
+    registry: RunnerRegistry | None = None,
+    stop: StopFlag | None = None,
+    **extra: str,
+) -> tuple[int, dict[str, Any]]:
+    """Run a job in this process; return its exit code and the status it wrote."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    code = run_job(offline_env(spec, workdir, **extra), stop=stop or StopFlag(), registry=registry)
+    return code, read_offline_status(workdir)

@@ -1,0 +1,64 @@
+"""The plain `report()` API for custom training loops, and the process-wide reporter.
+
+Inside a worker pod (or with the job's environment set) a custom loop needs
+no set-up:
+
+    from aijob_worker.reporting import report
+    for epoch in range(1, epochs + 1):
+        ...
+        report(epoch=epoch, total_epochs=epochs, metrics={"loss": loss})
+
+The reporter is made on first use from the job contract (AIJOB_NAME,
+AIJOB_NAMESPACE, AIJOB_UID, AIJOB_PROGRESS_INTERVAL_SECONDS; AIJOB_STATUS_FILE
+offline), and its final write happens at interpreter exit. The Keras and
+transformers callbacks in `aijob_worker.integrations` use the same reporter.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aijob_api import contract
+
+from aijob_worker.context import DEFAULT_PROGRESS_INTERVAL_SECONDS, ENV_STATUS_FILE
+from aijob_worker.progress import ProgressReporter
+from aijob_worker.status import FileStatusWriter, KubeStatusWriter, LogStatusWriter, StatusWriter
+
+_lock = threading.Lock()
+_reporter: ProgressReporter | None = None
+
+
+def writer_from_env(env: Mapping[str, str]) -> StatusWriter:
+    """The status writer the environment asks for: the AIJob, a status file, or the log."""
+    name, namespace = env.get(contract.ENV_JOB_NAME), env.get(contract.ENV_NAMESPACE)
+    if name and namespace:
+        return KubeStatusWriter.from_environment(
+            namespace=namespace, name=name, uid=env.get(contract.ENV_JOB_UID) or None
+        )
+    if env.get(ENV_STATUS_FILE):
+        return FileStatusWriter(Path(env[ENV_STATUS_FILE]))
+    return LogStatusWriter()
+
+
+def default_reporter(env: Mapping[str, str] | None = None) -> ProgressReporter:
+    """The process-wide reporter, made (and started) on first use."""
+    global _reporter
+    with _lock:
+        if _reporter is None:
+            values = os.environ if env is None else env
+            interval = float(
+                values.get(contract.ENV_PROGRESS_INTERVAL) or DEFAULT_PROGRESS_INTERVAL_SECONDS
+            )
+            _reporter = ProgressReporter(writer_from_env(values), interval=interval).start()
+            atexit.register(_reporter.close)
+        return _reporter
+
+
+def report(**fields: Any) -> None:
+    """Record progress (epoch, total_epochs, step, total_steps, metrics, percent, stage)."""
+    default_reporter().report(**fields)

@@ -1,0 +1,1 @@
+"""Tests of the TensorFlow/Keras worker image (run in its own environment)."""
