@@ -52,6 +52,16 @@ class OperatorConfig(BaseSettings):
         float,
         Field(description="Re-check every unfinished AIJob this often, events or not.", gt=0),
     ] = 60.0
+    status_interval_seconds: Annotated[
+        float,
+        Field(
+            description=(
+                "Least time between two non-final status writes of one AIJob (0: no pacing); "
+                "final states are written at once."
+            ),
+            ge=0,
+        ),
+    ] = 1.0
     dependency_grace_seconds: Annotated[
         float,
         Field(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final
 
 import kopf
 from aijob_api.constants import GROUP, LABEL_JOB_NAME
@@ -10,6 +11,29 @@ from aijob_api.constants import GROUP, LABEL_JOB_NAME
 JOB_SELECTOR: Final = ("batch", "v1", "jobs")
 POD_SELECTOR: Final = ("v1", "pods")
 WATCH_CHUNK_SIZE: Final = 500
+
+
+class NoDiffBaseStorage(kopf.DiffBaseStorage):
+    """No diff-base: for an operator without change-detecting handlers.
+
+    kopf builds an object's "essence" (a deep copy of spec, labels and annotations) on
+    every watch event, to detect changes for on.create/on.update/on.field handlers.
+    This operator registers none (it reconciles levels, not changes), and the copies
+    were its largest CPU cost: an empty essence makes every event cheap.
+    """
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
+    ) -> kopf.BodyEssence:
+        """An empty essence, without copying anything."""
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        """Nothing was ever stored."""
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        """Store nothing (so kopf never writes an annotation)."""
 
 
 def configure(settings: kopf.OperatorSettings) -> None:
@@ -23,13 +47,11 @@ def configure(settings: kopf.OperatorSettings) -> None:
     # The operator posts one Event per status transition itself; kopf would also post
     # one per log line of a handler.
     settings.posting.enabled = False
-    # No change-detecting handlers are registered, so kopf stores nothing; should one be
-    # added, its progress goes to status.kopf (declared in the CRD) and its diff-base to an
-    # aijob.dev annotation, and no handler's result is ever written under its name.
+    # No change-detecting handlers are registered (levels, not changes), so kopf stores no
+    # handler progress or results; were one added, progress would go to status.kopf (in the
+    # CRD), never under the handler's name, and NoDiffBaseStorage would have to go.
     settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = NoDiffBaseStorage()
     settings.persistence.finalizer = f"{GROUP}/operator"
     # The CRD is installed before the operator (Helm's crds/): no need to watch CRDs and
     # namespaces cluster-wide, which would also need cluster-wide RBAC.

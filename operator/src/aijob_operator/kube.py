@@ -22,7 +22,7 @@ from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event
 from lightkube.types import CascadeType, PatchType
 
-from aijob_operator.metrics import API_REQUESTS
+from aijob_operator.metrics import API_REQUEST_SECONDS, API_REQUESTS
 
 AIJobResource: Final = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
 """The AIJob custom resource as a lightkube resource class."""
@@ -53,10 +53,11 @@ class KubeApi:
     async def create(self, obj: _Obj) -> _Obj | None:
         """Create an object; None when one of that name exists already."""
         resource = type(obj).__name__.lower()
+        started = time.perf_counter()
         try:
             created = await self._client.create(obj)
         except ApiError as error:
-            self._count("create", resource, _code(error))
+            self._count("create", resource, _code(error), started)
             if _code(error) == 409:
                 return None
             if _code(error) in (400, 403, 422):
@@ -64,46 +65,49 @@ class KubeApi:
                     f"creating the {type(obj).__name__}: {error.status.message}"
                 ) from error
             raise
-        self._count("create", resource, 201)
+        self._count("create", resource, 201, started)
         return created
 
     async def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A Job as a dict, or None when it does not exist."""
+        started = time.perf_counter()
         try:
             job = await self._client.get(Job, name, namespace=namespace)
         except ApiError as error:
-            self._count("get", "job", _code(error))
+            self._count("get", "job", _code(error), started)
             if _code(error) == 404:
                 return None
             raise
-        self._count("get", "job", 200)
+        self._count("get", "job", 200, started)
         return job.to_dict()
 
     async def delete_job(self, namespace: str, name: str) -> None:
         """Delete a Job and (in the background) its pods; a missing Job is fine."""
+        started = time.perf_counter()
         try:
             await self._client.delete(
                 Job, name, namespace=namespace, cascade=CascadeType.BACKGROUND
             )
         except ApiError as error:
-            self._count("delete", "job", _code(error))
+            self._count("delete", "job", _code(error), started)
             if _code(error) != 404:
                 raise
             return
-        self._count("delete", "job", 200)
+        self._count("delete", "job", 200, started)
 
     async def delete_aijob(self, namespace: str, name: str) -> None:
         """Delete an AIJob; what it owns goes with it (owner references)."""
+        started = time.perf_counter()
         try:
             await self._client.delete(
                 AIJobResource, name, namespace=namespace, cascade=CascadeType.BACKGROUND
             )
         except ApiError as error:
-            self._count("delete", "aijob", _code(error))
+            self._count("delete", "aijob", _code(error), started)
             if _code(error) != 404:
                 raise
             return
-        self._count("delete", "aijob", 200)
+        self._count("delete", "aijob", 200, started)
 
     async def patch_status(
         self, namespace: str, name: str, status: dict[str, Any], uid: str | None
@@ -116,6 +120,7 @@ class KubeApi:
         patch: dict[str, Any] = {"status": status}
         if uid:
             patch["metadata"] = {"uid": uid}
+        started = time.perf_counter()
         try:
             result = await self._client.patch(
                 AIJobResource.Status,
@@ -125,7 +130,7 @@ class KubeApi:
                 patch_type=PatchType.MERGE,
             )
         except ApiError as error:
-            self._count("patch", "aijob/status", _code(error))
+            self._count("patch", "aijob/status", _code(error), started)
             if _code(error) == 404:
                 return None
             if _code(error) == 409:
@@ -133,7 +138,7 @@ class KubeApi:
             if _code(error) in (400, 422):
                 raise RefusedError(f"patching the status: {error.status.message}") from error
             raise
-        self._count("patch", "aijob/status", 200)
+        self._count("patch", "aijob/status", 200, started)
         return dict(result)
 
     async def post_event(
@@ -164,14 +169,18 @@ class KubeApi:
             reportingComponent=REPORTING_COMPONENT,
             reportingInstance=REPORTING_COMPONENT,
         )
+        started = time.perf_counter()
         try:
             await self._client.create(event)
         except ApiError as error:
-            self._count("create", "event", _code(error))
+            self._count("create", "event", _code(error), started)
             if _code(error) not in (403, 404, 409, 422):
                 raise
             return
-        self._count("create", "event", 201)
+        self._count("create", "event", 201, started)
 
-    def _count(self, verb: str, resource: str, code: int) -> None:
+    def _count(self, verb: str, resource: str, code: int, started: float) -> None:
         API_REQUESTS.labels(verb=verb, resource=resource, code=str(code)).inc()
+        API_REQUEST_SECONDS.labels(verb=verb, resource=resource).observe(
+            time.perf_counter() - started
+        )

@@ -36,6 +36,12 @@ API_REQUESTS: Final = Counter(
     "Requests the operator's reconciler sent to the Kubernetes API, by verb, resource and code.",
     ["verb", "resource", "code"],
 )
+API_REQUEST_SECONDS: Final = Histogram(
+    "aijob_operator_api_request_duration_seconds",
+    "Time of the reconciler's requests to the Kubernetes API, by verb and resource.",
+    ["verb", "resource"],
+    buckets=_LATENCY_BUCKETS,
+)
 TRANSITIONS: Final = Counter(
     "aijob_transitions_total",
     "Status transitions the operator recorded, by phase and reason.",

@@ -35,6 +35,7 @@ from aijob_operator.dependency import (
     training_job_name,
 )
 from aijob_operator.kube import ConflictError, KubeApi, RefusedError
+from aijob_operator.pacing import StatusPacer
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.workqueue import WorkQueue
@@ -72,6 +73,7 @@ class Reconciler:
         self._config = config
         self._queue = queue
         self._clock = clock
+        self._pacer = StatusPacer(config.status_interval_seconds)
         self._pod_settings = PodSettings(
             artifacts_host_path=config.artifacts_host_path,
             artifacts_pvc=config.artifacts_pvc,
@@ -111,6 +113,7 @@ class Reconciler:
         body = self._caches.aijobs.get(key)
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
             self._queue.discard(key)
+            self._pacer.forget(key)
             return
         try:
             aijob = AIJob.model_validate(body)
@@ -138,17 +141,18 @@ class Reconciler:
                     inputs = replace(inputs, foreign_job=True)
                 else:
                     inputs = replace(inputs, job=job)
+                    self._pacer.started(key)
             decision = decide(inputs)
 
         if decision.action is Action.DELETE_AIJOB:
             logger.info("deleting %s/%s: ttlSecondsAfterFinished ran out", *key)
             await self._api.delete_aijob(*key)
+            self._pacer.forget(key)
             return
         if decision.action is Action.DELETE_JOB:
             await self._api.delete_job(key[0], job_name(key[1]))
 
-        await self._write_status(aijob, decision)
-        if decision.requeue_after is not None:
+        if await self._write_status(key, aijob, decision) and decision.requeue_after is not None:
             self._queue.add_after(key, decision.requeue_after)
 
     def _inputs(
@@ -249,19 +253,27 @@ class Reconciler:
         )
         return self._owned(existing, aijob)
 
-    async def _write_status(self, aijob: AIJob, decision: Decision) -> None:
+    async def _write_status(self, key: Key, aijob: AIJob, decision: Decision) -> bool:
+        """Write the status if it changed; False when the write was deferred (and requeued)."""
         patch = status_patch(aijob.status, decision.status)
         if not patch:
-            return
+            return True
+        final = decision.status.phase is not None and decision.status.phase.finished
+        wait = self._pacer.wait(key, final)
+        if wait > 0:
+            self._queue.add_after(key, wait)
+            return False
         namespace = aijob.metadata.namespace or ""
         name = aijob.metadata.name or ""
+        logger.debug("%s/%s: status patch of %s", namespace, name, ", ".join(sorted(patch)))
         result = await self._api.patch_status(namespace, name, patch, aijob.metadata.uid)
         if result is None:
-            return
+            return True
+        self._pacer.wrote(key, final)
         self._caches.aijobs.put(result)
         event = transition_event(aijob.status, decision.status)
         if event is None:
-            return
+            return True
         phase = decision.status.phase
         metrics.TRANSITIONS.labels(phase=str(phase), reason=event.reason).inc()
         if phase is Phase.RUNNING and aijob.status.start_time is None:
@@ -279,6 +291,7 @@ class Reconciler:
             reason=event.reason,
             message=event.message,
         )
+        return True
 
     async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:
         """A body the models refuse (the CRD let it through): say so once, do nothing else."""

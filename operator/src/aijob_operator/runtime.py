@@ -25,6 +25,8 @@ class OperatorState:
     queue: WorkQueue[Key]
     reconciler: Reconciler
     workers: list[asyncio.Task[None]] = field(default_factory=list)
+    child_views: dict[str, int] = field(default_factory=dict)
+    """Fingerprint of the last view of each child (by uid): unchanged events are skipped."""
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
 
     def healthy(self) -> bool:

@@ -126,7 +126,7 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
             facts,
         )
     if live:
-        return _waiting_pod(live[-1], disrupted, preempted, facts)
+        return _waiting_pod(job, live[-1], disrupted, preempted, facts)
     if disrupted is not None:
         return Observed(
             Phase.QUEUED,
@@ -151,12 +151,11 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
             facts,
             settling=True,
         )
-    return Observed(
-        Phase.QUEUED,
-        Reason.JOB_CREATED,
-        f"Job {job.name} created; waiting for its pod",
-        facts,
-    )
+    return Observed(Phase.QUEUED, Reason.JOB_CREATED, _created(job), facts)
+
+
+def _created(job: JobView) -> str:
+    return f"Job {job.name} created; its pod is being scheduled and started"
 
 
 def describe_failure(pod: PodView) -> str:
@@ -216,7 +215,7 @@ def _failure(
 
 
 def _waiting_pod(
-    pod: PodView, disrupted: PodView | None, preempted: bool, facts: PodFacts
+    job: JobView, pod: PodView, disrupted: PodView | None, preempted: bool, facts: PodFacts
 ) -> Observed:
     prefix = ""
     if preempted:
@@ -231,12 +230,15 @@ def _waiting_pod(
             facts,
         )
     if pod.node_name is None:
+        if reason is None:
+            # Same words as before the pod existed: the moments in between are not worth a
+            # status write (and an Event) of their own.
+            return Observed(Phase.QUEUED, Reason.JOB_CREATED, _created(job), facts)
         return Observed(
-            Phase.QUEUED,
-            reason or Reason.POD_PENDING,
-            f"{prefix}pod {pod.name} waits for the scheduler",
-            facts,
+            Phase.QUEUED, reason, f"{prefix}pod {pod.name} waits for the scheduler", facts
         )
+    if reason is None and pod.waiting is None:
+        return Observed(Phase.QUEUED, Reason.JOB_CREATED, _created(job), facts)
     waiting = f": {pod.waiting}" if pod.waiting else ""
     return Observed(
         Phase.QUEUED,

@@ -1,10 +1,12 @@
-"""A keyed work queue with client-go's guarantees, for asyncio.
+"""A keyed work queue with client-go's guarantees, for asyncio, and two priorities.
 
 - A key waits in the queue at most once, however often it is added.
 - A key is processed by one worker at a time; added while processing, it is
   processed again right after (never concurrently, never lost).
 - `add_after` schedules a key for later; the earliest schedule per key wins.
 - `retry` adds a key after an exponential back-off that `forget` resets.
+- `add(key, urgent=True)` goes before every non-urgent key: a new AIJob waiting for
+  its Job is not held up behind a backlog of status updates.
 
 So every trigger (a watch event of the AIJob, its Job or its pods, a timer)
 collapses into one reconcile of the latest state.
@@ -13,21 +15,29 @@ collapses into one reconcile of the latest state.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
+URGENT = 0
+NORMAL = 1
+
 
 class WorkQueue(Generic[K]):
-    """Deduplicating, delay-capable work queue of keys."""
+    """Deduplicating, delay-capable, two-priority work queue of keys."""
 
     def __init__(self, base_delay: float = 0.5, max_delay: float = 60.0) -> None:
-        self._queue: asyncio.Queue[K] = asyncio.Queue()
-        self._queued: dict[K, float] = {}
+        self._heap: list[tuple[int, int, K]] = []
+        self._tokens: asyncio.Queue[None] = asyncio.Queue()
+        """One token per heap entry, so a waiting worker wakes for each push."""
+        self._sequence = itertools.count()
+        self._queued: dict[K, tuple[int, float]] = {}
         self._processing: set[K] = set()
-        self._dirty: dict[K, float] = {}
+        self._dirty: dict[K, tuple[int, float]] = {}
         self._timers: dict[K, tuple[float, asyncio.TimerHandle]] = {}
         self._failures: dict[K, int] = {}
         self._base_delay = base_delay
@@ -48,18 +58,20 @@ class WorkQueue(Generic[K]):
         """Keys being processed."""
         return len(self._processing)
 
-    def add(self, key: K) -> None:
-        """Queue a key now (once, however often it is added)."""
+    def add(self, key: K, *, urgent: bool = False) -> None:
+        """Queue a key now (once, however often it is added; urgent ones first)."""
         if self._closed:
             return
+        priority = URGENT if urgent else NORMAL
         now = time.monotonic()
         if key in self._processing:
-            self._dirty.setdefault(key, now)
+            old = self._dirty.get(key)
+            self._dirty[key] = (min(priority, old[0]), old[1]) if old else (priority, now)
             return
-        if key in self._queued:
+        queued = self._queued.get(key)
+        if queued is not None and queued[0] <= priority:
             return
-        self._queued[key] = now
-        self._queue.put_nowait(key)
+        self._push(key, priority, queued[1] if queued else now)
 
     def add_after(self, key: K, delay: float) -> None:
         """Queue a key after `delay` seconds, unless it is already scheduled sooner."""
@@ -97,19 +109,23 @@ class WorkQueue(Generic[K]):
             timer[1].cancel()
 
     async def get(self) -> tuple[K, float]:
-        """The next key to process, and how long it waited (seconds)."""
-        key = await self._queue.get()
-        added = self._queued.pop(key, time.monotonic())
-        self._processing.add(key)
-        return key, time.monotonic() - added
+        """The next key to process (urgent first, then oldest), and how long it waited."""
+        while True:
+            await self._tokens.get()
+            priority, _, key = heapq.heappop(self._heap)
+            queued = self._queued.get(key)
+            if queued is None or queued[0] != priority:
+                continue  # a stale entry: the key was re-queued with a higher priority
+            del self._queued[key]
+            self._processing.add(key)
+            return key, time.monotonic() - queued[1]
 
     def done(self, key: K) -> None:
         """Mark a key processed; queue it again if it was added meanwhile."""
         self._processing.discard(key)
-        added = self._dirty.pop(key, None)
-        if added is not None and not self._closed:
-            self._queued[key] = added
-            self._queue.put_nowait(key)
+        dirty = self._dirty.pop(key, None)
+        if dirty is not None and not self._closed:
+            self._push(key, *dirty)
 
     def close(self) -> None:
         """Stop accepting keys and cancel every timer."""
@@ -117,6 +133,11 @@ class WorkQueue(Generic[K]):
         for _, timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+
+    def _push(self, key: K, priority: int, added: float) -> None:
+        self._queued[key] = (priority, added)
+        heapq.heappush(self._heap, (priority, next(self._sequence), key))
+        self._tokens.put_nowait(None)
 
     def _fire(self, key: K) -> None:
         self._timers.pop(key, None)

@@ -179,7 +179,20 @@ CASES = [
         reason=Reason.POD_PENDING,
         says=("real-node", "ErrImagePull: not found"),
     ),
-    Case("no pod yet", job_body(), says=("waiting for its pod",), attempts=0),
+    Case(
+        "a placed pod not yet reported by its node reads the same",
+        job_body(active=1),
+        [pod_body(node="kwok-cpu-0")],
+        says=("is being scheduled and started",),
+    ),
+    Case("no pod yet", job_body(), says=("is being scheduled and started",), attempts=0),
+    Case(
+        "a pod not yet placed reads the same",
+        job_body(active=1),
+        [pod_body()],
+        says=("Job train created; its pod is being scheduled and started",),
+        attempts=1,
+    ),
     Case(
         "the Job decided but still counts its pods",
         job_body(conditions=[condition("FailureTarget", "BackoffLimitExceeded")], failed=1),

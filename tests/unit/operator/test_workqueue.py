@@ -65,3 +65,26 @@ async def test_no_delay_means_now(delay: float) -> None:
     queue: WorkQueue[str] = WorkQueue()
     queue.add_after("a", delay)
     assert len(queue) == 1
+
+
+async def test_urgent_keys_go_first_and_upgrade_a_queued_key() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    for key in ("a", "b", "c"):
+        queue.add(key)
+    queue.add("new", urgent=True)
+    queue.add("c", urgent=True)
+    queue.add("c")
+    assert len(queue) == 4
+    order = [(await queue.get())[0] for _ in range(4)]
+    assert order == ["new", "c", "a", "b"]
+    assert len(queue) == 0
+
+
+async def test_urgency_survives_a_pass_in_progress() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    queue.add("a")
+    queue.add("b")
+    key, _ = await queue.get()
+    queue.add("a", urgent=True)
+    queue.done(key)
+    assert (await queue.get())[0] == "a"

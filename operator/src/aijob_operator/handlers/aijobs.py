@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
+from aijob_api.conditions import FINISHED_PHASES
 from aijob_api.constants import GROUP, PLURAL, VERSION
 
 from aijob_operator.handlers.lifecycle import STATE
@@ -13,7 +14,7 @@ from aijob_operator.store import key_of
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL, id="aijob")
-def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:  # noqa: A002
+async def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:  # noqa: A002
     """Every change of an AIJob (and the initial listing) queues a reconcile."""
     state: OperatorState = memo[STATE]
     raw = _raw(body)
@@ -23,9 +24,17 @@ def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) ->
         state.queue.discard(key)
     else:
         state.store.put(raw)
-        state.queue.add(key)
+        state.queue.add(key, urgent=needs_action(raw))
     for dependent in state.store.dependents(key):
         state.queue.add(dependent)
+
+
+def needs_action(body: dict[str, Any]) -> bool:
+    """A new AIJob (no Job yet) or an unfinished one being cancelled goes before status work."""
+    status = body.get("status") or {}
+    if status.get("phase") in FINISHED_PHASES:
+        return False
+    return not status.get("jobName") or bool((body.get("spec") or {}).get("cancel"))
 
 
 def _raw(body: kopf.Body) -> dict[str, Any]:

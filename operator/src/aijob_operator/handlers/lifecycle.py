@@ -35,6 +35,7 @@ async def start(
         catalog = load_catalog(config.catalog_path)
     except CatalogError as error:
         raise kopf.PermanentError(str(error)) from error
+    # HTTP/1.1 keep-alive: measured faster here than HTTP/2 on one multiplexed connection.
     client = AsyncClient(field_manager=config.field_manager)
     store = AIJobStore()
     queue: WorkQueue[Key] = WorkQueue()
@@ -83,7 +84,7 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
 
 
 @kopf.on.probe(id="reconcilers")
-def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
+async def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
     """Liveness: fails when a reconcile worker died; reports the work queue otherwise."""
     state: OperatorState | None = memo.get(STATE)
     if state is None:

@@ -1,0 +1,582 @@
+"""Benchmark of the operator: AIJob -> Job, each number against a baseline from the same run.
+
+For each N (default 200 and 1,000), in fresh namespaces of the local cluster:
+
+1. Burst. Baseline: create N Jobs directly (the Jobs the operator would build, without
+   the AIJob) with lightkube's AsyncClient, 16 requests in flight. Operator: create N
+   AIJobs with the same client and concurrency; the operator (`python -m aijob_operator`,
+   its own process, watching only the benchmark's namespaces) creates the Jobs.
+   Throughput = N / (first create sent -> N-th Job seen by a watch); ratio = operator /
+   baseline.
+2. Paced at 10 per second. Latency of each item: its create call returned -> its Job's
+   ADDED event reached the benchmark's watch. Baseline: the Job itself (the floor: the
+   watch's own delay); operator: the AIJob -> the Job the operator made. p50 and p99.
+3. API writes per lifecycle (create -> Succeeded), from the API server's own
+   `apiserver_request_total` before and after each burst arm (every writer in the
+   cluster: this client, the operator, the Job controller, the scheduler, KWOK),
+   by resource and verb; and the operator's own count from its `/metrics`.
+4. The operator process's peak RSS (VmHWM) and CPU time.
+
+With --rss-aijobs M (e.g. 10000): M AIJobs run to Succeeded (paced, --rss-rate per
+second), then the operator's RSS with all of them present, and again after a restart
+(the initial listing of M AIJobs, Jobs and Pods is the peak).
+
+Usage: uv run python benchmarks/operator_throughput.py [--sizes 200 1000] [--rate 10]
+       [--rss-aijobs 10000]
+Needs the local cluster (KUBECONFIG or .cluster/kubeconfig) with the AIJob CRD applied.
+Writes benchmarks/results/operator_throughput.json; deletes its namespaces at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aijob_api.models import AIJob
+from aijob_operator.builders.job import PodSettings, build_job
+from aijob_operator.catalog import load_catalog
+from aijob_operator.kube import AIJobResource
+from lightkube import ApiError, AsyncClient, KubeConfig
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.batch_v1 import Job
+from lightkube.resources.core_v1 import Namespace
+from prometheus_client.parser import text_string_to_metric_families
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results" / "operator_throughput.json"
+SPEC = {
+    "task": "training",
+    "model": {"type": "random_forest"},
+    "dataset": {"name": "iris"},
+    # Small requests, so the simulated CPU node's 32 cores never limit how many run.
+    "resources": {"cpu": "10m", "memory": "16Mi"},
+}
+WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
+CONCURRENCY = 16
+
+
+def kubeconfig_path() -> str:
+    return os.environ.get("KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig")
+
+
+def kubectl() -> str:
+    version = os.environ.get("K8S_VERSION", "v1.36.3")
+    candidates = [
+        os.environ.get("AIJOB_KUBECTL", ""),
+        str(Path.home() / ".cache" / "aijob" / "bin" / f"k8s-{version}" / "kubectl"),
+    ]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return "kubectl"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency_summary(values: list[float]) -> dict[str, float]:
+    millis = [value * 1000 for value in values]
+    return {
+        "count": len(millis),
+        "p50_ms": round(percentile(millis, 0.50), 1),
+        "p99_ms": round(percentile(millis, 0.99), 1),
+        "max_ms": round(max(millis), 1) if millis else float("nan"),
+        "mean_ms": round(statistics.fmean(millis), 1) if millis else float("nan"),
+    }
+
+
+# --- the API server's write counters -------------------------------------------------------
+
+
+def apiserver_writes() -> Counter[str]:
+    """Write requests the API server has served, by `verb resource[/subresource]`."""
+    text = subprocess.run(
+        [kubectl(), "--kubeconfig", kubeconfig_path(), "get", "--raw", "/metrics"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    writes: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        if family.name != "apiserver_request":
+            continue
+        for sample in family.samples:
+            if not sample.name.endswith("_total"):
+                continue
+            labels = sample.labels
+            if labels.get("verb") not in WRITE_VERBS:
+                continue
+            resource = labels.get("resource", "")
+            if labels.get("subresource"):
+                resource += "/" + labels["subresource"]
+            writes[f"{labels['verb']} {resource}"] += int(sample.value)
+    return writes
+
+
+def per_item(before: Counter[str], after: Counter[str], items: int) -> dict[str, float]:
+    diff = {key: after[key] - before.get(key, 0) for key in after}
+    shown = {key: round(value / items, 2) for key, value in sorted(diff.items()) if value > 0}
+    shown["TOTAL"] = round(sum(value for value in diff.values() if value > 0) / items, 2)
+    return shown
+
+
+# --- the operator as a process ------------------------------------------------------------
+
+
+class Operator:
+    """`python -m aijob_operator --namespace ...` with its metrics and liveness endpoints."""
+
+    def __init__(self, namespaces: list[str], log: Path) -> None:
+        self.namespaces = namespaces
+        self.log = log
+        self.metrics_port = free_port()
+        self.liveness_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = [sys.executable, "-m", "aijob_operator"]
+        for namespace in self.namespaces:
+            args += ["--namespace", namespace]
+        args.append(f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz")
+        env = {
+            **os.environ,
+            "KUBECONFIG": kubeconfig_path(),
+            "AIJOB_OPERATOR_METRICS_PORT": str(self.metrics_port),
+            "AIJOB_OPERATOR_METRICS_HOST": "127.0.0.1",
+            "AIJOB_OPERATOR_LOG_LEVEL": "WARNING",
+        }
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+    async def ready(self, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError):
+                    response = await http.get(
+                        f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=2
+                    )
+                    if response.status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"the operator did not become ready; see {self.log}")
+
+    def metrics(self) -> dict[str, float]:
+        text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).text
+        values: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                values[f"{sample.name}{{{labels}}}"] = sample.value
+        return values
+
+    def proc_status(self) -> dict[str, float]:
+        assert self.process is not None
+        fields: dict[str, float] = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024  # kB -> MiB
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        fields["cpu_seconds"] = (int(stat[11]) + int(stat[12])) / ticks
+        return fields
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def operator_writes(
+    before: dict[str, float], after: dict[str, float], items: int
+) -> dict[str, float]:
+    prefix = "aijob_operator_api_requests_total{"
+    shown: dict[str, float] = {}
+    for key, value in after.items():
+        if not key.startswith(prefix) or "verb=get" in key:
+            continue
+        delta = value - before.get(key, 0.0)
+        if delta:
+            labels = dict(part.split("=", 1) for part in key[len(prefix) : -1].split(","))
+            shown[f"{labels['verb']} {labels['resource']} {labels['code']}"] = round(
+                delta / items, 2
+            )
+    shown["TOTAL"] = round(sum(shown.values()), 2)
+    return shown
+
+
+# --- creating, watching, waiting ----------------------------------------------------------
+
+
+class JobWatch:
+    """When each Job of a namespace was first seen (ADDED) by a watch."""
+
+    def __init__(self, client: AsyncClient, namespace: str) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.seen: dict[str, float] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+        await asyncio.sleep(1.0)  # let the watch request reach the API server
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(ApiError, httpx.HTTPError):
+                async for _kind, job in self.client.watch(Job, namespace=self.namespace):
+                    name = job.metadata.name if job.metadata else None
+                    if name and name not in self.seen:
+                        self.seen[name] = time.perf_counter()
+
+    async def wait_for(self, count: int, within: float) -> None:
+        deadline = time.monotonic() + within
+        while len(self.seen) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.seen)}/{count} Jobs seen in {self.namespace}")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+def baseline_job(name: str, namespace: str) -> Job:
+    """The Job the operator would build for an AIJob of this name, made without one."""
+    aijob = AIJob.model_validate(
+        {"metadata": {"name": name, "namespace": namespace, "uid": "none"}, "spec": SPEC}
+    )
+    catalog = load_catalog()
+    job = build_job(aijob, catalog.resolve(aijob.spec.resolved_framework), PodSettings())
+    assert job.metadata is not None
+    assert job.spec is not None
+    assert job.spec.template.spec is not None
+    job.metadata.ownerReferences = None  # no AIJob owns it (the GC would delete it)
+    job.spec.template.spec.serviceAccountName = "default"
+    return job
+
+
+def aijob_manifest(name: str, namespace: str) -> Any:
+    return AIJobResource.from_dict(
+        {
+            "apiVersion": "aijob.dev/v1alpha1",
+            "kind": "AIJob",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": SPEC,
+        }
+    )
+
+
+Create = Callable[[str], Awaitable[None]]
+
+
+async def burst(create: Create, names: list[str]) -> dict[str, float]:
+    """Create every item, CONCURRENCY in flight; return when each create returned."""
+    returned: dict[str, float] = {}
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(name: str) -> None:
+        async with gate:
+            await create(name)
+            returned[name] = time.perf_counter()
+
+    await asyncio.gather(*(one(name) for name in names))
+    return returned
+
+
+async def paced(create: Create, names: list[str], rate: float) -> dict[str, float]:
+    """Create items at a steady rate (not waiting for slow answers to send the next)."""
+    returned: dict[str, float] = {}
+    start = time.perf_counter()
+    tasks = []
+
+    async def one(name: str) -> None:
+        await create(name)
+        returned[name] = time.perf_counter()
+
+    for number, name in enumerate(names):
+        delay = start + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(name)))
+    await asyncio.gather(*tasks)
+    return returned
+
+
+async def wait_jobs_complete(
+    client: AsyncClient, namespace: str, count: int, within: float
+) -> float:
+    start = time.perf_counter()
+    while True:
+        done = 0
+        async for job in client.list(Job, namespace=namespace):
+            conditions = (job.status.conditions if job.status else None) or []
+            done += any(c.type == "Complete" and c.status == "True" for c in conditions)
+        if done >= count:
+            return time.perf_counter() - start
+        if time.perf_counter() - start > within:
+            raise TimeoutError(f"{done}/{count} Jobs complete in {namespace}")
+        await asyncio.sleep(2)
+
+
+async def wait_aijobs_succeeded(operator: Operator, count: int, within: float) -> float:
+    """Wait until the operator's gauge shows `count` Succeeded AIJobs (cheap for 10,000)."""
+    start = time.perf_counter()
+    while True:
+        values = operator.metrics()
+        succeeded = sum(
+            value
+            for key, value in values.items()
+            if key.startswith("aijob_jobs{") and "phase=Succeeded" in key
+        )
+        if succeeded >= count:
+            return time.perf_counter() - start
+        if time.perf_counter() - start > within:
+            raise TimeoutError(f"{succeeded}/{count} AIJobs Succeeded")
+        await asyncio.sleep(2)
+
+
+async def make_namespace(client: AsyncClient, name: str) -> str:
+    await client.create(
+        Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/benchmark": "true"}))
+    )
+    return name
+
+
+# --- the arms -----------------------------------------------------------------------------
+
+
+async def run_size(
+    client: AsyncClient, size: int, rate: float, run_id: str, log: Path
+) -> dict[str, Any]:
+    names = [f"b{number:05d}" for number in range(size)]
+    ns = {
+        arm: await make_namespace(client, f"bench-{run_id}-{size}-{arm}")
+        for arm in ("jobs", "aijobs", "paced-jobs", "paced-aijobs")
+    }
+    operator = Operator([ns["aijobs"], ns["paced-aijobs"]], log)
+    operator.start()
+    result: dict[str, Any] = {"n": size, "namespaces": ns}
+    try:
+        await operator.ready()
+
+        async def create_job(namespace: str) -> Create:
+            async def create(name: str) -> None:
+                await client.create(baseline_job(name, namespace))
+
+            return create
+
+        async def create_aijob(namespace: str) -> Create:
+            async def create(name: str) -> None:
+                await client.create(aijob_manifest(name, namespace))
+
+            return create
+
+        # 1 + 3: bursts, with the API server's write counters around each full lifecycle.
+        for arm, factory in (("jobs", create_job), ("aijobs", create_aijob)):
+            watch = JobWatch(client, ns[arm])
+            await watch.start()
+            writes_before = apiserver_writes()
+            operator_before = operator.metrics()
+            started = time.perf_counter()
+            returned = await burst(await factory(ns[arm]), names)
+            await watch.wait_for(size, within=600)
+            elapsed = max(watch.seen.values()) - started
+            if arm == "jobs":
+                lifecycle = await wait_jobs_complete(client, ns[arm], size, within=1800)
+            else:
+                lifecycle = await wait_aijobs_succeeded(operator, size, within=1800)
+            await asyncio.sleep(3)  # the last status writes and Events land
+            result[f"burst_{arm}"] = {
+                "seconds_to_last_job": round(elapsed, 2),
+                "jobs_per_second": round(size / elapsed, 1),
+                "create_to_job_seen": latency_summary(
+                    [watch.seen[name] - returned[name] for name in names]
+                ),
+                "seconds_until_all_finished_after_last_job": round(lifecycle, 1),
+                "apiserver_writes_per_item": per_item(writes_before, apiserver_writes(), size),
+            }
+            if arm == "aijobs":
+                result["burst_aijobs"]["operator_writes_per_aijob"] = operator_writes(
+                    operator_before, operator.metrics(), size
+                )
+            await watch.stop()
+        result["throughput_ratio"] = round(
+            result["burst_aijobs"]["jobs_per_second"] / result["burst_jobs"]["jobs_per_second"], 3
+        )
+
+        # 2: paced latency.
+        for arm, factory in (("paced-jobs", create_job), ("paced-aijobs", create_aijob)):
+            watch = JobWatch(client, ns[arm])
+            await watch.start()
+            returned = await paced(await factory(ns[arm]), names, rate)
+            await watch.wait_for(size, within=600)
+            result[arm.replace("-", "_")] = {
+                "rate_per_second": rate,
+                "create_to_job_seen": latency_summary(
+                    [watch.seen[name] - returned[name] for name in names]
+                ),
+            }
+            await watch.stop()
+        result["operator_process"] = {
+            key: round(value, 1) for key, value in operator.proc_status().items()
+        }
+    finally:
+        operator.stop()
+    return result
+
+
+async def run_rss(
+    client: AsyncClient, count: int, rate: float, run_id: str, log: Path
+) -> dict[str, Any]:
+    namespace = await make_namespace(client, f"bench-{run_id}-rss")
+    names = [f"r{number:05d}" for number in range(count)]
+    operator = Operator([namespace], log)
+    operator.start()
+    result: dict[str, Any] = {"aijobs": count, "namespace": namespace, "rate_per_second": rate}
+    try:
+        await operator.ready()
+        idle = operator.proc_status()
+
+        async def create(name: str) -> None:
+            for attempt in range(5):
+                try:
+                    await client.create(aijob_manifest(name, namespace))
+                    return
+                except (httpx.HTTPError, ApiError) as error:
+                    if isinstance(error, ApiError) and error.status.code == 409:
+                        return
+                    await asyncio.sleep(1 + attempt)
+
+        started = time.perf_counter()
+        await paced(create, names, rate)
+        await wait_aijobs_succeeded(operator, count, within=7200)
+        result["seconds_to_all_succeeded"] = round(time.perf_counter() - started, 1)
+        await asyncio.sleep(5)
+        running = operator.proc_status()
+        operator.stop()
+
+        restarted = Operator([namespace], log)
+        restarted.start()
+        try:
+            await restarted.ready(within=600)
+            restart_started = time.perf_counter()
+            await wait_aijobs_succeeded(restarted, count, within=1800)
+            await asyncio.sleep(10)
+            after_restart = restarted.proc_status()
+            result["restart_seconds_to_full_store"] = round(
+                time.perf_counter() - restart_started, 1
+            )
+        finally:
+            restarted.stop()
+        result["rss_mib"] = {
+            "idle_before_any_aijob": round(idle["VmRSS"], 1),
+            "with_all_present_after_running_them": round(running["VmRSS"], 1),
+            "peak_while_running_them": round(running["VmHWM"], 1),
+            "after_restart_with_all_present": round(after_restart["VmRSS"], 1),
+            "peak_during_restart": round(after_restart["VmHWM"], 1),
+        }
+        result["operator_cpu_seconds_running_them"] = round(running["cpu_seconds"], 1)
+    finally:
+        operator.stop()
+    return result
+
+
+async def delete_namespaces(client: AsyncClient, run_id: str) -> None:
+    async for namespace in client.list(Namespace, labels={"aijob.dev/benchmark": "true"}):
+        name = namespace.metadata.name if namespace.metadata else ""
+        if name and name.startswith(f"bench-{run_id}-"):
+            with contextlib.suppress(ApiError):
+                await client.delete(Namespace, name)
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    client = AsyncClient(
+        config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench"
+    )
+    run_id = uuid.uuid4().hex[:6]
+    log = Path(args.log)
+    report: dict[str, Any] = {
+        "benchmark": "operator_throughput",
+        "run_id": run_id,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "concurrency": CONCURRENCY,
+        "sizes": [],
+    }
+    try:
+        for size in args.sizes:
+            print(f"== N={size}", flush=True)
+            outcome = await run_size(client, size, args.rate, run_id, log)
+            report["sizes"].append(outcome)
+            print(json.dumps(outcome, indent=2), flush=True)
+        if args.rss_aijobs:
+            print(f"== RSS with {args.rss_aijobs} AIJobs", flush=True)
+            report["rss"] = await run_rss(client, args.rss_aijobs, args.rss_rate, run_id, log)
+            print(json.dumps(report["rss"], indent=2), flush=True)
+    finally:
+        await delete_namespaces(client, run_id)
+        await client.close()
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[200, 1000])
+    parser.add_argument("--rate", type=float, default=10.0, help="paced arm: items per second")
+    parser.add_argument(
+        "--rss-aijobs", type=int, default=0, help="AIJobs for the RSS run (0: skip)"
+    )
+    parser.add_argument("--rss-rate", type=float, default=20.0)
+    parser.add_argument("--log", default="/tmp/aijob-operator-bench.log")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(main_async(args))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, Any] = {}
+    if args.output.exists():
+        existing = json.loads(args.output.read_text())
+    if not args.sizes and "rss" in report:
+        existing["rss"] = report["rss"]  # an RSS-only run keeps the sizes of the last full run
+        report = existing
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
