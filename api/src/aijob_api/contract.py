@@ -51,5 +51,6 @@ CONTAINER_NAME: Final = "worker"
 """Name of the worker container in the pod template."""
 TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
 """The worker may write a one-line reason here before it exits non-zero; the operator shows it."""
-RUN_AS_USER: Final = 1000
-"""The uid (and gid) worker containers run as; images must work as this non-root user."""
+RUN_AS_USER: Final = 10001
+"""The uid (and gid) of worker containers (the worker images' USER); a hostPath artifact
+directory must be writable by it."""
