@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from aijob_api.conditions import Phase
 from aijob_api.models import AIJobSpec, AIJobStatus
 
