@@ -271,17 +271,12 @@ class Reconciler:
             return True
         self._pacer.wrote(key, final)
         self._caches.aijobs.put(result)
+        self._observe_queue_wait(aijob, decision)
         event = transition_event(aijob.status, decision.status)
         if event is None:
             return True
         phase = decision.status.phase
         metrics.TRANSITIONS.labels(phase=str(phase), reason=event.reason).inc()
-        if phase is Phase.RUNNING and aijob.status.start_time is None:
-            created = aijob.metadata.creation_timestamp
-            if created is not None:
-                metrics.QUEUE_WAIT_SECONDS.labels(
-                    framework=str(decision.status.framework), priority=aijob.spec.priority.value
-                ).observe(max(0.0, (self._clock() - created).total_seconds()))
         logger.info("%s/%s: %s %s: %s", namespace, name, phase, event.reason, event.message)
         await self._api.post_event(
             namespace=namespace,
@@ -292,6 +287,16 @@ class Reconciler:
             message=event.message,
         )
         return True
+
+    @staticmethod
+    def _observe_queue_wait(aijob: AIJob, decision: Decision) -> None:
+        """The first time a start is recorded: how long the job waited to run."""
+        started = decision.status.start_time
+        created = aijob.metadata.creation_timestamp
+        if aijob.status.start_time is None and started is not None and created is not None:
+            metrics.QUEUE_WAIT_SECONDS.labels(
+                framework=str(decision.status.framework), priority=aijob.spec.priority.value
+            ).observe(max(0.0, (started - created).total_seconds()))
 
     async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:
         """A body the models refuse (the CRD let it through): say so once, do nothing else."""
