@@ -22,6 +22,7 @@ from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event
 from lightkube.types import CascadeType, PatchType
 
+from aijob_operator.events import PendingEvent
 from aijob_operator.metrics import API_REQUEST_SECONDS, API_REQUESTS
 
 AIJobResource: Final = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
@@ -178,6 +179,17 @@ class KubeApi:
                 raise
             return
         self._count("create", "event", 201, started)
+
+    async def post_pending_event(self, event: PendingEvent) -> None:
+        """Post an Event the EventPoster queued."""
+        await self.post_event(
+            namespace=event.namespace,
+            name=event.name,
+            uid=event.uid,
+            type_=event.type,
+            reason=event.reason,
+            message=event.message,
+        )
 
     def _count(self, verb: str, resource: str, code: int, started: float) -> None:
         API_REQUESTS.labels(verb=verb, resource=resource, code=str(code)).inc()

@@ -34,6 +34,7 @@ from aijob_operator.dependency import (
     resolve_dependency,
     training_job_name,
 )
+from aijob_operator.events import EventPoster, PendingEvent
 from aijob_operator.kube import ConflictError, KubeApi, RefusedError
 from aijob_operator.pacing import StatusPacer
 from aijob_operator.store import AIJobStore, Key
@@ -65,9 +66,11 @@ class Reconciler:
         catalog: RuntimeCatalog,
         config: OperatorConfig,
         queue: WorkQueue[Key],
+        events: EventPoster,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._api = api
+        self._events = events
         self._caches = caches
         self._catalog = catalog
         self._config = config
@@ -278,13 +281,10 @@ class Reconciler:
         phase = decision.status.phase
         metrics.TRANSITIONS.labels(phase=str(phase), reason=event.reason).inc()
         logger.info("%s/%s: %s %s: %s", namespace, name, phase, event.reason, event.message)
-        await self._api.post_event(
-            namespace=namespace,
-            name=name,
-            uid=aijob.metadata.uid,
-            type_=event.type,
-            reason=event.reason,
-            message=event.message,
+        self._events.post(
+            PendingEvent(
+                namespace, name, aijob.metadata.uid, event.type, event.reason, event.message
+            )
         )
         return True
 
@@ -311,13 +311,10 @@ class Reconciler:
         result = await self._api.patch_status(key[0], key[1], patch, metadata.get("uid"))
         if result is not None:
             self._caches.aijobs.put(result)
-        await self._api.post_event(
-            namespace=key[0],
-            name=key[1],
-            uid=metadata.get("uid"),
-            type_="Warning",
-            reason=Reason.INVALID_SPEC,
-            message=message,
+        self._events.post(
+            PendingEvent(
+                key[0], key[1], metadata.get("uid"), "Warning", Reason.INVALID_SPEC, message
+            )
         )
 
 

@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 from aijob_operator import kopf_settings, metrics
 from aijob_operator.catalog import CatalogError, load_catalog
 from aijob_operator.config import OperatorConfig
+from aijob_operator.events import EventPoster
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
 from aijob_operator.runtime import OperatorState
@@ -20,6 +21,8 @@ from aijob_operator.workqueue import WorkQueue
 
 STATE = "aijob"
 """The key of the operator's state in kopf's memo."""
+EVENT_POSTERS = 2
+"""Tasks posting Events (off the reconcile path)."""
 
 
 @kopf.on.startup()
@@ -39,19 +42,31 @@ async def start(
     client = AsyncClient(field_manager=config.field_manager)
     store = AIJobStore()
     queue: WorkQueue[Key] = WorkQueue()
+    api = KubeApi(client)
+    events = EventPoster(api.post_pending_event)
     reconciler = Reconciler(
-        KubeApi(client),
+        api,
         Caches(aijobs=store, jobs=jobs_index, pods=pods_index),
         catalog,
         config,
         queue,
+        events,
     )
     state = OperatorState(
-        config=config, client=client, store=store, queue=queue, reconciler=reconciler
+        config=config,
+        client=client,
+        store=store,
+        queue=queue,
+        reconciler=reconciler,
+        events=events,
     )
     state.workers = [
         asyncio.create_task(reconciler.run_worker(), name=f"aijob-reconcile-{number}")
         for number in range(config.workers)
+    ]
+    state.workers += [
+        asyncio.create_task(events.run(), name=f"aijob-events-{number}")
+        for number in range(EVENT_POSTERS)
     ]
     metrics.STATE.attach(store, queue)
     state.stoppers.append(metrics.STATE.detach)
@@ -74,6 +89,7 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     if state is None:
         return
     state.queue.close()
+    await state.events.drain(within=2)
     for task in state.workers:
         task.cancel()
     await asyncio.gather(*state.workers, return_exceptions=True)
@@ -96,4 +112,5 @@ async def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
         "scheduled": state.queue.scheduled,
         "processing": state.queue.processing,
         "aijobs": len(state.store),
+        "events_queued": len(state.events),
     }
