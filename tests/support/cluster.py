@@ -35,7 +35,7 @@ def local_cluster() -> ClusterInfo:
 def kind_cluster(name: str = "aijob-tests") -> ClusterInfo:
     """Create a kind cluster through pytest-kind (opt-in; needs a container engine)."""
     try:
-        from pytest_kind import KindCluster  # type: ignore[import-not-found]
+        from pytest_kind import KindCluster
     except ImportError as error:  # pragma: no cover - depends on the machine
         raise RuntimeError(
             "AIJOB_TEST_CLUSTER=kind needs pytest-kind: `uv sync --group kind`"

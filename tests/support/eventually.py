@@ -56,7 +56,7 @@ def eventually(
         if time.monotonic() >= deadline:
             description = what or getattr(check, "__name__", "condition")
             detail = f": {last_error}" if last_error else f"; last value {last_value!r}"
-            raise EventuallyTimeoutError(f"{description} not true after {timeout:.0f}s{detail}") from (
-                last_error
-            )
+            raise EventuallyTimeoutError(
+                f"{description} not true after {timeout:.0f}s{detail}"
+            ) from (last_error)
         time.sleep(interval)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from lightkube import ApiError, Client
@@ -18,40 +19,43 @@ from tests.support.eventually import Timeout, eventually
 def widget_crd(kube: Client) -> Iterator[tuple[str, str]]:
     """A small throw-away CRD with a typed, bounded schema (deleted after the test)."""
     group = f"t{uuid.uuid4().hex[:8]}.infra.aijob.dev"
-    crd = CustomResourceDefinition.from_dict(
-        {
-            "metadata": {"name": f"widgets.{group}"},
-            "spec": {
-                "group": group,
-                "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
-                "scope": "Namespaced",
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "properties": {
-                                    "spec": {
-                                        "type": "object",
-                                        "required": ["replicas"],
-                                        "properties": {
-                                            "replicas": {
-                                                "type": "integer",
-                                                "minimum": 0,
-                                                "maximum": 8,
-                                            }
-                                        },
-                                    }
-                                },
-                            }
-                        },
-                    }
-                ],
+    crd = cast(
+        CustomResourceDefinition,
+        CustomResourceDefinition.from_dict(
+            {
+                "metadata": {"name": f"widgets.{group}"},
+                "spec": {
+                    "group": group,
+                    "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+                    "scope": "Namespaced",
+                    "versions": [
+                        {
+                            "name": "v1",
+                            "served": True,
+                            "storage": True,
+                            "schema": {
+                                "openAPIV3Schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "spec": {
+                                            "type": "object",
+                                            "required": ["replicas"],
+                                            "properties": {
+                                                "replicas": {
+                                                    "type": "integer",
+                                                    "minimum": 0,
+                                                    "maximum": 8,
+                                                }
+                                            },
+                                        }
+                                    },
+                                }
+                            },
+                        }
+                    ],
+                },
             },
-        }
+        ),
     )
     kube.create(crd)
     try:
