@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 EXIT_RETRYABLE = 1
 MAX_STAGE_LENGTH = 253
+RESULTS_WRITE_DEADLINE_SECONDS = 120.0
+"""How long the results write keeps retrying (API server down) before the attempt fails."""
 
 
 def make_status_writer(context: JobContext) -> StatusWriter:
@@ -95,20 +97,29 @@ def run_job(
         logger.exception("job failed")
         message = f"{type(error).__name__}: {error}"
         return _fail(reporter, env, EXIT_RETRYABLE, message, f"error: {message}")
-    _succeed(reporter, results)
-    return EXIT_SUCCESS
+    return _succeed(reporter, env, results)
 
 
-def _succeed(reporter: ProgressReporter, results: Results) -> None:
+def _succeed(reporter: ProgressReporter, env: Mapping[str, str], results: Results) -> int:
+    """Write the results (retrying for a while); an attempt whose results are lost is retried."""
     reporter.close(final=False)
     reporter.report(percent=100, stage="succeeded")
     landed = reporter.write_now(
-        {"results": results.model_dump(mode="json", by_alias=True, exclude_none=True)}
+        {"results": results.model_dump(mode="json", by_alias=True, exclude_none=True)},
+        deadline_seconds=RESULTS_WRITE_DEADLINE_SECONDS,
     )
+    if not landed and not reporter.disabled:
+        message = (
+            "the results could not be written into the AIJob's status (API server unreachable)"
+        )
+        logger.error(message, extra={"event": "failed", "exit_code": EXIT_RETRYABLE})
+        write_termination_message(message, env)
+        return EXIT_RETRYABLE
     logger.info(
         "job succeeded",
         extra={"event": "succeeded", "metrics": results.metrics, "reported": landed},
     )
+    return EXIT_SUCCESS
 
 
 def _fail(

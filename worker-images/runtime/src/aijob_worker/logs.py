@@ -13,6 +13,10 @@ _STANDARD_ATTRIBUTES = frozenset(
 )
 
 
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "botocore", "urllib3")
+"""Libraries that log every request at INFO: only their warnings are kept."""
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object: time, level, logger, message and extras."""
 
@@ -39,3 +43,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
