@@ -40,6 +40,7 @@ step "2/6 images (built once, then reused by content hash; a cold build takes se
 # Workers run as a non-root user and keep their models on the node (hostPath); a
 # sticky, world-writable directory like /tmp lets any job's user create its own files.
 install -d -m 1777 "$ARTIFACTS_DIR"
+rm -rf "${ARTIFACTS_DIR:?}/$TENANT"   # the previous run's models: re-runs start clean
 
 step "3/6 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
 kc create namespace "$TENANT" --dry-run=client -o yaml | kc apply -f - >/dev/null

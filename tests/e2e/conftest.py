@@ -11,6 +11,7 @@ cluster without a Ready real node or without the images `make images` imports.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -99,6 +100,7 @@ def release(cluster: ClusterInfo, kube: Client) -> Iterator[Release]:
     # world-writable directory, as hack/demo.sh makes it. The node is this machine.
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     ARTIFACTS_DIR.chmod(0o1777)
+    shutil.rmtree(ARTIFACTS_DIR / TENANT_NAMESPACE, ignore_errors=True)
     _recreate_namespace(kube, TENANT_NAMESPACE)
     helm(
         "upgrade", "--install", RELEASE, str(CHART),
