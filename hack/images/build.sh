@@ -15,6 +15,8 @@
 # :dev and :<package version> (what the chart and the runtime catalog reference), when the
 # node's containerd runs; otherwise node-up imports it later. --cached-only imports what
 # is already built and builds nothing. A missing Dockerfile is skipped with a message.
+# Build stages are kept as a layer cache (`--layers`: a source change re-runs only the
+# last steps); --prune drops them afterwards (about as much disk again as the images).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$REPO_ROOT/hack/node/lib.sh"
@@ -23,10 +25,12 @@ say() { printf '[images] %s\n' "$*"; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
 cached_only=0
+prune=0
 names=()
 for arg in "$@"; do
   case "$arg" in
     --cached-only) cached_only=1 ;;
+    --prune) prune=1 ;;
     -*) die "unknown option $arg" ;;
     *) names+=("$arg") ;;
   esac
@@ -87,12 +91,18 @@ import_image() {
   if [[ -n $full ]]; then
     say "$name: aijob/$name:$hash already in the node's containerd"
   else
-    local archive started=$SECONDS
-    archive=$(mktemp "$IMAGES_DIR/import-$name-XXXXXX.tar")
-    bah push --quiet "$ref" "docker-archive:$archive:aijob/$name:$hash" >/dev/null
-    ctrk images import "$archive" >"$LOG_DIR/import-$name.log" 2>&1 \
-      || { rm -f "$archive"; die "importing $name failed; see $LOG_DIR/import-$name.log"; }
-    rm -f "$archive"
+    local started=$SECONDS fifo pusher
+    # Streamed through a pipe: no archive the size of the image is written to disk.
+    fifo="$IMAGES_DIR/import-$name.fifo"
+    rm -f "$fifo" && mkfifo "$fifo"
+    bah push --quiet "$ref" "docker-archive:$fifo:aijob/$name:$hash" >"$LOG_DIR/push-$name.log" 2>&1 &
+    pusher=$!
+    if ! ctrk images import "$fifo" >"$LOG_DIR/import-$name.log" 2>&1; then
+      kill "$pusher" 2>/dev/null || true; wait "$pusher" 2>/dev/null || true; rm -f "$fifo"
+      die "importing $name failed; see $LOG_DIR/import-$name.log"
+    fi
+    wait "$pusher" || { rm -f "$fifo"; die "pushing $name failed; see $LOG_DIR/push-$name.log"; }
+    rm -f "$fifo"
     ctrk images rm "$ref" >/dev/null 2>&1 || true   # the archive's second name; one is enough
     full=$(containerd_ref "$name" "$hash")
     [[ -n $full ]] || die "$name: aijob/$name:$hash is not in containerd after the import"
@@ -118,7 +128,7 @@ forget_older() {
 build_base() {
   local packages=python3,python3-venv,python-is-python3,ca-certificates
   local hash
-  hash=$(printf 'bookworm minbase %s trim-v1' "$packages" | sha256sum | cut -c1-12)
+  hash=$(printf 'bookworm minbase %s trim-v1 system-pip-v1 ssl-cert-file' "$packages" | sha256sum | cut -c1-12)
   local ref="$IMAGE_PREFIX/python-base:$hash"
   if image_exists "$ref"; then
     say "base: reusing $ref"
@@ -139,8 +149,19 @@ build_base() {
     mnt=$(bah mount "$ctr")
     tar -C "$rootfs" --numeric-owner --xattrs -cf - . | tar -C "$mnt" --numeric-owner --xattrs -xf -
     bah umount "$ctr" >/dev/null
+    # Behave like the public python:3.11-slim image the Dockerfiles default to: pip (and
+    # setuptools) for the system Python, from the wheels Debian ships, and no
+    # EXTERNALLY-MANAGED marker. TLS clients find the system CA bundle through
+    # SSL_CERT_FILE (uv does not look for it otherwise); builds mount the host's over it.
+    bah run --isolation chroot "$ctr" -- sh -c 'rm -f /usr/lib/python3*/EXTERNALLY-MANAGED \
+      && pip_wheel=$(ls /usr/share/python-wheels/pip-*.whl) \
+      && python3 "$pip_wheel/pip" install --quiet --no-index --no-cache-dir --disable-pip-version-check \
+         "$pip_wheel" /usr/share/python-wheels/setuptools-*.whl \
+      && find /usr/local/lib -name __pycache__ -prune -exec rm -rf {} +' \
+      >>"$LOG_DIR/base.log" 2>&1 || die "installing pip into the base failed; see $LOG_DIR/base.log"
     bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      --env LANG=C.UTF-8 --cmd python3 --label org.opencontainers.image.title=aijob-python-base \
+      --env LANG=C.UTF-8 --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+      --cmd python3 --label org.opencontainers.image.title=aijob-python-base \
       --os linux --arch amd64 "$ctr"
     bah commit --quiet --format oci --rm "$ctr" "$ref" >/dev/null
     rm -rf "$rootfs"
@@ -215,3 +236,8 @@ for name in "${names[@]}"; do
     *) die "unknown image $name (known: ${ALL[*]})" ;;
   esac
 done
+if (( prune )); then
+  before=$(du -sh "$BUILDAH_ROOT" | cut -f1)
+  bah rmi --prune >/dev/null 2>&1 || true
+  say "pruned the build caches (intermediate build stages): $before -> $(du -sh "$BUILDAH_ROOT" | cut -f1)"
+fi

@@ -22,7 +22,8 @@ take_node_lock
 ready() { kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null; }
 # Fast path: everything runs and the node is Ready.
 if pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy \
-    && nft list table ip "$NFT_TABLE" >/dev/null 2>&1 && ready; then
+    && nft list table ip "$NFT_TABLE" >/dev/null 2>&1 && ready \
+    && ctrk images ls -q | grep -E "(^|/)$PAUSE_REF\$" >/dev/null; then
   say "reusing the running node $NODE_NAME (containerd, kubelet, kube-proxy; logs in $NODE_DIR)"
   exit 0
 fi
@@ -230,6 +231,15 @@ failSwapOn: false
 oomScoreAdj: 0
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
+# Absolute eviction thresholds: this disk reserves most of its free blocks, so the default
+# percentages (imagefs.available<15%) raise DiskPressure with tens of GB free, and under
+# DiskPressure the kubelet evicts pods and deletes images that no registry can give back.
+evictionHard:
+  memory.available: 100Mi
+  nodefs.available: 2Gi
+  imagefs.available: 2Gi
+  nodefs.inodesFree: 5%
+  imagefs.inodesFree: 5%
 podLogsDir: $NODE_STATE/pod-logs
 resolvConf: $NODE_DIR/resolv.conf
 registerWithTaints:
