@@ -25,7 +25,7 @@ PF_PID=""
 step() { printf '\n\033[1m[demo %3ds] %s\033[0m\n' "$((SECONDS - START))" "$*"; }
 fail() { printf '[demo] ERROR: %s\n[demo] what to do: %s\n' "$1" "$2" >&2; exit 1; }
 cleanup() { [[ -z $PF_PID ]] || kill "$PF_PID" 2>/dev/null || true; }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 step "1/6 local cluster with its real node"
 AIJOB_REAL_NODE=1 "$REPO_ROOT/hack/cluster-up.sh" \
@@ -78,7 +78,7 @@ wait_jobs() {  # wait_jobs NAME...: print the jobs whenever they change, until a
     now=$(kc -n "$TENANT" get aijobs "$@" --no-headers \
       -o custom-columns='NAME:.metadata.name,PHASE:.status.phase,PROGRESS:.status.progress.percent,EPOCH:.status.progress.epoch,STAGE:.status.progress.stage,NODE:.status.nodeName' 2>/dev/null || true)
     if [[ $now != "$last" ]]; then printf '[demo %3ds]\n%s\n' "$((SECONDS - START))" "$now"; last=$now; fi
-    phases=$(kc -n "$TENANT" get aijobs "$@" -o jsonpath='{range .items[*]}{.status.phase}{" "}{end}' 2>/dev/null || true)
+    phases=$(kc -n "$TENANT" get aijobs "$@" --no-headers -o custom-columns='PHASE:.status.phase' 2>/dev/null | tr '\n' ' ' || true)
     if [[ $phases == *Failed* || $phases == *Cancelled* ]]; then
       fail "a job did not succeed" "kubectl -n $TENANT describe aijob $*; kubectl -n $TENANT logs -l aijob.dev/job-name --tail=20"
     fi
