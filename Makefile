@@ -8,6 +8,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 CRD := crds/aijob.dev_aijobs.yaml
 CHART_CRD := helm/aijob/crds/aijob.dev_aijobs.yaml
 PYTEST := $(UV) run --frozen pytest
+WORKER_PROJECTS := runtime sklearn pytorch tensorflow
+# The local cluster (and the images its real node runs) is used unless KUBECONFIG names another.
+LOCAL_CLUSTER := $(if $(KUBECONFIG),,yes)
 
 .PHONY: help
 help: ## Show this help
@@ -55,6 +58,32 @@ cluster-up: ## Start the local cluster (builds binaries on first use)
 cluster-down: ## Stop the local cluster and everything it started
 	hack/cluster-down.sh
 
+.PHONY: node-up
+node-up: ## Add the real kubelet node to the running local cluster
+	hack/node/node-up.sh
+
+.PHONY: node-down
+node-down: ## Remove the real node (containerd, kubelet, kube-proxy, mounts)
+	hack/node/node-down.sh
+
+.PHONY: images
+images: ## Build every image here with buildah (cached per content hash) and import it into the node
+	hack/images/build.sh
+
+.PHONY: worker-envs
+worker-envs: tools ## Create each worker image's own virtualenv from its uv.lock
+	@for project in $(WORKER_PROJECTS); do \
+		echo "[worker-envs] $$project"; \
+		$(UV) sync --quiet --frozen --project worker-images/$$project || exit 1; \
+	done
+
+.PHONY: test-workers
+test-workers: worker-envs ## Each worker image's own suite, in its own environment
+	@for project in $(WORKER_PROJECTS); do \
+		echo "[test-workers] $$project"; \
+		$(UV) run --frozen --project worker-images/$$project pytest worker-images/$$project/tests || exit 1; \
+	done
+
 .PHONY: gateway-run
 gateway-run: sync ## Run the gateway locally against $$KUBECONFIG (port 8000)
 	$(UV) run --frozen python -m aijob_gateway
@@ -77,5 +106,7 @@ test-integration: sync ## Integration tests against a real API server
 	$(PYTEST) -m integration
 
 .PHONY: test
-test: sync verify lint typecheck ## Everything CI runs: checks, then every suite on a real cluster
+test: sync verify lint typecheck worker-envs ## Everything CI runs: checks, every worker suite, then every suite on a real cluster
+	$(MAKE) test-workers
+	$(if $(LOCAL_CLUSTER),hack/cluster-up.sh && hack/images/build.sh)
 	$(PYTEST)
