@@ -48,7 +48,7 @@ helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECON
   --namespace "$SYSTEM_NS" --create-namespace -f "$REPO_ROOT/helm/aijob/values-local.yaml" \
   --set "operator.watchNamespaces={$TENANT}" --wait --timeout 5m >/dev/null \
   || fail "the chart did not become Ready" "kubectl -n $SYSTEM_NS get pods; kubectl -n $SYSTEM_NS describe pods"
-kc -n "$SYSTEM_NS" get pods -o wide -l "app.kubernetes.io/instance=$RELEASE"
+kc -n "$SYSTEM_NS" get pods -o wide -l "app.kubernetes.io/instance=$RELEASE" --field-selector=status.phase=Running
 kc -n "$TENANT" delete aijobs --all --wait=true >/dev/null
 
 step "4/6 API key for tenant '$TENANT', gateway through kubectl port-forward"
@@ -105,8 +105,10 @@ results = job["status"]["results"]
 records = job["spec"]["input"]["records"]
 print("predictions:")
 for record, output in zip(records, results["outputs"]):
-    print(f"  {record} -> {output[\"prediction\"]:<11} confidence {output[\"confidence\"]:.3f}")
-print("stage timings (ms):", ", ".join(f"{k[:-2]} {v:.0f}" for k, v in results["timings"].items()))
+    label, confidence = output["prediction"], output["confidence"]
+    print(f"  {record} -> {label:<11} confidence {confidence:.3f}")
+timings = {k.removesuffix("Ms"): v for k, v in results["timings"].items() if v is not None}
+print("stage timings (ms):", ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
 '
 printf '\n[demo] first prediction %ds after start\n' "$((SECONDS - START))"
 cat <<EOF
