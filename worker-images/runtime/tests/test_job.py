@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from aijob_worker import job
 from aijob_worker.job import run_job
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.session import TrainingSession
 from aijob_worker.signals import StopFlag
+from aijob_worker.status import FileStatusWriter, StatusWriteError
 from tests.conftest import offline_env, read_status
 from tests.softmax_runner import SoftmaxRunner
 
@@ -157,3 +160,23 @@ def test_the_command_prints_versions_and_refuses_a_missing_spec(tmp_path: Path) 
     assert missing.returncode == 65
     assert "AIJOB_SPEC: is not set" in missing.stderr
     assert (tmp_path / "log").read_text().startswith("AIJOB_SPEC: is not set")
+
+
+class ResultsRefusingWriter(FileStatusWriter):
+    """The real file writer, except that every write carrying results fails (API down)."""
+
+    def patch_status(self, patch: Mapping[str, Any]) -> None:
+        if "results" in patch:
+            raise StatusWriteError("API server unreachable", retryable=True)
+        super().patch_status(patch)
+
+
+def test_results_that_cannot_be_written_fail_the_attempt(
+    tmp_path: Path, registry: RunnerRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job, "RESULTS_WRITE_DEADLINE_SECONDS", 0.5)
+    writer = ResultsRefusingWriter(tmp_path / "status.json")
+    env = offline_env(tmp_path, TRAINING)
+    assert run_job(env, stop=StopFlag(), registry=registry, writer=writer) == 1
+    assert "results could not be written" in (tmp_path / "termination-log").read_text()
+    assert "results" not in read_status(tmp_path)
