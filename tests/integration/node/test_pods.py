@@ -196,10 +196,8 @@ def test_deleting_a_running_pod_stops_its_process(
     def started() -> bool:
         try:
             return f"running {token}" in logs_of(kube, "sleeper", namespace)
-        except ApiError as error:
-            if error.status.code == 400:  # the container is still being created
-                raise AssertionError(error.status.message) from error
-            raise
+        except ApiError as error:  # no log yet while the container is being created
+            raise AssertionError(f"{error.status.code}: {error.status.message}") from error
 
     eventually(started, timeout=Timeout.REAL_POD, what="the sleeper to start")
     if node_is_this_host:
@@ -216,7 +214,8 @@ def test_deleting_a_running_pod_stops_its_process(
 
     eventually(gone, timeout=stop_timeout, what="the deleted pod to stop and go")
     if node_is_this_host:
-        assert host_pids_running(token) == []
+        left = host_pids_running(token)
+        assert left == [], f"processes of the deleted pod still run: {left}"
 
 
 def test_memory_limit_is_enforced_by_the_kernel(
