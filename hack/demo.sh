@@ -57,7 +57,9 @@ API_KEY=$(kc -n "$SYSTEM_NS" exec "deploy/$RELEASE-gateway" -- \
 [[ $API_KEY == aij_* ]] || fail "no API key was minted" "kubectl -n $SYSTEM_NS logs deploy/$RELEASE-gateway"
 PORT="${AIJOB_DEMO_PORT:-18000}"
 while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
-kc -n "$SYSTEM_NS" port-forward "svc/$RELEASE-gateway" "$PORT:80" >"$CLUSTER_DIR/demo-port-forward.log" 2>&1 &
+# kubectl itself in the background (not the kc function, whose subshell would get the pid).
+"$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" -n "$SYSTEM_NS" port-forward \
+  "svc/$RELEASE-gateway" "$PORT:80" >"$CLUSTER_DIR/demo-port-forward.log" 2>&1 &
 PF_PID=$!
 GATEWAY="http://127.0.0.1:$PORT"
 for _ in $(seq 50); do curl -fsS "$GATEWAY/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
