@@ -105,6 +105,15 @@ test-unit: sync ## Unit tests (no cluster)
 test-integration: sync ## Integration tests against a real API server
 	$(PYTEST) -m integration
 
+.PHONY: test-e2e
+test-e2e: sync ## The chart on the real node, jobs through the gateway
+	$(PYTEST) -m e2e
+
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict with the default and the local values
+	$(HOME)/.cache/aijob/bin/k8s-v1.36.3/helm lint --strict helm/aijob
+	$(HOME)/.cache/aijob/bin/k8s-v1.36.3/helm lint --strict helm/aijob -f helm/aijob/values-local.yaml
+
 .PHONY: test
 test: sync verify lint typecheck worker-envs ## Everything CI runs: checks, every worker suite, then every suite on a real cluster
 	$(MAKE) test-workers
