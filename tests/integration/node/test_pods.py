@@ -226,7 +226,7 @@ def test_memory_limit_is_enforced_by_the_kernel(
     pod = real_pod("hog", ["python3", "-c", "b = bytearray(300 * 1024 * 1024); print(len(b))"])
     assert pod.spec is not None
     pod.spec.containers[0].resources = ResourceRequirements(
-        requests={"cpu": "200m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
+        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "50m", "memory": "64Mi"}
     )
     kube.create(pod, namespace=namespace)
 
