@@ -104,3 +104,17 @@ def test_records_that_are_not_text_are_bad_input(
     code, _ = run_offline(spec, tmp_path)
     assert code == 65
     assert "spec.input.records[1]: expected a string" in (tmp_path / "termination-log").read_text()
+
+
+def test_inconsistent_sizes_are_bad_input(tmp_path: Path) -> None:
+    spec = {
+        "task": "training",
+        "model": {"type": "bert", "hyperparameters": {"hiddenSize": 30, "numHeads": 4}},
+        "dataset": {"name": "sentiment"},
+    }
+    code, _ = run_offline(spec, tmp_path)
+    assert code == 65
+    assert (
+        "spec.model.hyperparameters.hiddenSize: 30 is not a multiple of numHeads (4)"
+        in (tmp_path / "termination-log").read_text()
+    )

@@ -31,10 +31,6 @@ def epoch_events(stderr: str) -> list[int]:
             {"type": "mlp", "hyperparameters": {"learningRate": -0.1}},
             "spec.model.hyperparameters.learningRate: Input should be greater than 0",
         ),
-        (
-            {"type": "bert", "hyperparameters": {"hiddenSize": 30, "numHeads": 4}},
-            "spec.model.hyperparameters.hiddenSize: 30 is not a multiple of numHeads (4)",
-        ),
     ],
 )
 def test_bad_hyperparameters_exit_65_with_a_clear_message(
@@ -88,7 +84,7 @@ def test_sigterm_checkpoints_an_mlp_and_the_next_attempt_resumes(tmp_path: Path)
 
 
 def test_sigterm_checkpoints_the_trainer_and_the_next_attempt_resumes(tmp_path: Path) -> None:
-    epochs = 6
+    epochs = 3
     spec = {
         "task": "training",
         "model": {"type": "bert", "hyperparameters": {"epochs": epochs, "batchSize": 8}},
