@@ -74,7 +74,7 @@ images: ## Build every image here with buildah (cached per content hash) and imp
 worker-envs: tools ## Create each worker image's own virtualenv from its uv.lock
 	@for project in $(WORKER_PROJECTS); do \
 		echo "[worker-envs] $$project"; \
-		$(UV) sync --quiet --frozen --project worker-images/$$project || exit 1; \
+		$(UV) sync --quiet --frozen --project worker-images/$$project $$([ $$project = runtime ] && echo --all-extras) || exit 1; \
 	done
 
 .PHONY: test-workers
