@@ -81,7 +81,7 @@ worker-envs: tools ## Create each worker image's own virtualenv from its uv.lock
 test-workers: worker-envs ## Each worker image's own suite, in its own environment
 	@for project in $(WORKER_PROJECTS); do \
 		echo "[test-workers] $$project"; \
-		$(UV) run --frozen --project worker-images/$$project pytest worker-images/$$project/tests || exit 1; \
+		$(UV) run --frozen --project worker-images/$$project $$([ $$project = runtime ] && echo --all-extras) pytest worker-images/$$project/tests || exit 1; \
 	done
 
 .PHONY: gateway-run
