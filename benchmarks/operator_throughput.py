@@ -304,6 +304,10 @@ def aijob_manifest(name: str, namespace: str) -> Any:
 Create = Callable[[str], Awaitable[None]]
 
 
+CALLS: list[float] = []
+"""Durations of the benchmark's own create calls (the API server's latency as a client sees it)."""
+
+
 async def burst(create: Create, names: list[str]) -> dict[str, float]:
     """Create every item, CONCURRENCY in flight; return when each create returned."""
     returned: dict[str, float] = {}
@@ -311,8 +315,10 @@ async def burst(create: Create, names: list[str]) -> dict[str, float]:
 
     async def one(name: str) -> None:
         async with gate:
+            sent = time.perf_counter()
             await create(name)
             returned[name] = time.perf_counter()
+            CALLS.append(returned[name] - sent)
 
     await asyncio.gather(*(one(name) for name in names))
     return returned
@@ -325,8 +331,10 @@ async def paced(create: Create, names: list[str], rate: float) -> dict[str, floa
     tasks = []
 
     async def one(name: str) -> None:
+        sent = time.perf_counter()
         await create(name)
         returned[name] = time.perf_counter()
+        CALLS.append(returned[name] - sent)
 
     for number, name in enumerate(names):
         delay = start + number / rate - time.perf_counter()
@@ -410,6 +418,8 @@ async def run_size(
         for arm, factory in (("jobs", create_job), ("aijobs", create_aijob)):
             watch = JobWatch(client, ns[arm])
             await watch.start()
+            CALLS.clear()
+            load_before = os.getloadavg()[0]
             writes_before = apiserver_writes()
             operator_before = operator.metrics()
             started = time.perf_counter()
@@ -422,6 +432,8 @@ async def run_size(
                 lifecycle = await wait_aijobs_succeeded(operator, size, within=1800)
             await asyncio.sleep(3)  # the last status writes and Events land
             result[f"burst_{arm}"] = {
+                "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                "client_create_call": latency_summary(CALLS),
                 "seconds_to_last_job": round(elapsed, 2),
                 "jobs_per_second": round(size / elapsed, 1),
                 "create_to_job_seen": latency_summary(
@@ -443,10 +455,14 @@ async def run_size(
         for arm, factory in (("paced-jobs", create_job), ("paced-aijobs", create_aijob)):
             watch = JobWatch(client, ns[arm])
             await watch.start()
+            CALLS.clear()
+            load_before = os.getloadavg()[0]
             returned = await paced(await factory(ns[arm]), names, rate)
             await watch.wait_for(size, within=600)
             result[arm.replace("-", "_")] = {
                 "rate_per_second": rate,
+                "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                "client_create_call": latency_summary(CALLS),
                 "create_to_job_seen": latency_summary(
                     [watch.seen[name] - returned[name] for name in names]
                 ),

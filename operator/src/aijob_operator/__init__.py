@@ -4,6 +4,6 @@ Importing the package registers the handlers (one module per resource); the logi
 lives in the reconciler, the pure decisions and the builders.
 """
 
-from aijob_operator.handlers import aijobs, children, lifecycle
+from aijob_operator.handlers import aijobs, lifecycle
 
-__all__ = ["aijobs", "children", "lifecycle"]
+__all__ = ["aijobs", "lifecycle"]

@@ -58,7 +58,8 @@ def namespaces_of(args: argparse.Namespace, environ: dict[str, str]) -> list[str
 def main(argv: list[str] | None = None) -> int:
     """Configure logging and run kopf until it is stopped."""
     args = parse_args(argv)
-    overrides: dict[str, object] = {}
+    namespaces = namespaces_of(args, dict(os.environ))
+    overrides: dict[str, object] = {"namespaces": ",".join(namespaces)}
     if args.catalog is not None:
         overrides["catalog_path"] = args.catalog
     if args.metrics_port is not None:
@@ -75,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         # the operator logs every status transition itself.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-    namespaces = namespaces_of(args, dict(os.environ))
 
     import aijob_operator  # noqa: F401 - registers the handlers
 

@@ -22,6 +22,10 @@ class OperatorConfig(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AIJOB_OPERATOR_", frozen=True, extra="forbid")
 
+    namespaces: Annotated[
+        str,
+        Field(description="Comma-separated namespaces to watch; empty for every namespace."),
+    ] = ""
     catalog_path: Annotated[
         Path | None,
         Field(description="Runtime catalog YAML; the catalog shipped in the package if unset."),
@@ -82,6 +86,11 @@ class OperatorConfig(BaseSettings):
     field_manager: Annotated[str, Field(description="Field manager of the operator's writes.")] = (
         "aijob-operator"
     )
+
+    @property
+    def namespace_list(self) -> list[str]:
+        """The namespaces to watch; empty means all of them."""
+        return [name.strip() for name in self.namespaces.split(",") if name.strip()]
 
     @field_validator("artifacts_pvc", mode="before")
     @classmethod

@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import kopf
-from aijob_api.constants import GROUP, LABEL_JOB_NAME
+from aijob_api.constants import GROUP
 
-JOB_SELECTOR: Final = ("batch", "v1", "jobs")
-POD_SELECTOR: Final = ("v1", "pods")
 WATCH_CHUNK_SIZE: Final = 500
 
 
@@ -38,10 +36,7 @@ class NoDiffBaseStorage(kopf.DiffBaseStorage):
 
 def configure(settings: kopf.OperatorSettings) -> None:
     """Tune kopf for a level-based operator that writes as little as it can."""
-    # Watch only the Jobs and Pods that belong to an AIJob, filtered by the API server:
-    # a cluster-wide operator must not hold every pod of the cluster in memory.
-    settings.watching.label_selectors[JOB_SELECTOR] = LABEL_JOB_NAME
-    settings.watching.label_selectors[POD_SELECTOR] = LABEL_JOB_NAME
+    # kopf watches AIJobs only; Jobs and Pods go through aijob_operator.informer.
     # Initial lists in pages, so 10,000 objects never arrive as one response.
     settings.watching.chunk_size = WATCH_CHUNK_SIZE
     # The operator posts one Event per status transition itself; kopf would also post

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
@@ -43,8 +43,13 @@ from aijob_operator.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
-ChildIndex = Mapping[Key, Iterable[Any]]
-"""A kopf index (or any mapping) from (namespace, AIJob name) to child views."""
+
+class ChildViews(Protocol):
+    """Views of child objects by the AIJob they belong to (an informer's cache, or a dict)."""
+
+    def get(self, key: Key, default: Iterable[Any] = ..., /) -> Iterable[Any]:
+        """The views of one AIJob's children."""
+        ...
 
 
 @dataclass
@@ -52,8 +57,8 @@ class Caches:
     """What the operator knows without asking the API server."""
 
     aijobs: AIJobStore
-    jobs: ChildIndex
-    pods: ChildIndex
+    jobs: ChildViews
+    pods: ChildViews
 
 
 class Reconciler:

@@ -11,6 +11,7 @@ from lightkube import AsyncClient
 
 from aijob_operator.config import OperatorConfig
 from aijob_operator.events import EventPoster
+from aijob_operator.informer import ChildInformer
 from aijob_operator.reconciler import Reconciler
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.workqueue import WorkQueue
@@ -27,10 +28,9 @@ class OperatorState:
     reconciler: Reconciler
     events: EventPoster
     workers: list[asyncio.Task[None]] = field(default_factory=list)
-    child_views: dict[str, int] = field(default_factory=dict)
-    """Fingerprint of the last view of each child (by uid): unchanged events are skipped."""
+    informers: list[ChildInformer] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
 
     def healthy(self) -> bool:
-        """Whether every reconcile worker and event poster is still alive."""
+        """Whether every informer, reconcile worker and event poster is still alive."""
         return all(not task.done() for task in self.workers)

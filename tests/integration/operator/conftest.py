@@ -6,6 +6,7 @@ watches only the test's own namespace (never cluster-wide) and runs standalone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -38,9 +39,11 @@ def operator(
     operator_env: dict[str, str],
 ) -> Iterator[KopfRunner]:
     """The aijob operator, in-process, watching only this test's namespace."""
+    os.environ["AIJOB_OPERATOR_NAMESPACES"] = namespace  # its informers; kopf gets --namespace
     args = ["run", "--standalone", "--namespace", namespace, "-m", "aijob_operator"]
     with KopfRunner(args, timeout=60) as runner:
         yield runner
+    del os.environ["AIJOB_OPERATOR_NAMESPACES"]
     assert runner.exit_code == 0, runner.output
 
 

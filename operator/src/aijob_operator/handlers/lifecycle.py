@@ -13,10 +13,12 @@ from aijob_operator import kopf_settings, metrics
 from aijob_operator.catalog import CatalogError, load_catalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.events import EventPoster
+from aijob_operator.informer import ChildInformer, RawJob, RawPod
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
 from aijob_operator.runtime import OperatorState
 from aijob_operator.store import AIJobStore, Key
+from aijob_operator.views import JobView, PodView
 from aijob_operator.workqueue import WorkQueue
 
 STATE = "aijob"
@@ -27,11 +29,13 @@ EVENT_POSTERS = 2
 
 @kopf.on.startup()
 async def start(
-    settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any
+    settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **_: Any
 ) -> None:
-    """Configure kopf, load the catalog, open the client, start the workers and /metrics."""
-    jobs_index: kopf.Index[Key, Any] = kwargs["aijob_jobs"]
-    pods_index: kopf.Index[Key, Any] = kwargs["aijob_pods"]
+    """Configure kopf, load the catalog, open the client, start the informers, workers, /metrics.
+
+    The reconcile workers start once the informers listed every Job and Pod, so no
+    decision is ever made from a half-known cluster.
+    """
     kopf_settings.configure(settings)
     config = memo.get("config") or OperatorConfig()
     try:
@@ -44,9 +48,14 @@ async def start(
     queue: WorkQueue[Key] = WorkQueue()
     api = KubeApi(client)
     events = EventPoster(api.post_pending_event)
+    namespaces = config.namespace_list
+    informers = [
+        ChildInformer(client, RawJob, JobView.from_body, namespaces, queue.add),
+        ChildInformer(client, RawPod, PodView.from_body, namespaces, queue.add),
+    ]
     reconciler = Reconciler(
         api,
-        Caches(aijobs=store, jobs=jobs_index, pods=pods_index),
+        Caches(aijobs=store, jobs=informers[0].cache, pods=informers[1].cache),
         catalog,
         config,
         queue,
@@ -59,11 +68,15 @@ async def start(
         queue=queue,
         reconciler=reconciler,
         events=events,
+        informers=informers,
     )
     state.workers = [
-        asyncio.create_task(reconciler.run_worker(), name=f"aijob-reconcile-{number}")
-        for number in range(config.workers)
+        asyncio.create_task(informer.run(), name=f"aijob-informer-{informer.kind}")
+        for informer in informers
     ]
+    state.workers.append(
+        asyncio.create_task(_start_workers(state, logger), name="aijob-start-workers")
+    )
     state.workers += [
         asyncio.create_task(events.run(), name=f"aijob-events-{number}")
         for number in range(EVENT_POSTERS)
@@ -80,6 +93,21 @@ async def start(
         config.workers,
         ", ".join(sorted(catalog.frameworks)),
     )
+
+
+async def _start_workers(state: OperatorState, logger: kopf.Logger) -> None:
+    """Start the reconcile workers once every informer has listed its objects; then wait."""
+    await asyncio.gather(*(informer.wait_synced() for informer in state.informers))
+    logger.info(
+        "listed %s; starting %d reconcile workers",
+        ", ".join(f"{len(i.cache)} {i.kind}s" for i in state.informers),
+        state.config.workers,
+    )
+    workers = [
+        asyncio.create_task(state.reconciler.run_worker(), name=f"aijob-reconcile-{number}")
+        for number in range(state.config.workers)
+    ]
+    await asyncio.gather(*workers)
 
 
 @kopf.on.cleanup()
