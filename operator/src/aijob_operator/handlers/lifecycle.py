@@ -1,8 +1,10 @@
-"""Start-up and clean-up: settings, the API client, the caches, the reconcile workers, metrics."""
+"""Start-up and clean-up: credentials, settings, API client, caches, reconcile workers, metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 import kopf
@@ -25,6 +27,33 @@ STATE = "aijob"
 """The key of the operator's state in kopf's memo."""
 EVENT_POSTERS = 2
 """Tasks posting Events (off the reconcile path)."""
+SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+@kopf.on.login()
+def login(settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo:
+    """kopf's credentials, chosen when the operator logs in (see `kube_credentials`)."""
+    return kube_credentials(settings)
+
+
+def kube_credentials(settings: kopf.OperatorSettings) -> kopf.ConnectionInfo:
+    """Credentials from where lightkube takes the client's: the pod, then KUBECONFIG.
+
+    kopf registers its own fallback logins when `kopf` is first imported, from what
+    exists at that moment: a process that sets KUBECONFIG later (a test session that
+    starts its cluster, a wrapper script) would get none. Deciding at login follows the
+    environment of the run.
+    """
+    info: kopf.ConnectionInfo | None = None
+    if SERVICE_ACCOUNT_TOKEN.exists():
+        info = kopf.login_with_service_account(settings=settings)
+    elif os.environ.get("KUBECONFIG") or Path("~/.kube/config").expanduser().exists():
+        info = kopf.login_with_kubeconfig(settings=settings)
+    if info is None:
+        raise kopf.PermanentError(
+            "no Kubernetes credentials: not in a pod, KUBECONFIG unset and no ~/.kube/config"
+        )
+    return info
 
 
 @kopf.on.startup()
