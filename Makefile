@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
+# `make tools` installs uv with pip --user: every recipe (and what it starts) finds it there.
+export PATH := $(HOME)/.local/bin:$(PATH)
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 CRD := crds/aijob.dev_aijobs.yaml

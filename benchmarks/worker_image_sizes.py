@@ -65,7 +65,7 @@ def measure(project: str, scratch: Path) -> dict[str, float]:
     started = time.perf_counter()
     subprocess.run(
         [
-            "uv",
+            os.environ.get("UV") or "uv",
             "sync",
             "--project",
             f"worker-images/{project}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
 import socket
 import subprocess
 import threading
@@ -33,12 +34,20 @@ _synced: set[str] = set()
 _sync_lock = threading.Lock()
 
 
+def _uv() -> str:
+    """The uv binary: the one running this session (`uv run` sets UV), else uv on PATH."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if found is None:
+        raise RuntimeError("uv is not on PATH and UV is unset: run the tests with `make test`")
+    return found
+
+
 def framework_python(framework: str) -> Path:
     """The Python of a framework image's environment, synced from its lock on first use."""
     with _sync_lock:
         if framework not in _synced:
             subprocess.run(
-                ["uv", "sync", "--project", f"worker-images/{framework}", "--frozen", "--quiet"],
+                [_uv(), "sync", "--project", f"worker-images/{framework}", "--frozen", "--quiet"],
                 cwd=REPO_ROOT,
                 check=True,
                 env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
