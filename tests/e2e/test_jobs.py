@@ -1,17 +1,16 @@
-"""Jobs through the chart's gateway and operator: real training and inference on the real
-node, bad input failing at once, retries on the simulated GPU nodes, cancellation."""
+"""Jobs through the chart's gateway and operator: scikit-learn training and inference on
+the real node, bad input failing at once, retries on the simulated GPU nodes,
+cancellation. The other frameworks: tests/e2e/test_frameworks.py."""
 
 from __future__ import annotations
 
 import httpx
-import pytest
 from lightkube import Client
 from lightkube.resources.core_v1 import Pod
 
 from tests.e2e.conftest import Release
 from tests.e2e.jobs import simulated_gpu_job, sklearn_training, submit, unique, wait_for_phase
 from tests.support.eventually import Timeout, eventually
-from tests.support.real_node import has_image, ready_real_nodes
 
 IRIS_CLASSES = {"setosa", "versicolor", "virginica"}
 
@@ -86,24 +85,3 @@ def test_cancel_mid_run_stops_the_pod(release: Release, api: httpx.Client, kube:
         return True
 
     eventually(pods_gone, timeout=Timeout.SIMULATED_JOB, what=f"{name}'s pods deleted")
-
-
-def test_pytorch_trains_on_the_real_node(release: Release, api: httpx.Client, kube: Client) -> None:
-    nodes = ready_real_nodes(kube)
-    if not has_image(nodes[0], "aijob/worker-pytorch:0.1.0"):
-        pytest.skip("aijob/worker-pytorch:0.1.0 is not imported into the real node (make images)")
-    name = unique("digits")
-    spec = {
-        "task": "training",
-        "model": {"type": "mlp", "hyperparameters": {"epochs": 3, "seed": 7}},
-        "dataset": {"name": "digits"},
-        "resources": {"cpu": "500m", "memory": "2Gi"},
-    }
-    submit(api, name, spec)
-    trained = wait_for_phase(kube, release.tenant, name, "Succeeded", Timeout.REAL_TRAINING)
-    status = trained["status"]
-    assert status["framework"] == "pytorch"
-    assert status["nodeName"] == "aijob-node-0"
-    assert status["results"]["device"] == "cpu"
-    assert status["results"]["metrics"]["accuracy"] > 0.5
-    assert status["progress"]["epoch"] == 3

@@ -17,6 +17,8 @@ TRAINING_EXAMPLES = {
     "train-sklearn.yaml": ("iris-forest", "sklearn", "0", "normal"),
     "train-pytorch.yaml": ("digits-mlp", "pytorch", "0", "normal"),
     "train-gpu.yaml": ("digits-cnn-gpu", "pytorch", "2", "high"),
+    "train-tensorflow.yaml": ("digits-keras", "tensorflow", "0", "normal"),
+    "train-text.yaml": ("reviews-distilbert", "transformers", "0", "normal"),
 }
 
 
