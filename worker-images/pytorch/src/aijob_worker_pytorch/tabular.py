@@ -1,5 +1,9 @@
 """mlp and cnn: PyTorch classifiers on tabular rows (or square images given as rows).
 
+The training loop, checkpoints and inference here serve every network over
+rows; the image families (resnet, vgg, alexnet in `vision`) differ from the
+cnn only in the network `SquareImageRunner` subclasses build.
+
 A plain training loop: mini-batches from a seeded permutation, Adam, cross
 entropy. After every batch the session records the step (and stops with a
 checkpoint on SIGTERM); after every epoch it reports the training loss and the
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -24,6 +28,7 @@ from aijob_worker.outputs import classification_outputs
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
 from pydantic import Field
+from pydantic.alias_generators import to_snake
 from torch import nn
 
 from aijob_worker_pytorch.device import torch_device
@@ -62,10 +67,20 @@ class CNNHyperparameters(TabularHyperparameters):
 
 
 class TabularNetRunner(Runner):
-    """Base of the PyTorch tabular runners; subclasses build the network."""
+    """Base of the PyTorch tabular runners; subclasses name the network and what shapes it.
+
+    A model's architecture (kept in its metadata) is the `builder`'s keyword
+    arguments in camelCase: the data's shape (`input_shape`), `classes`, and
+    the hyperparameters named in `settings`, so `network` rebuilds it for
+    inference from the metadata alone.
+    """
 
     framework: ClassVar[str] = "pytorch"
     framework_packages: ClassVar[tuple[str, ...]] = ("torch", "numpy")
+    builder: ClassVar[Callable[..., nn.Sequential]]
+    """Builds the network; its first layer is a `Standardize`."""
+    settings: ClassVar[tuple[str, ...]]
+    """The hyperparameters passed to the builder (the builder's parameters of the same names)."""
 
     def __init__(self, model_type: str) -> None:
         super().__init__(model_type)
@@ -83,26 +98,25 @@ class TabularNetRunner(Runner):
         return str(self._device)
 
     @abstractmethod
+    def input_shape(self, data: TabularData) -> dict[str, int]:
+        """The builder's arguments the data decides (`features`, or an image's `side`)."""
+
     def architecture_for(
         self, data: TabularData, hyperparameters: Hyperparameters
     ) -> dict[str, Any]:
         """What `network` needs to rebuild the model (kept in the model's metadata)."""
+        return {
+            "kind": self.model_type,
+            **self.input_shape(data),
+            "classes": data.n_classes,
+            **hyperparameters.model_dump(by_alias=True, include=set(self.settings)),
+        }
 
-    @staticmethod
-    def network(architecture: Mapping[str, Any]) -> nn.Sequential:
-        """The network described by an architecture."""
-        if architecture["kind"] == "mlp":
-            return mlp(
-                architecture["features"],
-                architecture["classes"],
-                list(architecture["hiddenUnits"]),
-                float(architecture["dropout"]),
-            )
-        return cnn(
-            architecture["side"],
-            architecture["classes"],
-            list(architecture["filters"]),
-            architecture["denseUnits"],
+    @classmethod
+    def network(cls, architecture: Mapping[str, Any]) -> nn.Sequential:
+        """The network an architecture describes."""
+        return cls.builder(
+            **{to_snake(name): value for name, value in architecture.items() if name != "kind"}
         )
 
     # Training.
@@ -245,32 +259,19 @@ class MLPRunner(TabularNetRunner):
 
     model_types: ClassVar[frozenset[str]] = frozenset({"mlp"})
     hyperparameters_model: ClassVar[type[Hyperparameters]] = MLPHyperparameters
+    builder = mlp
+    settings = ("hidden_units", "dropout")
 
-    def architecture_for(
-        self, data: TabularData, hyperparameters: Hyperparameters
-    ) -> dict[str, Any]:
-        """Widths and dropout from the hyperparameters."""
-        assert isinstance(hyperparameters, MLPHyperparameters)
-        return {
-            "kind": "mlp",
-            "features": data.n_features,
-            "classes": data.n_classes,
-            "hiddenUnits": list(hyperparameters.hidden_units),
-            "dropout": hyperparameters.dropout,
-        }
+    def input_shape(self, data: TabularData) -> dict[str, int]:
+        """The number of features."""
+        return {"features": data.n_features}
 
 
-class CNNRunner(TabularNetRunner):
-    """cnn: a small convolutional network over square images (digits, or N*N pixel CSVs)."""
+class SquareImageRunner(TabularNetRunner):
+    """Base of the image classifiers: each row is a square one-channel image."""
 
-    model_types: ClassVar[frozenset[str]] = frozenset({"cnn"})
-    hyperparameters_model: ClassVar[type[Hyperparameters]] = CNNHyperparameters
-
-    def architecture_for(
-        self, data: TabularData, hyperparameters: Hyperparameters
-    ) -> dict[str, Any]:
-        """Filters and head from the hyperparameters; the image side from the data."""
-        assert isinstance(hyperparameters, CNNHyperparameters)
+    def input_shape(self, data: TabularData) -> dict[str, int]:
+        """The image's side (bad input unless the features make a square)."""
         side = math.isqrt(data.n_features)
         if side * side != data.n_features:
             raise BadInputError(
@@ -278,10 +279,13 @@ class CNNRunner(TabularNetRunner):
                 f"a convolutional model needs square images; {data.n_features} features "
                 "are not a perfect square (use digits, or a CSV of N*N pixel columns)",
             )
-        return {
-            "kind": "cnn",
-            "side": side,
-            "classes": data.n_classes,
-            "filters": list(hyperparameters.filters),
-            "denseUnits": hyperparameters.dense_units,
-        }
+        return {"side": side}
+
+
+class CNNRunner(SquareImageRunner):
+    """cnn: a small convolutional network over square images (digits, or N*N pixel CSVs)."""
+
+    model_types: ClassVar[frozenset[str]] = frozenset({"cnn"})
+    hyperparameters_model: ClassVar[type[Hyperparameters]] = CNNHyperparameters
+    builder = cnn
+    settings = ("filters", "dense_units")
