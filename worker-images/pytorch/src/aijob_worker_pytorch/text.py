@@ -1,8 +1,10 @@
-"""bert, distilbert, text_classifier: transformer text classifiers trained with the Trainer.
+"""bert, distilbert, gpt, transformer, text_classifier: transformer text classifiers.
 
-Without a base model the network is a small, randomly initialised BERT or
-DistilBERT built from a configuration (sizes are hyperparameters), with a
-tokenizer trained on the job's texts. With one (`model.source.uri` or the
+Without a base model the network is a small, randomly initialised BERT
+(bert, transformer, text_classifier), DistilBERT or GPT-2 (gpt: a causal
+decoder that classifies from its last non-padding token) built from a
+configuration (sizes are hyperparameters), with a tokenizer trained on the
+job's texts. With one (`model.source.uri` or the
 `modelDir` hyperparameter: a local or S3 directory holding a saved model and
 its tokenizer) that model is fine-tuned. Training runs in the transformers
 `Trainer` with `AIJobTrainerCallback`: steps, epochs and logged metrics become
@@ -36,6 +38,8 @@ from transformers import (
     AutoTokenizer,
     BertConfig,
     DistilBertConfig,
+    GPT2Config,
+    PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     PrinterCallback,
@@ -97,6 +101,57 @@ class EncodedTexts(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
         return item
 
 
+SIZES = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "max_length")
+"""The size hyperparameters, in the order of each configuration's own names in CONFIGS."""
+
+BERT = (
+    BertConfig,
+    (
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "max_position_embeddings",
+    ),
+)
+
+CONFIGS: Mapping[str, tuple[type[PretrainedConfig], tuple[str, ...]]] = {
+    "bert": BERT,
+    "transformer": BERT,
+    "text_classifier": BERT,
+    "distilbert": (
+        DistilBertConfig,
+        ("dim", "n_layers", "n_heads", "hidden_dim", "max_position_embeddings"),
+    ),
+    "gpt": (GPT2Config, ("n_embd", "n_layer", "n_head", "n_inner", "n_positions")),
+}
+"""Model type to the network built from scratch: its configuration class, its names for SIZES."""
+
+
+def network_config(
+    model_type: str,
+    hyperparameters: TextHyperparameters,
+    tokenizer: PreTrainedTokenizerBase,
+    class_names: Sequence[str],
+) -> PretrainedConfig:
+    """The configuration of a model type's network, sized by the hyperparameters.
+
+    [CLS] and [SEP] are its bos and eos tokens; GPT-2 classifies from a text's
+    last token that is not the pad token ([SEP] here).
+    """
+    config_class, names = CONFIGS[model_type]
+    sizes = {name: getattr(hyperparameters, size) for name, size in zip(names, SIZES, strict=True)}
+    return config_class(
+        **sizes,
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        id2label=dict(enumerate(class_names)),
+        label2id={name: index for index, name in enumerate(class_names)},
+    )
+
+
 def accuracy(prediction: Any) -> dict[str, float]:
     """Accuracy of the Trainer's evaluation predictions."""
     logits, labels = prediction
@@ -113,7 +168,7 @@ class TextClassifierRunner(Runner):
         "tokenizers",
         "accelerate",
     )
-    model_types: ClassVar[frozenset[str]] = frozenset({"bert", "distilbert", "text_classifier"})
+    model_types: ClassVar[frozenset[str]] = frozenset(CONFIGS)
     hyperparameters_model: ClassVar[type[Hyperparameters]] = TextHyperparameters
 
     def __init__(self, model_type: str) -> None:
@@ -163,32 +218,7 @@ class TextClassifierRunner(Runner):
             vocab_size=hyperparameters.vocab_size,
             max_length=hyperparameters.max_length,
         )
-        labels = dict(enumerate(self.class_names))
-        config: BertConfig | DistilBertConfig
-        if self.model_type == "distilbert":
-            config = DistilBertConfig(
-                vocab_size=len(self.tokenizer),
-                dim=hyperparameters.hidden_size,
-                n_layers=hyperparameters.num_layers,
-                n_heads=hyperparameters.num_heads,
-                hidden_dim=hyperparameters.intermediate_size,
-                max_position_embeddings=hyperparameters.max_length,
-                pad_token_id=self.tokenizer.pad_token_id,
-                id2label=labels,
-                label2id={name: index for index, name in labels.items()},
-            )
-        else:
-            config = BertConfig(
-                vocab_size=len(self.tokenizer),
-                hidden_size=hyperparameters.hidden_size,
-                num_hidden_layers=hyperparameters.num_layers,
-                num_attention_heads=hyperparameters.num_heads,
-                intermediate_size=hyperparameters.intermediate_size,
-                max_position_embeddings=hyperparameters.max_length,
-                pad_token_id=self.tokenizer.pad_token_id,
-                id2label=labels,
-                label2id={name: index for index, name in labels.items()},
-            )
+        config = network_config(self.model_type, hyperparameters, self.tokenizer, self.class_names)
         self.model = AutoModelForSequenceClassification.from_config(config)
 
     def _load_base(self, uri: str, local: Path, hyperparameters: TextHyperparameters) -> None:
@@ -216,6 +246,14 @@ class TextClassifierRunner(Runner):
                 field, f"cannot load a model directory from {uri}: {error}"
             ) from error
         self.tokenizer.model_input_names = MODEL_INPUTS
+        if self.tokenizer.pad_token is None:  # GPT-2 checkpoints have none: pad with eos
+            if self.tokenizer.eos_token is None:
+                raise BadInputError(
+                    field, f"the tokenizer in {uri} has neither a pad nor an eos token"
+                )
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if self.model.config.pad_token_id is None:
+            self.model.config.pad_token_id = self.tokenizer.pad_token_id
 
     def train(self, session: TrainingSession) -> dict[str, float]:
         """Run the Trainer (resuming when there is a checkpoint); return held-out metrics."""
