@@ -119,5 +119,5 @@ helm-lint: ## helm lint --strict with the default and the local values
 .PHONY: test
 test: sync verify lint typecheck worker-envs ## Everything CI runs: checks, every worker suite, then every suite on a real cluster
 	$(MAKE) test-workers
-	$(if $(LOCAL_CLUSTER),hack/cluster-up.sh && hack/images/build.sh)
+	$(if $(LOCAL_CLUSTER),hack/cluster-with-images.sh)
 	$(PYTEST)

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine, in one command (`make demo`):
-#   1. the local cluster up, with its real node (control plane binaries cached);
-#   2. the images the demo needs built and imported into the node (cached by content);
-#   3. the Helm chart installed in aijob-system with helm/aijob/values-local.yaml;
-#   4. an API key minted for the tenant namespace `demo`, the gateway reached through
+#   1. the local cluster up, with its real node (control plane binaries cached), and the
+#      images the demo needs built alongside and imported into the node (cached by content);
+#   2. the Helm chart installed in aijob-system with helm/aijob/values-local.yaml;
+#   3. an API key minted for the tenant namespace `demo`, the gateway reached through
 #      `kubectl port-forward` (the real kubelet streams it);
-#   5. a scikit-learn training job submitted over REST (examples/rest/train-sklearn.json)
+#   4. a scikit-learn training job submitted over REST (examples/rest/train-sklearn.json)
 #      and a PyTorch one with `kubectl apply -f examples/train-pytorch.yaml`, their
 #      progress shown live until both succeed;
-#   6. an inference job on the trained forest (examples/rest/predict-sklearn.json), its
+#   5. an inference job on the trained forest (examples/rest/predict-sklearn.json), its
 #      predictions and stage timings printed.
 # Every step says what to do when it fails. Re-running replaces the demo's jobs.
 set -euo pipefail
@@ -27,22 +27,18 @@ fail() { printf '[demo] ERROR: %s\n[demo] what to do: %s\n' "$1" "$2" >&2; exit 
 cleanup() { [[ -z $PF_PID ]] || kill "$PF_PID" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-step "1/6 local cluster with its real node"
-AIJOB_REAL_NODE=1 "$REPO_ROOT/hack/cluster-up.sh" \
-  || fail "the cluster did not come up" "read the message above; 'make cluster-down' then 'make demo' starts clean"
+step "1/5 local cluster with its real node, and the images (built alongside; cold, this is the long step)"
+AIJOB_REAL_NODE=1 "$REPO_ROOT/hack/cluster-with-images.sh" base pause operator gateway worker-sklearn worker-pytorch \
+  || fail "the cluster or an image did not come up" "read the message above (an image's build log is named there); 'make cluster-down' then 'make demo' starts clean"
 kc wait --for=condition=Ready node -l aijob.dev/real-node=true --timeout=120s >/dev/null \
   || fail "no Ready node labelled aijob.dev/real-node" "make node-up (hack/node/node-up.sh) names what the machine lacks"
 kc get nodes -o custom-columns='NODE:.metadata.name,GPUS:.status.allocatable.nvidia\.com/gpu,RUNTIME:.status.nodeInfo.containerRuntimeVersion'
-
-step "2/6 images (built once, then reused by content hash; a cold build takes several minutes)"
-"$REPO_ROOT/hack/images/build.sh" base pause operator gateway worker-sklearn worker-pytorch \
-  || fail "an image build failed" "the build log is named above (under ~/.cache/aijob/images/logs/); fix it and re-run make demo"
 # Workers run as a non-root user and keep their models on the node (hostPath); a
 # sticky, world-writable directory like /tmp lets any job's user create its own files.
 install -d -m 1777 "$ARTIFACTS_DIR"
 rm -rf "${ARTIFACTS_DIR:?}/$TENANT"   # the previous run's models: re-runs start clean
 
-step "3/6 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
+step "2/5 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
 kc create namespace "$TENANT" --dry-run=client -o yaml | kc apply -f - >/dev/null
 helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECONFIG_PATH" \
   --namespace "$SYSTEM_NS" --create-namespace -f "$REPO_ROOT/helm/aijob/values-local.yaml" \
@@ -51,7 +47,7 @@ helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECON
 kc -n "$SYSTEM_NS" get pods -o wide -l "app.kubernetes.io/instance=$RELEASE" --field-selector=status.phase=Running
 kc -n "$TENANT" delete aijobs --all --wait=true >/dev/null
 
-step "4/6 API key for tenant '$TENANT', gateway through kubectl port-forward"
+step "3/5 API key for tenant '$TENANT', gateway through kubectl port-forward"
 API_KEY=$(kc -n "$SYSTEM_NS" exec "deploy/$RELEASE-gateway" -- \
   python -m aijob_gateway.keys create --tenant "$TENANT" 2>/dev/null | head -1)
 [[ $API_KEY == aij_* ]] || fail "no API key was minted" "kubectl -n $SYSTEM_NS logs deploy/$RELEASE-gateway"
@@ -90,14 +86,14 @@ wait_jobs() {  # wait_jobs NAME...: print the jobs whenever they change, until a
   done
 }
 
-step "5/6 training: scikit-learn over REST, PyTorch with kubectl apply"
+step "4/5 training: scikit-learn over REST, PyTorch with kubectl apply"
 post_job "$REPO_ROOT/examples/rest/train-sklearn.json"
 kc -n "$TENANT" apply -f "$REPO_ROOT/examples/train-pytorch.yaml"
 wait_jobs iris-forest digits-mlp
 kc -n "$TENANT" get aijobs iris-forest digits-mlp \
   -o custom-columns='NAME:.metadata.name,FRAMEWORK:.status.framework,ACCURACY:.status.results.metrics.accuracy,MODEL:.status.results.modelUri'
 
-step "6/6 inference on the forest trained moments ago"
+step "5/5 inference on the forest trained moments ago"
 post_job "$REPO_ROOT/examples/rest/predict-sklearn.json"
 wait_jobs iris-forest-predict
 curl -fsS "$GATEWAY/v1/jobs/iris-forest-predict" -H "Authorization: Bearer $API_KEY" | python3 -c '

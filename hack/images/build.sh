@@ -14,7 +14,8 @@
 # hash changes; it is imported into containerd (namespace k8s.io) as aijob/<name>:<hash>,
 # :dev and :<package version> (what the chart and the runtime catalog reference), when the
 # node's containerd runs; otherwise node-up imports it later. --cached-only imports what
-# is already built and builds nothing. A missing Dockerfile is skipped with a message.
+# is already built and builds nothing. Each image has its own lock: two build.sh may run
+# at once (hack/cluster-with-images.sh builds in the background while the cluster starts). A missing Dockerfile is skipped with a message.
 # Build stages are kept as a layer cache (`--layers`: a source change re-runs only the
 # last steps); --prune drops them afterwards (about as much disk again as the images).
 set -euo pipefail
@@ -54,10 +55,23 @@ declare -A VERSION_FROM=(
 [[ $(id -u) -eq 0 ]] || die "building images needs root (buildah's overlay storage and chroot isolation)"
 "$REPO_ROOT/hack/node/install-deps.sh" >/dev/null
 mkdir -p "$IMAGES_DIR" "$BUILDAH_RUNROOT"
-exec 8>"$IMAGES_DIR/.lock"   # one build at a time
-flock 8
 LOG_DIR="$IMAGES_DIR/logs"
 mkdir -p "$LOG_DIR"
+
+# lock_image NAME: one build of an image at a time (different images may build side by
+# side, e.g. in the background while the cluster comes up). With --cached-only an image
+# that another build.sh holds is left to it: that build imports it when it is done.
+lock_image() {
+  exec 8>"$IMAGES_DIR/.lock-$1"
+  if (( cached_only )); then
+    flock -n 8 && return 0
+    say "$1: being built by another build.sh, which imports it when done"
+    exec 8>&-
+    return 1
+  fi
+  flock 8
+}
+unlock_image() { exec 8>&-; }
 
 image_exists() { bah inspect --type image "$1" >/dev/null 2>&1; }
 image_id() { bah inspect --type image --format '{{.FromImageID}}' "$1"; }
@@ -242,6 +256,7 @@ build_dockerfile() {
 }
 
 for name in "${names[@]}"; do
+  lock_image "$name" || continue
   case "$name" in
     base) build_base ;;
     pause) build_pause ;;
@@ -250,6 +265,7 @@ for name in "${names[@]}"; do
       build_dockerfile "$name" ;;
     *) die "unknown image $name (known: ${ALL[*]})" ;;
   esac
+  unlock_image
 done
 if (( prune )); then
   before=$(du -sh "$BUILDAH_ROOT" | cut -f1)
