@@ -101,9 +101,11 @@ class ModelSpec(WireModel):
         str,
         Field(
             description=(
-                "Model type, e.g. random_forest, svm, logistic_regression, gradient_boosting, "
-                "mlp, cnn, bert, distilbert, keras_dense, keras_cnn. Routes the framework "
-                "when spec.framework is left out."
+                "Model type: random_forest, svm, logistic_regression, gradient_boosting "
+                "(sklearn); mlp, cnn, resnet, vgg, alexnet, bert, distilbert, gpt, "
+                "transformer, text_classifier (pytorch); keras_dense, keras_cnn, mobilenet, "
+                "efficientnet, inception (tensorflow). Routes the framework when "
+                "spec.framework is left out; the runtime catalog names what each image serves."
             ),
             min_length=1,
             max_length=63,

@@ -51,6 +51,8 @@ class Runtime(_CatalogModel):
     args: list[str] = Field(default_factory=list)
     resources: DefaultResources = Field(default_factory=DefaultResources)
     env: dict[str, str] = Field(default_factory=dict)
+    model_types: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """The `spec.model.type` values the image serves (its runners); empty: not checked."""
 
     @model_validator(mode="after")
     def _check_env_names(self) -> Runtime:
@@ -89,8 +91,14 @@ class RuntimeCatalog(_CatalogModel):
 
     frameworks: dict[Framework, FrameworkRuntimes]
 
-    def resolve(self, framework: Framework, version: str | None = None) -> ResolvedRuntime:
-        """The runtime for a framework at a version (the default version when None)."""
+    def resolve(
+        self, framework: Framework, version: str | None = None, model_type: str | None = None
+    ) -> ResolvedRuntime:
+        """The runtime for a framework at a version (the default version when None).
+
+        With `model_type`, the runtime must also serve that model type, so a job its
+        image cannot run fails before any Job is made, with the field named.
+        """
         runtimes = self.frameworks.get(framework)
         if runtimes is None:
             known = ", ".join(sorted(self.frameworks)) or "none"
@@ -103,6 +111,11 @@ class RuntimeCatalog(_CatalogModel):
             known = ", ".join(sorted(runtimes.versions))
             raise UnknownRuntimeError(
                 f"the runtime catalog has no {framework.value} version {chosen!r} (it has: {known})"
+            )
+        if model_type is not None and runtime.model_types and model_type not in runtime.model_types:
+            raise UnknownRuntimeError(
+                f"spec.model.type: {model_type!r} is not served by the {framework.value} "
+                f"{chosen} runtime ({runtime.image}); it serves: {', '.join(runtime.model_types)}"
             )
         return ResolvedRuntime(framework=framework, version=chosen, runtime=runtime)
 

@@ -135,7 +135,8 @@ def decide(inputs: Inputs) -> Decision:
         action = Action.DELETE_JOB if inputs.job is not None else Action.NOTHING
         return Decision(action, status, requeue_after=_ttl_wait(spec.ttl_seconds_after_finished))
 
-    if inputs.runtime_error is not None:
+    if inputs.runtime_error is not None and inputs.job is None and not current.job_name:
+        # Only before a Job exists: a catalog changed under a running job does not fail it.
         status = _status(
             inputs, Phase.FAILED, Reason.INVALID_SPEC, inputs.runtime_error, completion_time=now
         )
@@ -257,6 +258,9 @@ def _status(
         update["framework"] = inputs.runtime.framework
         update["framework_version"] = inputs.runtime.version
         update["image"] = inputs.runtime.runtime.image
+    elif current.image is not None:
+        # The runtime is no longer in the catalog: what the Job was made with stands.
+        update["framework"] = current.framework
     else:
         update["framework"] = aijob.spec.resolved_framework
     if facts is not None:

@@ -178,7 +178,9 @@ class Reconciler:
         runtime_error: str | None = None
         try:
             runtime = self._catalog.resolve(
-                aijob.spec.resolved_framework, aijob.spec.framework_version
+                aijob.spec.resolved_framework,
+                aijob.spec.framework_version,
+                aijob.spec.model.type,
             )
         except UnknownRuntimeError as error:
             runtime_error = str(error)

@@ -193,3 +193,23 @@ def test_unknown_runtime_version_fails_with_the_catalog_named(
     assert failed.status.reason == Reason.INVALID_SPEC
     assert "no sklearn version '0.1'" in (failed.status.message or "")
     assert aijobs.job("old-sklearn") is None
+
+
+def test_a_model_type_the_image_does_not_serve_fails_before_any_job(
+    aijobs: AIJobs, namespace: str
+) -> None:
+    aijobs.create(
+        manifest(
+            "forest-on-keras",
+            namespace,
+            framework="tensorflow",
+            model={"type": "random_forest"},
+        )
+    )
+    failed = aijobs.wait_phase("forest-on-keras", Phase.FAILED, timeout=Timeout.API)
+    assert failed.status.reason == Reason.INVALID_SPEC
+    message = failed.status.message or ""
+    assert "spec.model.type: 'random_forest' is not served by the tensorflow" in message
+    assert "keras_cnn" in message, "the message lists what the runtime serves"
+    assert aijobs.job("forest-on-keras") is None
+    assert failed.status.attempts == 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
-from aijob_api.routing import Framework
+from aijob_api.routing import MODEL_TYPE_ROUTES, Framework, route_framework
 from aijob_operator.catalog import (
     CatalogError,
     UnknownRuntimeError,
@@ -92,3 +93,47 @@ def test_bad_catalogs_are_refused(text: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog(tmp_path / "nope.yaml")
+
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+IMAGE_PROJECTS = {
+    "aijob/worker-sklearn": "sklearn",
+    "aijob/worker-pytorch": "pytorch",
+    "aijob/worker-tensorflow": "tensorflow",
+}
+
+
+def _entry_point_model_types(project: str) -> set[str]:
+    pyproject = tomllib.loads(
+        (REPO_ROOT / "worker-images" / project / "pyproject.toml").read_text()
+    )
+    return set(pyproject["project"]["entry-points"]["aijob.runners"])
+
+
+@pytest.mark.parametrize("framework", list(Framework))
+def test_shipped_model_types_are_what_the_image_registers(framework: Framework) -> None:
+    runtime = load_catalog().resolve(framework).runtime
+    served = set(runtime.model_types)
+    registered = _entry_point_model_types(IMAGE_PROJECTS[runtime.image.rsplit(":", 1)[0]])
+    if framework is Framework.TRANSFORMERS:
+        assert served < registered, "the text models of the PyTorch image"
+    else:
+        assert served == registered
+
+
+@pytest.mark.parametrize(("model_type", "framework"), sorted(MODEL_TYPE_ROUTES.items()))
+def test_every_routed_model_type_is_served_where_it_is_routed(
+    model_type: str, framework: Framework
+) -> None:
+    resolved = load_catalog().resolve(route_framework(model_type), model_type=model_type)
+    assert resolved.framework is framework
+
+
+def test_a_model_type_the_runtime_does_not_serve_is_named() -> None:
+    with pytest.raises(UnknownRuntimeError, match="spec.model.type: 'mlp' is not served by the"):
+        load_catalog().resolve(Framework.SKLEARN, model_type="mlp")
+
+
+def test_a_runtime_without_model_types_serves_any() -> None:
+    resolved = parse_catalog(CUSTOM).resolve(Framework.SKLEARN, model_type="anything")
+    assert resolved.runtime.model_types == []

@@ -136,6 +136,22 @@ FINISHED = {"phase": "Succeeded", "reason": "Completed", "completionTime": stamp
             None,
         ),
         (
+            "a runtime gone from the catalog does not fail a running Job",
+            replace(
+                inputs(
+                    status={"phase": "Running", "jobName": "x", "image": "aijob/worker:1"},
+                    job=job_body(active=1),
+                    pods=[pod_body(phase="Running", node="n")],
+                ),
+                runtime=None,
+                runtime_error="no framework",
+            ),
+            Action.NOTHING,
+            Phase.RUNNING,
+            Reason.POD_RUNNING,
+            60.0,
+        ),
+        (
             "a stranger has the Job's name",
             inputs(foreign_job=True),
             Action.NOTHING,
