@@ -130,7 +130,7 @@ def test_every_routed_model_type_is_served_where_it_is_routed(
 
 
 def test_a_model_type_the_runtime_does_not_serve_is_named() -> None:
-    with pytest.raises(UnknownRuntimeError, match="spec.model.type: 'mlp' is not served by the"):
+    with pytest.raises(UnknownRuntimeError, match=r"spec\.model\.type: 'mlp' is not served by the"):
         load_catalog().resolve(Framework.SKLEARN, model_type="mlp")
 
 
