@@ -19,10 +19,14 @@ declare -A PROBE=(
   [iproute2]=/usr/sbin/ip [kmod]=/usr/sbin/modprobe
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  [[ -e "${PROBE[$p]}" ]] || missing+=("$p")
-done
+find_missing() {
+  missing=()
+  local p
+  for p in "${PACKAGES[@]}"; do
+    [[ -e "${PROBE[$p]}" ]] || missing+=("$p")
+  done
+}
+find_missing
 if [[ ${#missing[@]} -eq 0 ]]; then
   printf '[install-deps] node packages present (%s)\n' "${PACKAGES[*]}"
   exit 0
@@ -36,6 +40,12 @@ command -v apt-get >/dev/null 2>&1 || {
   printf '[install-deps] ERROR: no apt-get: install %s with this system'"'"'s package manager\n' "${missing[*]}" >&2
   exit 1
 }
+# One install at a time (the image build and node-up may both get here at once); the
+# second finds the packages there after waiting.
+exec 7>/run/lock/aijob-install-deps.lock
+flock 7
+find_missing
+[[ ${#missing[@]} -gt 0 ]] || exit 0
 printf '[install-deps] installing: %s\n' "${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # No init system here: keep package scripts from trying to start containerd themselves.
