@@ -2,7 +2,7 @@
 # The local cluster up with aijob's images in its real node, in the least time: the
 # images build (hack/images/build.sh, mostly downloads and disk) in the background while
 # the control plane's binaries build (CPU) and the cluster starts (hack/cluster-up.sh);
-# then every image is imported into the node. Warm, both steps only reuse what is cached.
+# each is imported into the node's containerd, started first, as soon as it is built. Warm, both steps only reuse what is cached.
 #
 #   hack/cluster-with-images.sh [NAME...]     (NAME as for hack/images/build.sh; default all)
 #
@@ -15,6 +15,14 @@ log="$CLUSTER_DIR/images-build.log"
 builder=""
 stop_builder() { [[ -z $builder ]] || kill -- "-$builder" 2>/dev/null || true; }
 trap stop_builder EXIT INT TERM
+
+# The node's containerd first (where the real node will run), so each image is imported
+# as soon as it is built rather than after the binaries.
+case "${AIJOB_REAL_NODE:-auto}" in
+  0 | false | no) ;;
+  *) "$REPO_ROOT/hack/node/containerd-up.sh" 2>/dev/null \
+       || say "containerd not started early (cluster-up says why); images are imported after the node" ;;
+esac
 
 # Its own process group (setsid), so a failure here stops the whole build with it.
 setsid "$REPO_ROOT/hack/images/build.sh" "$@" >"$log" 2>&1 &

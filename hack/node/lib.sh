@@ -57,3 +57,82 @@ take_node_lock() {
   exec 9>"$CACHE_ROOT/node.lock"
   flock 9
 }
+
+# write_config FILE: stdin into FILE, only when the content differs (kube-proxy exits when
+# its configuration file changes, so an unchanged file must stay untouched).
+write_config() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; changed_configs+=("$1"); fi
+}
+
+changed_configs=()
+
+# start_daemon NAME COMMAND...: start in the background unless it runs; pid file + log.
+start_daemon() {
+  local name=$1; shift
+  if pid_alive "$name"; then
+    say "$name is running (pid $(cat "$NODE_DIR/$name.pid"))"
+    local changed
+    for changed in "${changed_configs[@]}"; do
+      [[ $changed == "$NODE_DIR/$name".* ]] && say "WARNING: $changed changed while $name runs;" \
+        "it applies after hack/node/node-down.sh and node-up.sh"
+    done
+    return 0
+  fi
+  if [[ -f "$NODE_DIR/$name.pid" ]]; then
+    say "$name (pid $(cat "$NODE_DIR/$name.pid")) had stopped; its last log lines:"
+    tail -n 5 "$NODE_DIR/$name.log" 2>/dev/null | sed 's/^/    /' || true
+    mv -f "$NODE_DIR/$name.log" "$NODE_DIR/$name.log.old" 2>/dev/null || true
+  fi
+  say "starting $name; log $NODE_DIR/$name.log"
+  setsid "$@" >"$NODE_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$NODE_DIR/$name.pid"
+}
+
+# start_containerd: the node's containerd (config rendered into $NODE_DIR), unless it runs;
+# waits for its socket. Needs no cluster: images can be imported before the node exists.
+start_containerd() {
+  mkdir -p "$NODE_DIR/cni"
+  write_config "$NODE_DIR/containerd.toml" <<TOML
+# Rendered by hack/node (start_containerd); do not edit.
+version = 2
+root = "$NODE_STATE/containerd"
+state = "$NODE_RUN/containerd"
+oom_score = 0
+[grpc]
+  address = "$CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CONTAINERD_SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$NODE_STATE/containerd-opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_REF"
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  tolerate_missing_hugetlb_controller = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        BinaryName = "$(command -v runc)"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$NODE_DIR/cni"
+    max_conf_num = 1
+TOML
+  start_daemon containerd containerd --config "$NODE_DIR/containerd.toml"
+  for _ in $(seq 1 60); do containerd_running && break; pid_alive containerd || break; sleep 0.5; done
+  containerd_running || die "containerd did not start; see $NODE_DIR/containerd.log"
+}
