@@ -242,9 +242,9 @@ def main() -> int:
         gateway_url = f"http://127.0.0.1:{gateway_port}"
         wait_http(f"{gateway_url}/healthz")
         deadline = time.monotonic() + 30
-        while httpx.get(f"{gateway_url}/readyz").status_code != 200:
+        while (ready := httpx.get(f"{gateway_url}/readyz")).status_code != 200:
             if time.monotonic() > deadline:
-                raise RuntimeError("gateway not ready")
+                raise RuntimeError(f"gateway not ready (is the AIJob CRD applied?): {ready.text}")
             time.sleep(0.1)
         headers = {"Authorization": f"Bearer {key}"}
         while httpx.get(f"{gateway_url}/v1/jobs", headers=headers).status_code != 200:
