@@ -43,6 +43,10 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
 REPO = Path(__file__).resolve().parents[1]
+# The shared cluster prerequisites live with the tests (one source for both).
+sys.path.insert(0, str(REPO))
+from tests.support.prerequisites import apply_crd  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results" / "gateway.json"
 SPEC = {"task": "training", "model": {"type": "random_forest"}, "dataset": {"name": "iris"}}
 
@@ -216,6 +220,7 @@ def main() -> int:
     args = parser.parse_args()
 
     kube = Client(config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench")
+    apply_crd(kube)
     namespace = f"bench-gw-{uuid.uuid4().hex[:8]}"
     kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/bench": "true"})))
     processes: list[subprocess.Popen[bytes]] = []

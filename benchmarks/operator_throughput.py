@@ -24,7 +24,8 @@ and again after a restart (the initial listing is the peak).
 
 Usage: uv run python benchmarks/operator_throughput.py [--sizes 200 1000] [--rate 10]
        [--rss-aijobs 10000 --rss-queue held]
-Needs the local cluster (KUBECONFIG or .cluster/kubeconfig) with the AIJob CRD applied.
+Needs the local cluster (KUBECONFIG or .cluster/kubeconfig); applies the AIJob CRD and
+creates aijob's PriorityClasses when absent (tests/support/prerequisites.py).
 Writes benchmarks/results/operator_throughput.json; deletes its namespaces at the end.
 """
 
@@ -52,13 +53,17 @@ from aijob_api.models import AIJob
 from aijob_operator.builders.job import PodSettings, build_job
 from aijob_operator.catalog import load_catalog
 from aijob_operator.kube import AIJobResource
-from lightkube import ApiError, AsyncClient, KubeConfig
+from lightkube import ApiError, AsyncClient, Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Namespace
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
+# The shared cluster prerequisites live with the tests (one source for both).
+sys.path.insert(0, str(REPO))
+from tests.support.prerequisites import apply_crd, ensure_priority_classes  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results" / "operator_throughput.json"
 SPEC = {
     "task": "training",
@@ -604,6 +609,9 @@ def main() -> int:
     parser.add_argument("--log", default="/tmp/aijob-operator-bench.log")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    kube = Client(config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench")
+    apply_crd(kube)
+    ensure_priority_classes(kube)
     report = asyncio.run(main_async(args))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Any] = {}

@@ -1,61 +1,21 @@
-"""Fixtures every integration suite may use: the AIJob CRD and aijob's PriorityClasses.
-
-Both are cluster-wide and shared with the other engineers' test runs, so they are
-applied idempotently and never deleted: the CRD by server-side apply of the
-checked-in crds/ file (so a session always tests the current schema), the
-PriorityClasses only created when absent.
-"""
+"""Fixtures every integration suite may use: the AIJob CRD and aijob's PriorityClasses
+(applied idempotently and never deleted: see tests/support/prerequisites.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
-from aijob_api.constants import CRD_NAME
-from lightkube import ApiError, Client
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
-from lightkube.resources.scheduling_v1 import PriorityClass
+from lightkube import Client
 
-from tests.support.eventually import Timeout, eventually
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CRD_FILE = REPO_ROOT / "crds" / "aijob.dev_aijobs.yaml"
-PRIORITY_CLASS_VALUES = {"aijob-high": 1000, "aijob-normal": 100, "aijob-low": 10}
-"""The values the Helm chart gives aijob's PriorityClasses."""
+from tests.support.prerequisites import apply_crd, ensure_priority_classes
 
 
 @pytest.fixture(scope="session")
 def aijob_crd(kube: Client) -> str:
     """The AIJob CRD from crds/, server-side applied and Established; returns its name."""
-    crd = CustomResourceDefinition.from_dict(yaml.safe_load(CRD_FILE.read_text()))
-    assert isinstance(crd, CustomResourceDefinition)
-    kube.apply(crd, field_manager="aijob-tests", force=True)
-
-    def established() -> bool:
-        current = kube.get(CustomResourceDefinition, CRD_NAME)
-        conditions = (current.status.conditions if current.status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    eventually(established, timeout=Timeout.API, what="the AIJob CRD to be Established")
-    return CRD_NAME
+    return apply_crd(kube)
 
 
 @pytest.fixture(scope="session")
 def priority_classes(kube: Client) -> dict[str, int]:
-    """aijob-high, aijob-normal and aijob-low, created when absent (never changed or deleted)."""
-    for name, value in PRIORITY_CLASS_VALUES.items():
-        try:
-            kube.create(
-                PriorityClass(
-                    metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"}),
-                    value=value,
-                    preemptionPolicy="PreemptLowerPriority",
-                    description=f"aijob jobs with spec.priority {name.removeprefix('aijob-')}",
-                )
-            )
-        except ApiError as error:
-            if error.status.code != 409:
-                raise
-    return dict(PRIORITY_CLASS_VALUES)
+    """aijob-high, aijob-normal and aijob-low, created when absent."""
+    return ensure_priority_classes(kube)

@@ -11,28 +11,22 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-import yaml
-from aijob_api.constants import CRD_NAME
 from aijob_gateway.app import create_app
 from aijob_gateway.keys import KeyAdmin
 from aijob_gateway.kube.client import AIJobResource
 from aijob_gateway.settings import GatewaySettings
-from lightkube import ApiError, Client
+from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.core_v1 import Namespace
 from lightkube.types import PatchType
 
-from tests.support.cluster import REPO_ROOT, ClusterInfo
+from tests.support.cluster import ClusterInfo
 from tests.support.eventually import Timeout, eventually
-
-CRD_FILE = REPO_ROOT / "crds" / "aijob.dev_aijobs.yaml"
 
 
 class ServerThread:
@@ -84,28 +78,6 @@ class TenantKey:
     def headers(self) -> dict[str, str]:
         """Headers that authenticate as this tenant."""
         return {"Authorization": f"Bearer {self.key}"}
-
-
-def ensure_crd(kube: Client) -> None:
-    """Create the AIJob CRD from crds/ when it is absent, and wait until it is served."""
-    manifest = yaml.safe_load(Path(CRD_FILE).read_text())
-    try:
-        kube.get(CustomResourceDefinition, CRD_NAME)
-    except ApiError as error:
-        if error.status.code != 404:
-            raise
-        try:
-            kube.create(CustomResourceDefinition.from_dict(manifest))  # type: ignore[call-overload]
-        except ApiError as create_error:
-            if create_error.status.code != 409:
-                raise
-
-    def established() -> bool:
-        crd = kube.get(CustomResourceDefinition, CRD_NAME)
-        conditions = (crd.status.conditions if crd.status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    eventually(established, timeout=Timeout.API, what="AIJob CRD established")
 
 
 def start_gateway(
@@ -176,13 +148,7 @@ def list_aijobs(kube: Client, namespace: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def aijob_crd(kube: Client) -> None:
-    """The AIJob CRD is installed."""
-    ensure_crd(kube)
-
-
-@pytest.fixture(scope="session")
-def gateway(cluster: ClusterInfo, kube: Client, aijob_crd: None) -> Iterator[RunningGateway]:
+def gateway(cluster: ClusterInfo, kube: Client, aijob_crd: str) -> Iterator[RunningGateway]:
     """One gateway for the session, with its key Secret in a namespace of its own."""
     namespace = f"gw-{uuid.uuid4().hex[:10]}"
     kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/test": "true"})))

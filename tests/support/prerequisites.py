@@ -1,0 +1,59 @@
+"""What every aijob object needs in a cluster before the operator or the gateway runs:
+the AIJob CRD and aijob's PriorityClasses (the Helm chart installs both).
+
+Both are cluster-wide and may be shared with other runs on the same cluster, so they are
+applied idempotently and never deleted: the CRD by server-side apply of the checked-in
+crds/ file (so a run always uses the current schema), the PriorityClasses only created
+when absent. Used by the integration fixtures and by the benchmarks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from aijob_api.constants import CRD_NAME
+from lightkube import ApiError, Client
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+from lightkube.resources.scheduling_v1 import PriorityClass
+
+from tests.support.eventually import Timeout, eventually
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRD_FILE = REPO_ROOT / "crds" / "aijob.dev_aijobs.yaml"
+PRIORITY_CLASS_VALUES = {"aijob-high": 1000, "aijob-normal": 100, "aijob-low": 10}
+"""The values the Helm chart gives aijob's PriorityClasses."""
+
+
+def apply_crd(kube: Client) -> str:
+    """The AIJob CRD from crds/, server-side applied and Established; returns its name."""
+    crd = CustomResourceDefinition.from_dict(yaml.safe_load(CRD_FILE.read_text()))
+    assert isinstance(crd, CustomResourceDefinition)
+    kube.apply(crd, field_manager="aijob-tests", force=True)
+
+    def established() -> bool:
+        current = kube.get(CustomResourceDefinition, CRD_NAME)
+        conditions = (current.status.conditions if current.status else None) or []
+        return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+    eventually(established, timeout=Timeout.API, what="the AIJob CRD to be Established")
+    return CRD_NAME
+
+
+def ensure_priority_classes(kube: Client) -> dict[str, int]:
+    """aijob-high, aijob-normal and aijob-low, created when absent (never changed)."""
+    for name, value in PRIORITY_CLASS_VALUES.items():
+        try:
+            kube.create(
+                PriorityClass(
+                    metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"}),
+                    value=value,
+                    preemptionPolicy="PreemptLowerPriority",
+                    description=f"aijob jobs with spec.priority {name.removeprefix('aijob-')}",
+                )
+            )
+        except ApiError as error:
+            if error.status.code != 409:
+                raise
+    return dict(PRIORITY_CLASS_VALUES)
