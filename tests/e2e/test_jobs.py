@@ -4,6 +4,8 @@ cancellation. The other frameworks: tests/e2e/test_frameworks.py."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from lightkube import Client
 from lightkube.resources.core_v1 import Pod
@@ -24,6 +26,12 @@ def test_sklearn_trains_then_predicts_on_the_real_node(
     assert trained["status"]["nodeName"] == "aijob-node-0"
     assert trained["status"]["results"]["metrics"]["accuracy"] > 0.8
     assert trained["status"]["results"]["modelUri"].endswith(f"/{name}/model")
+    # The worker's own log, read by the chart's gateway (its RBAC: pods/log) from the pod.
+    log = api.get(f"/v1/jobs/{name}/logs")
+    assert log.status_code == 200, log.text
+    records = [json.loads(line) for line in log.text.splitlines() if line.startswith("{")]
+    assert records, log.text
+    assert {record["logger"] for record in records} >= {"aijob_worker.job"}, log.text
 
     predict = unique("iris-predict")
     records = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]

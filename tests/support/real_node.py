@@ -8,6 +8,7 @@ the ones `make images` built and imported (`aijob/<name>:dev`, pull policy IfNot
 
 from __future__ import annotations
 
+from aijob_api.contract import CONTAINER_NAME
 from lightkube import Client
 from lightkube.models.core_v1 import (
     Container,
@@ -18,6 +19,8 @@ from lightkube.models.core_v1 import (
 )
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Node, Pod
+
+from tests.support.eventually import Timeout, eventually
 
 REAL_NODE_LABEL = "aijob.dev/real-node"
 REAL_NODE_SELECTOR = {REAL_NODE_LABEL: "true"}
@@ -99,3 +102,19 @@ def terminated_state(pod: Pod) -> ContainerStateTerminated | None:
         if status.name == "main" and status.state and status.state.terminated:
             return status.state.terminated
     return None
+
+
+def finished_worker_pod(kube: Client, namespace: str, name: str, lines: list[str]) -> str:
+    """A pod on the real node whose `worker` container (the name the operator gives a
+    job's container) printed `lines` and exited; returns its name once it has."""
+    pod = real_pod(name, ["sh", "-c", "; ".join(f"echo '{line}'" for line in lines)])
+    assert pod.spec is not None
+    pod.spec.containers[0].name = CONTAINER_NAME
+    kube.create(pod, namespace=namespace)
+
+    def exited() -> bool:
+        current = kube.get(Pod, name, namespace=namespace)
+        return current.status is not None and current.status.phase == "Succeeded"
+
+    eventually(exited, timeout=Timeout.REAL_POD, what=f"pod {name} to finish")
+    return name

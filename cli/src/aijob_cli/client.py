@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -104,6 +105,28 @@ class GatewayClient:
         """GET /v1/jobs/{name}/results."""
         result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}/results")
         return result
+
+    def logs(self, name: str, *, tail: int | None = None, follow: bool = False) -> Iterator[str]:
+        """GET /v1/jobs/{name}/logs, line by line (streamed as it grows with `follow`)."""
+        params: dict[str, Any] = {"follow": follow}
+        if tail is not None:
+            params["tail"] = tail
+        # A followed log may be quiet for long: no read timeout while streaming it.
+        timeout = httpx.Timeout(self._http.timeout.connect, read=None) if follow else None
+        try:
+            with self._http.stream(
+                "GET", f"/v1/jobs/{name}/logs", params=params, timeout=timeout
+            ) as response:
+                if response.is_error:
+                    response.read()
+                    raise GatewayProblemError.from_response(response)
+                yield from response.iter_lines()
+        except httpx.HTTPError as error:
+            raise GatewayProblemError(
+                status=503,
+                title="Gateway unreachable",
+                detail=f"cannot read the log through {self._http.base_url}: {error}",
+            ) from error
 
     def queue_stats(self) -> dict[str, Any]:
         """GET /v1/queue/stats."""

@@ -22,7 +22,7 @@ class ExitCode(IntEnum):
     """No such job (404)."""
     CONFLICT = 6
     """Conflict (409): the client request id was used for another request, the job is not
-    finished (results), or it already finished (cancel)."""
+    finished (results), it already finished (cancel), or it has no log yet (logs)."""
     INVALID = 7
     """The job or a parameter is invalid (400, 422, or refused locally before sending)."""
     RATE_LIMITED = 8

@@ -1,4 +1,4 @@
-"""`aijob`: submit, list, get, watch, cancel and fetch the results of jobs through the gateway."""
+"""`aijob`: submit, list, get, watch and cancel jobs, read their results and logs (gateway)."""
 
 from __future__ import annotations
 
@@ -212,6 +212,22 @@ def results(name: str, as_json: JsonOption = False) -> None:
         _print_json(view)
     else:
         out.print(results_table(view))
+
+
+@app.command()
+def logs(
+    name: str,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing until the container ends.")
+    ] = False,
+    tail: Annotated[
+        int | None, typer.Option(help="Only the last N lines.", min=1, max=100_000)
+    ] = None,
+) -> None:
+    """Print the worker's log of a job's latest pod (exit 6 while it has none yet)."""
+    with gateway() as client:
+        for line in client.logs(name, tail=tail, follow=follow):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

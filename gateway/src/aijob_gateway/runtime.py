@@ -21,6 +21,7 @@ from aijob_gateway.kube.errors import TRANSPORT_ERRORS
 from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.key_store import KeyStore
+from aijob_gateway.kube.pod_logs import PodLogs
 from aijob_gateway.kube.reflector import Reflector
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
@@ -82,7 +83,7 @@ class Runtime:
             metrics=metrics,
             cache=cache,
             keys=KeyStore(settings.api_keys_secret),
-            jobs=JobService(cache, JobStore(client, cache)),
+            jobs=JobService(cache, JobStore(client, cache), PodLogs(client)),
             cluster=ClusterReader(client, settings.nodes_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             probe=ApiServerProbe(client, settings),

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from aijob_cli.exitcodes import ExitCode
 from lightkube import Client
+from lightkube.resources.core_v1 import Node
 
 from tests.support.eventually import Timeout, eventually
 from tests.support.gateway import RunningGateway, TenantKey, get_aijob, patch_status
+from tests.support.real_node import finished_worker_pod
 
 AIJOB = str(Path(sys.executable).parent / "aijob")
 
@@ -268,3 +270,29 @@ def test_watch_exit_code_of_a_failed_job(
         "1",
     )
     assert timeout.returncode == ExitCode.TIMEOUT
+
+
+def test_logs_prints_the_workers_log_and_says_when_there_is_none(
+    env: dict[str, str], tenant: TenantKey, kube: Client, tmp_path: Path, real_node: Node
+) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(MANIFEST)
+    assert aijob(env, "submit", "-f", str(path)).returncode == 0
+    waiting = aijob(env, "logs", "iris-forest")
+    assert waiting.returncode == ExitCode.CONFLICT, waiting.stderr
+    assert "no pod yet" in waiting.stderr
+
+    lines = ["loading iris", "tree 20/20", "accuracy 0.97 [done]"]
+    pod = finished_worker_pod(kube, tenant.namespace, "iris-forest-pod", lines)
+    patch_status(kube, tenant.namespace, "iris-forest", {"podName": pod})
+
+    def printed() -> subprocess.CompletedProcess[str]:
+        result = aijob(env, "logs", "iris-forest", "--tail", "2")
+        assert result.returncode == 0, result.stderr
+        return result
+
+    shown = eventually(printed, timeout=Timeout.API, what="aijob logs prints the log")
+    assert shown.stdout.splitlines() == lines[-2:], "printed as is (no markup)"
+    followed = aijob(env, "logs", "iris-forest", "--follow")
+    assert followed.returncode == 0
+    assert followed.stdout.splitlines() == lines

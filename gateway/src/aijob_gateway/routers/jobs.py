@@ -1,4 +1,4 @@
-"""/v1/jobs: submit, list, get, cancel, and fetch the results of jobs."""
+"""/v1/jobs: submit, list, get, cancel, and fetch the results and logs of jobs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from aijob_api.conditions import Phase
 from aijob_api.models import Priority, Task
 from aijob_api.routing import Framework
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
 
 from aijob_gateway.dependencies import CallerDep
+from aijob_gateway.kube.pod_logs import LogOptions
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.routers.params import (
     ClientRequestIdHeader,
@@ -152,3 +154,38 @@ async def get_results(name: JobName, caller: CallerDep) -> ResultsView:
         message=job.status.message,
         results=job.status.results,
     )
+
+
+@router.get(
+    "/{name}/logs",
+    response_class=StreamingResponse,
+    summary="Read the worker's log of the job's latest pod (optionally follow it)",
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "The log, a line per line; with follow=true, streamed as it grows.",
+        },
+        **problem_responses(403, 404, 409, 502),
+    },
+)
+async def get_logs(
+    name: JobName,
+    caller: CallerDep,
+    tail: Annotated[
+        int | None, Query(description="Only the last N lines.", ge=1, le=100_000)
+    ] = None,
+    since_seconds: Annotated[
+        int | None,
+        Query(alias="sinceSeconds", description="Only lines of the last N seconds.", ge=1),
+    ] = None,
+    follow: Annotated[
+        bool, Query(description="Keep streaming until the pod's container ends.")
+    ] = False,
+    timestamps: Annotated[bool, Query(description="Prefix each line with its time.")] = False,
+) -> StreamingResponse:
+    """409 while the job has no pod yet or its container has not started."""
+    options = LogOptions(
+        tail_lines=tail, since_seconds=since_seconds, follow=follow, timestamps=timestamps
+    )
+    lines = await caller.jobs.logs(caller.tenant, name, options)
+    return StreamingResponse(lines, media_type="text/plain; charset=utf-8")

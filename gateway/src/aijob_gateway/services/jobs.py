@@ -6,6 +6,7 @@ writes go to the API server through the store.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from aijob_api.conditions import Phase
@@ -21,6 +22,7 @@ from aijob_gateway.errors import ConflictError, NotFoundError, UnavailableError
 from aijob_gateway.kube.errors import AlreadyExistsError
 from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
+from aijob_gateway.kube.pod_logs import LogOptions, PodLogs
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.services.idempotency import (
     name_for_request_id,
@@ -69,9 +71,10 @@ class Submitted:
 class JobService:
     """Jobs of one tenant at a time."""
 
-    def __init__(self, cache: JobCache, store: JobStore) -> None:
+    def __init__(self, cache: JobCache, store: JobStore, logs: PodLogs) -> None:
         self._cache = cache
         self._store = store
+        self._logs = logs
 
     def _require_synced(self) -> None:
         if not self._cache.synced:
@@ -149,6 +152,16 @@ class JobService:
                 f"job {name!r} is {phase.value}; results are there once it has finished"
             )
         return job
+
+    async def logs(self, tenant: Tenant, name: str, options: LogOptions) -> AsyncIterator[str]:
+        """The worker's log of the job's latest pod (409 while it has none)."""
+        job = self.get(tenant, name)
+        pod = job.status.pod_name
+        if pod is None:
+            phase = job_phase(job)
+            why = f": {job.status.message}" if job.status.message else ""
+            raise ConflictError(f"job {name!r} has no pod yet ({phase.value}{why})")
+        return await self._logs.open(tenant.namespace, pod, options)
 
     @staticmethod
     def _manifest(tenant: Tenant, new: NewJob, name: str, digest: str) -> AIJob:
