@@ -18,10 +18,14 @@ trap stop_builder EXIT INT TERM
 
 # The node's containerd first (where the real node will run), so each image is imported
 # as soon as it is built rather than after the binaries.
+containerd_early=no
 case "${AIJOB_REAL_NODE:-auto}" in
   0 | false | no) ;;
-  *) "$REPO_ROOT/hack/node/containerd-up.sh" 2>/dev/null \
-       || say "containerd not started early (cluster-up says why); images are imported after the node" ;;
+  *) if "$REPO_ROOT/hack/node/containerd-up.sh" 2>/dev/null; then
+       containerd_early=yes
+     else
+       say "containerd not started early (cluster-up says why); images are imported after the node"
+     fi ;;
 esac
 
 # Its own process group (setsid), so a failure here stops the whole build with it.
@@ -39,5 +43,5 @@ if ! wait "$builder"; then
 fi
 builder=""
 sed 's/^/    /' "$log"
-# Imports what the background build finished before the node's containerd ran.
-"$REPO_ROOT/hack/images/build.sh" "$@"
+# Without an early containerd, the background build imported nothing: import now.
+[[ $containerd_early == yes ]] || "$REPO_ROOT/hack/images/build.sh" "$@"
