@@ -71,11 +71,7 @@ class GatewayClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
-            raise GatewayProblemError(
-                status=503,
-                title="Gateway unreachable",
-                detail=f"cannot reach the gateway at {self._http.base_url}: {error}",
-            ) from error
+            raise self._unreachable("cannot reach the gateway at", error) from error
         if response.is_error:
             raise GatewayProblemError.from_response(response)
         return response.json()
@@ -122,11 +118,12 @@ class GatewayClient:
                     raise GatewayProblemError.from_response(response)
                 yield from response.iter_lines()
         except httpx.HTTPError as error:
-            raise GatewayProblemError(
-                status=503,
-                title="Gateway unreachable",
-                detail=f"cannot read the log through {self._http.base_url}: {error}",
-            ) from error
+            raise self._unreachable("cannot read the log through", error) from error
+
+    def _unreachable(self, what: str, error: httpx.HTTPError) -> GatewayProblemError:
+        """The problem a transport failure becomes (503: no answer from the gateway)."""
+        detail = f"{what} {self._http.base_url}: {error}"
+        return GatewayProblemError(status=503, title="Gateway unreachable", detail=detail)
 
     def queue_stats(self) -> dict[str, Any]:
         """GET /v1/queue/stats."""
