@@ -30,6 +30,9 @@ from aijob_gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
+WATCH_GRACE_SECONDS = 30
+"""How long past its server-side timeout a silent watch is still trusted to be alive."""
+
 
 class ApiServerProbe:
     """Whether the API server answers (any answer, even an error status, counts)."""
@@ -110,6 +113,7 @@ class Runtime:
                     server_timeout=timeout,
                 ),
                 self.cache,
+                silence_deadline=timeout + WATCH_GRACE_SECONDS,
                 on_restart=restarted("aijobs"),
             ),
             Reflector(
@@ -127,9 +131,15 @@ class Runtime:
                     server_timeout=timeout,
                 ),
                 self.keys,
+                silence_deadline=timeout + WATCH_GRACE_SECONDS,
                 on_restart=restarted("api-keys"),
             ),
         ]
+
+    @property
+    def watching(self) -> bool:
+        """Every reflector still runs (one that ended would leave its cache frozen)."""
+        return bool(self.tasks) and all(not task.done() for task in self.tasks)
 
     def start(self) -> None:
         """Start listing and watching."""

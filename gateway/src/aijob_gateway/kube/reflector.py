@@ -2,26 +2,46 @@
 
 `run` lists (the sink replaces its whole content and counts as synced), then
 watches from the list's resourceVersion and applies each event. A watch that
-the server ends normally is renewed from the last seen version by lightkube; an
-expired version (410 Gone) means events were missed, so the reflector lists
-again; any other failure backs off (capped exponential) and lists again.
+the server ends normally is renewed from the last seen version by lightkube. A
+watch that stays silent past its deadline (the server's own watch timeout plus a
+grace, so a healthy watch has ended by then) is presumed dead, a half-open
+connection the server will never close, and is renewed from the last seen
+version too. An expired version (410 Gone) means events were missed, so the
+reflector lists again; any other failure, including an unexpected exception
+(an event that does not decode, a bug in a sink), is logged, marks the sink
+stale, backs off (capped exponential) and lists again: the loop never dies
+while the cache goes on claiming to be current.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any, Protocol
 
 from lightkube import ApiError
-from lightkube.core.generic_client import ListAsyncIterable
 
 from aijob_gateway.kube.errors import TRANSPORT_ERRORS
 
 log = logging.getLogger(__name__)
 
-Lister = Callable[[], ListAsyncIterable[Any]]
+
+class Listing(Protocol):
+    """A list response as lightkube's async client streams it: objects, then its version."""
+
+    @property
+    def resourceVersion(self) -> str:  # noqa: N802 (lightkube's name)
+        """The list's resourceVersion (known once iterated)."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        """The listed objects."""
+        ...
+
+
+Lister = Callable[[], Listing]
 Watcher = Callable[[str], AsyncIterable[tuple[str, Any]]]
 
 
@@ -57,6 +77,7 @@ class Reflector:
         sink: Sink,
         *,
         max_backoff: float = 30.0,
+        silence_deadline: float | None = None,
         on_restart: Callable[[str], None] | None = None,
     ) -> None:
         self.name = name
@@ -64,6 +85,7 @@ class Reflector:
         self._watcher = watcher
         self._sink = sink
         self._max_backoff = max_backoff
+        self._silence_deadline = silence_deadline
         self._on_restart = on_restart or (lambda reason: None)
 
     async def _list(self) -> str:
@@ -77,9 +99,29 @@ class Reflector:
         return version
 
     async def _watch(self, version: str) -> None:
-        async for event_type, obj in self._watcher(version):
-            if event_type in ("ADDED", "MODIFIED", "DELETED"):
-                self._sink.apply(event_type, as_dict(obj))
+        """Apply events from `version` on, renewing a watch that went silent, until one ends."""
+        while True:
+            events = aiter(self._watcher(version))
+            try:
+                while True:
+                    try:
+                        event_type, obj = await asyncio.wait_for(
+                            anext(events), timeout=self._silence_deadline
+                        )
+                    except StopAsyncIteration:
+                        return
+                    body = as_dict(obj)
+                    if event_type in ("ADDED", "MODIFIED", "DELETED"):
+                        self._sink.apply(event_type, body)
+                    version = (body.get("metadata") or {}).get("resourceVersion") or version
+            except TimeoutError:
+                log.info(
+                    "watch silent past its deadline, renewing it",
+                    extra={"reflector": self.name, "version": version},
+                )
+                self._on_restart("silent")
+            finally:
+                await _close(events)
 
     async def run(self) -> None:
         """List and watch forever (until the task is cancelled)."""
@@ -107,6 +149,18 @@ class Reflector:
                 log.warning(
                     "list/watch failed", extra={"reflector": self.name, "error": repr(error)}
                 )
+            except Exception:
+                failures += 1
+                reason = "error"
+                log.exception("list/watch crashed", extra={"reflector": self.name})
             self._sink.mark_unsynced()
             self._on_restart(reason)
             await asyncio.sleep(min(self._max_backoff, 0.5 * 2 ** min(failures, 8)))
+
+
+async def _close(events: AsyncIterator[Any]) -> None:
+    """Close a watch's async generator (its HTTP stream) if it has an `aclose`."""
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()

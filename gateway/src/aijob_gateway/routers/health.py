@@ -25,12 +25,13 @@ async def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready; the body says why."}},
 )
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the job cache and the keys are synced and the API server answers."""
+    """Ready when the job cache and the keys are synced (and kept so) and the API server answers."""
     api_server = await runtime.probe.answers()
+    watching = runtime.watching
     readiness = Readiness(
         status="ready",
-        jobs_cache_synced=runtime.cache.synced,
-        keys_synced=runtime.keys.synced,
+        jobs_cache_synced=runtime.cache.synced and watching,
+        keys_synced=runtime.keys.synced and watching,
         api_server=api_server,
     )
     ready = readiness.jobs_cache_synced and readiness.keys_synced and api_server

@@ -1,0 +1,140 @@
+"""The reflector's loop: it never dies on an unexpected error and renews a silent watch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aijob_gateway.kube.reflector import Reflector
+
+# How long a test waits for the reflector to reach the state it expects.
+REACTION_SECONDS = 5
+
+
+class Listing:
+    """What lightkube's list returns: async iteration, then a resourceVersion."""
+
+    def __init__(self, objects: list[dict[str, Any]], version: str) -> None:
+        self._objects = objects
+        self.resourceVersion = version
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        for obj in self._objects:
+            yield obj
+
+
+def obj(name: str, version: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "resourceVersion": version}}
+
+
+class RecordingSink:
+    """Records what the reflector did; `apply` fails on the names it is told to."""
+
+    def __init__(self, fail_on: set[str] | None = None) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.synced = False
+        self._fail_on = fail_on or set()
+        self.changed = asyncio.Event()
+
+    def replace(self, objects: list[dict[str, Any]]) -> None:
+        self.calls.append(("replace", ",".join(o["metadata"]["name"] for o in objects)))
+        self.synced = True
+        self.changed.set()
+
+    def apply(self, event_type: str, body: dict[str, Any]) -> None:
+        name = body["metadata"]["name"]
+        if name in self._fail_on:
+            self._fail_on.discard(name)
+            raise RuntimeError(f"sink cannot take {name}")
+        self.calls.append((event_type, name))
+        self.changed.set()
+
+    def mark_unsynced(self) -> None:
+        self.calls.append(("unsynced", ""))
+        self.synced = False
+
+    async def until(self, call: tuple[str, str]) -> None:
+        async def seen() -> None:
+            while call not in self.calls:
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(seen(), timeout=REACTION_SECONDS)
+
+
+async def run_until(reflector: Reflector, sink: RecordingSink, call: tuple[str, str]) -> None:
+    task = asyncio.create_task(reflector.run())
+    try:
+        await sink.until(call)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_an_error_in_the_sink_marks_it_stale_and_lists_again() -> None:
+    sink = RecordingSink(fail_on={"bad"})
+    lists = iter([Listing([], "1"), Listing([obj("bad", "2")], "3")])
+    watched: list[str] = []
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        watched.append(version)
+        if version == "1":
+            yield "ADDED", obj("bad", "2")
+        else:
+            yield "ADDED", obj("good", "4")
+            await asyncio.Event().wait()
+
+    reflector = Reflector("jobs", lambda: next(lists), watcher, sink, max_backoff=0.01)
+    await run_until(reflector, sink, ("ADDED", "good"))
+    assert sink.calls == [
+        ("replace", ""),
+        ("unsynced", ""),
+        ("replace", "bad"),
+        ("ADDED", "good"),
+    ]
+    assert watched == ["1", "3"]
+    assert sink.synced
+
+
+async def test_a_silent_watch_is_renewed_from_the_last_version_without_a_list() -> None:
+    sink = RecordingSink()
+    listed: list[str] = []
+    watched: list[str] = []
+
+    def lister() -> Listing:
+        listed.append("list")
+        return Listing([], "10")
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        watched.append(version)
+        if version == "10":
+            yield "ADDED", obj("a", "11")
+            await asyncio.Event().wait()  # a half-open connection: nothing ever comes
+        yield "MODIFIED", obj("a", "12")
+        await asyncio.Event().wait()
+
+    reflector = Reflector("jobs", lister, watcher, sink, silence_deadline=0.05)
+    await run_until(reflector, sink, ("MODIFIED", "a"))
+    assert watched[:2] == ["10", "11"]
+    assert listed == ["list"]
+    assert sink.synced
+
+
+async def test_a_watch_the_server_ends_lists_again() -> None:
+    sink = RecordingSink()
+    lists = iter([Listing([], "1"), Listing([obj("a", "5")], "5")])
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        if version == "5":
+            yield "MODIFIED", obj("a", "6")
+            await asyncio.Event().wait()
+
+    reflector = Reflector("jobs", lambda: next(lists), watcher, sink, max_backoff=0.01)
+    await run_until(reflector, sink, ("MODIFIED", "a"))
+    assert sink.calls == [("replace", ""), ("unsynced", ""), ("replace", "a"), ("MODIFIED", "a")]
