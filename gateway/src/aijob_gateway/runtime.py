@@ -23,6 +23,7 @@ from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
 from aijob_gateway.kube.reflector import Reflector
+from aijob_gateway.kube.watch import watch_events
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
 from aijob_gateway.services.jobs import JobService
@@ -106,7 +107,8 @@ class Runtime:
             Reflector(
                 "aijobs",
                 lambda: client.list(AIJobResource, namespace=ALL_NS),
-                lambda version: client.watch(
+                lambda version: watch_events(
+                    client,
                     AIJobResource,
                     namespace=ALL_NS,
                     resource_version=version,
@@ -123,7 +125,8 @@ class Runtime:
                     namespace=settings.namespace,
                     fields={"metadata.name": settings.api_keys_secret},
                 ),
-                lambda version: client.watch(
+                lambda version: watch_events(
+                    client,
                     Secret,
                     namespace=settings.namespace,
                     fields={"metadata.name": settings.api_keys_secret},

@@ -9,7 +9,8 @@ hundred bytes of view at once; the bodies go.
 Per namespace (or cluster-wide): list with the label selector `aijob.dev/job-name`,
 replace what is known for that namespace (what was not listed was deleted), mark it
 synced, then watch from the list's resourceVersion; on "410 Gone" list again; on
-other errors watch again from the last version seen, after a back-off. Every change
+API and transport errors watch again from the last version seen, after a back-off;
+on anything else (an event that does not decode) list again after it. Every change
 of a view (not of the object: most pod updates change nothing read here) calls
 `notify` with the owning AIJob's key.
 """
@@ -158,6 +159,13 @@ class ChildInformer:
             except (httpx.HTTPError, OSError) as error:
                 failures += 1
                 logger.warning("%s watch in %s: %s", self.kind, namespace, error)
+            except Exception:
+                # E.g. an event lightkube cannot decode: its line reader also splits on
+                # U+0085, which the API server writes raw (a pod's termination message may
+                # hold one). The list that follows reads the object whole.
+                failures += 1
+                logger.exception("%s watch in %s failed; listing again", self.kind, namespace)
+                version = None
             await asyncio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1])
 
     async def _relist(self, namespace: str | None) -> str:

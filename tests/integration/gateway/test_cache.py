@@ -7,7 +7,7 @@ from aijob_gateway.kube.client import AIJobResource
 from lightkube import Client
 
 from tests.support.eventually import Timeout, eventually
-from tests.support.gateway import TenantKey
+from tests.support.gateway import TenantKey, patch_status
 
 
 def test_jobs_created_and_deleted_with_kubectl_show_through_the_gateway(
@@ -31,3 +31,29 @@ def test_a_job_is_readable_right_after_it_was_created(api: httpx.Client) -> None
     for _ in range(5):
         name = api.post("/v1/jobs", json=body).json()["name"]
         assert api.get(f"/v1/jobs/{name}").status_code == 200
+
+
+def test_a_line_break_character_inside_a_job_does_not_stop_the_watch(
+    api: httpx.Client, tenant: TenantKey, kube: Client
+) -> None:
+    # The API server writes U+0085 raw in its JSON; a reader splitting like str.splitlines
+    # cut this job's watch event in two, and the cache stopped following every job.
+    manifest = {
+        "apiVersion": "aijob.dev/v1alpha1",
+        "kind": "AIJob",
+        "metadata": {
+            "name": "odd-text",
+            "namespace": tenant.namespace,
+            "annotations": {"aijob.dev/description": "one\u0085two\u2028three"},
+        },
+        "spec": {"task": "training", "model": {"type": "svm"}, "dataset": {"name": "wine"}},
+    }
+    kube.create(AIJobResource(manifest))
+    eventually(lambda: api.get("/v1/jobs/odd-text").status_code == 200, timeout=Timeout.API)
+    patch_status(kube, tenant.namespace, "odd-text", {"phase": "Running"})
+
+    def running() -> bool:
+        job = api.get("/v1/jobs/odd-text").json()
+        return bool(job["status"].get("phase") == "Running")
+
+    eventually(running, timeout=Timeout.API, what="the status change seen through the gateway")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aijob_gateway.kube.reflector import Reflector
+from aijob_gateway.kube.reflector import MIN_WATCH_SECONDS, Reflector
 
 # How long a test waits for the reflector to reach the state it expects.
 REACTION_SECONDS = 5
@@ -126,7 +126,31 @@ async def test_a_silent_watch_is_renewed_from_the_last_version_without_a_list() 
     assert sink.synced
 
 
-async def test_a_watch_the_server_ends_lists_again() -> None:
+async def test_a_watch_the_server_ends_is_renewed_from_the_last_version() -> None:
+    sink = RecordingSink()
+    listed: list[str] = []
+    watched: list[str] = []
+
+    def lister() -> Listing:
+        listed.append("list")
+        return Listing([], "1")
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        watched.append(version)
+        if version == "1":
+            yield "ADDED", obj("a", "2")
+            await asyncio.sleep(MIN_WATCH_SECONDS)  # then the server's timeout ends it
+            return
+        yield "MODIFIED", obj("a", "3")
+        await asyncio.Event().wait()
+
+    reflector = Reflector("jobs", lister, watcher, sink)
+    await run_until(reflector, sink, ("MODIFIED", "a"))
+    assert watched == ["1", "2"]
+    assert listed == ["list"]
+
+
+async def test_a_watch_that_ends_at_once_lists_again() -> None:
     sink = RecordingSink()
     lists = iter([Listing([], "1"), Listing([obj("a", "5")], "5")])
 

@@ -2,7 +2,8 @@
 
 `run` lists (the sink replaces its whole content and counts as synced), then
 watches from the list's resourceVersion and applies each event. A watch that
-the server ends normally is renewed from the last seen version by lightkube. A
+the server ends normally is renewed from the last seen version (one that ends at
+once is a failure: listed again after a back-off). A
 watch that stays silent past its deadline (the server's own watch timeout plus a
 grace, so a healthy watch has ended by then) is presumed dead, a half-open
 connection the server will never close, and is renewed from the last seen
@@ -26,6 +27,9 @@ from lightkube import ApiError
 from aijob_gateway.kube.errors import TRANSPORT_ERRORS
 
 log = logging.getLogger(__name__)
+
+MIN_WATCH_SECONDS = 1.0
+"""A watch the server ends sooner than this is treated as a failure, not renewed."""
 
 
 class Listing(Protocol):
@@ -99,8 +103,15 @@ class Reflector:
         return version
 
     async def _watch(self, version: str) -> None:
-        """Apply events from `version` on, renewing a watch that went silent, until one ends."""
+        """Apply events from `version` on, renewing each watch that ends or goes silent.
+
+        Returns only when a watch ended at once (under `MIN_WATCH_SECONDS`): a server
+        that ends watches as soon as they start is a failure, handled by listing again
+        after a back-off rather than by renewing in a tight loop.
+        """
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             events = aiter(self._watcher(version))
             try:
                 while True:
@@ -109,7 +120,7 @@ class Reflector:
                             anext(events), timeout=self._silence_deadline
                         )
                     except StopAsyncIteration:
-                        return
+                        break
                     body = as_dict(obj)
                     if event_type in ("ADDED", "MODIFIED", "DELETED"):
                         self._sink.apply(event_type, body)
@@ -120,8 +131,11 @@ class Reflector:
                     extra={"reflector": self.name, "version": version},
                 )
                 self._on_restart("silent")
+                continue
             finally:
                 await _close(events)
+            if loop.time() - started < MIN_WATCH_SECONDS:
+                return
 
     async def run(self) -> None:
         """List and watch forever (until the task is cancelled)."""
