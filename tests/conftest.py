@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from lightkube import Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Namespace
+from lightkube.types import CascadeType
 
 from tests.support.cluster import ClusterInfo, select_cluster
 
@@ -43,10 +45,18 @@ def kube(cluster: ClusterInfo) -> Client:
 
 @pytest.fixture
 def namespace(kube: Client) -> Iterator[str]:
-    """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
+    """A fresh namespace for one test, deleted afterwards (without waiting for it to go).
+
+    Its Jobs go first: a Job whose pod failed wants a replacement, which a terminating
+    namespace refuses, and the Job controller then never removes that pod's tracking
+    finalizer, so the namespace would stay Terminating for good (seen with the
+    preemption tests' Jobs on the simulated GPU nodes). A deleted Job's pods are
+    released by the Job controller at once.
+    """
     name = f"t-{uuid.uuid4().hex[:10]}"
     kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
     try:
         yield name
     finally:
+        kube.deletecollection(Job, namespace=name, cascade=CascadeType.BACKGROUND)
         kube.delete(Namespace, name)

@@ -10,16 +10,21 @@ from tests.support.eventually import Timeout, eventually
 from tests.support.gateway import TenantKey, patch_status
 
 
-def test_jobs_created_and_deleted_with_kubectl_show_through_the_gateway(
-    api: httpx.Client, tenant: TenantKey, kube: Client
-) -> None:
+def create_wine_svm(kube: Client, namespace: str, name: str, **metadata: object) -> None:
+    """Create an AIJob straight through the API server, as kubectl would."""
     manifest = {
         "apiVersion": "aijob.dev/v1alpha1",
         "kind": "AIJob",
-        "metadata": {"name": "from-kubectl", "namespace": tenant.namespace},
+        "metadata": {"name": name, "namespace": namespace, **metadata},
         "spec": {"task": "training", "model": {"type": "svm"}, "dataset": {"name": "wine"}},
     }
     kube.create(AIJobResource(manifest))
+
+
+def test_jobs_created_and_deleted_with_kubectl_show_through_the_gateway(
+    api: httpx.Client, tenant: TenantKey, kube: Client
+) -> None:
+    create_wine_svm(kube, tenant.namespace, "from-kubectl")
     eventually(lambda: api.get("/v1/jobs/from-kubectl").status_code == 200, timeout=Timeout.API)
     assert api.get("/v1/jobs/from-kubectl").json()["spec"]["dataset"]["name"] == "wine"
     kube.delete(AIJobResource, "from-kubectl", namespace=tenant.namespace)
@@ -38,17 +43,8 @@ def test_a_line_break_character_inside_a_job_does_not_stop_the_watch(
 ) -> None:
     # The API server writes U+0085 raw in its JSON; a reader splitting like str.splitlines
     # cut this job's watch event in two, and the cache stopped following every job.
-    manifest = {
-        "apiVersion": "aijob.dev/v1alpha1",
-        "kind": "AIJob",
-        "metadata": {
-            "name": "odd-text",
-            "namespace": tenant.namespace,
-            "annotations": {"aijob.dev/description": "one\u0085two\u2028three"},
-        },
-        "spec": {"task": "training", "model": {"type": "svm"}, "dataset": {"name": "wine"}},
-    }
-    kube.create(AIJobResource(manifest))
+    annotations = {"aijob.dev/description": "one\u0085two\u2028three"}
+    create_wine_svm(kube, tenant.namespace, "odd-text", annotations=annotations)
     eventually(lambda: api.get("/v1/jobs/odd-text").status_code == 200, timeout=Timeout.API)
     patch_status(kube, tenant.namespace, "odd-text", {"phase": "Running"})
 
