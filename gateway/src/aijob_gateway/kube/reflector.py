@@ -3,15 +3,14 @@
 `run` lists (the sink replaces its whole content and counts as synced), then
 watches from the list's resourceVersion and applies each event. A watch that
 the server ends normally is renewed from the last seen version (one that ends at
-once is a failure: listed again after a back-off). A
-watch that stays silent past its deadline (the server's own watch timeout plus a
-grace, so a healthy watch has ended by then) is presumed dead, a half-open
-connection the server will never close, and is renewed from the last seen
-version too. An expired version (410 Gone) means events were missed, so the
-reflector lists again; any other failure, including an unexpected exception
-(an event that does not decode, a bug in a sink), is logged, marks the sink
-stale, backs off (capped exponential) and lists again: the loop never dies
-while the cache goes on claiming to be current.
+once is a failure: listed again after a back-off). A watch that stays silent past
+its deadline (the server's own watch timeout plus a grace, so a healthy watch has
+ended by then) is presumed dead, a half-open connection the server will never
+close, and is renewed from the last seen version too. An expired version (410
+Gone) means events were missed, so the reflector lists again. Any other failure,
+an unexpected exception included (an event that does not decode, a bug in a
+sink), is logged, marks the sink stale, backs off (capped exponential) and lists
+again: the loop never dies while the cache goes on claiming to be current.
 """
 
 from __future__ import annotations

@@ -58,9 +58,8 @@ async def watch_events(
     params: dict[str, Any] = {
         "timeoutSeconds": server_timeout,
         "resourceVersion": resource_version,
-        "allowWatchBookmarks": "false",
     }
-    if fields:
+    if fields:  # equality selectors only (lightkube's selector builder is not typed for it)
         params["fieldSelector"] = ",".join(f"{key}={value}" for key, value in fields.items())
     prepared = generic.prepare_request(
         "list", res=resource, namespace=namespace, watch=True, params=params
