@@ -45,7 +45,7 @@ typecheck: sync ## mypy --strict over every package and the tests
 	$(UV) run --frozen mypy api/src operator/src gateway/src cli/src tests
 
 .PHONY: demo
-demo: ## The main job: local cluster up, then aijob end to end on it
+demo: tools ## The main job: local cluster up, then aijob end to end on it
 	hack/demo.sh
 
 .PHONY: binaries

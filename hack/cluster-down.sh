@@ -3,7 +3,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The real node first: its kubelet and kube-proxy talk to this cluster.
+# The gateway's port-forward (make demo) first: it talks to this cluster.
+"$REPO_ROOT/hack/gateway-forward-stop.sh" || true
+
+# The real node next: its kubelet and kube-proxy talk to this cluster.
 if [[ -d "$CLUSTER_DIR/node" || -d /run/aijob-node ]]; then
   "$REPO_ROOT/hack/node/node-down.sh" || say "WARNING: the real node left something behind (see above)"
 fi

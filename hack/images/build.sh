@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build aijob's images here, daemonless, and import them into the real node's containerd.
 #
-#   hack/images/build.sh [--cached-only] [NAME...]    (NAME: base pause operator gateway
+#   hack/images/build.sh [--cached-only] [--after-base] [NAME...]    (NAME: base pause operator gateway
 #                                                      worker-sklearn worker-pytorch worker-tensorflow)
 #
 # base   Debian bookworm (debootstrap minbase + python3, venv, CA certificates) committed
@@ -14,7 +14,9 @@
 # hash changes; it is imported into containerd (namespace k8s.io) as aijob/<name>:<hash>,
 # :dev and :<package version> (what the chart and the runtime catalog reference), when the
 # node's containerd runs; otherwise node-up imports it later. --cached-only imports what
-# is already built and builds nothing. Each image has its own lock: two build.sh may run
+# is already built and builds nothing. --after-base waits (up to an hour) for another
+# build.sh to make the base image instead of building it here (make demo builds the
+# PyTorch image at the lowest priority that way). Each image has its own lock: two build.sh may run
 # at once (hack/cluster-with-images.sh builds in the background while the cluster starts). A missing Dockerfile is skipped with a message.
 # Build stages are kept as a layer cache (`--layers`: a source change re-runs only the
 # last steps); --prune drops them afterwards (about as much disk again as the images).
@@ -26,12 +28,14 @@ say() { printf '[images] %s\n' "$*"; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
 cached_only=0
+after_base=0
 prune=0
 names=()
 for arg in "$@"; do
   case "$arg" in
     --cached-only) cached_only=1 ;;
     --prune) prune=1 ;;
+    --after-base) after_base=1 ;;
     -*) die "unknown option $arg" ;;
     *) names+=("$arg") ;;
   esac
@@ -255,6 +259,13 @@ build_dockerfile() {
   import_image "$name" "$hash" "$version"
 }
 
+if (( after_base )); then
+  waited=0
+  until image_exists "$BASE_IMAGE"; do
+    (( waited < 3600 )) || die "no base image after an hour (hack/images/build.sh base builds it)"
+    sleep 5; waited=$((waited + 5))
+  done
+fi
 for name in "${names[@]}"; do
   lock_image "$name" || continue
   case "$name" in
