@@ -163,7 +163,7 @@ def list_jobs(
     if as_json:
         _print_json(page)
         return
-    out.print(jobs_table(page))
+    out.print(jobs_table(page, out.width))
     if page.get("continue"):
         out.print("[dim]more jobs: use --all or a larger --limit[/dim]")
 

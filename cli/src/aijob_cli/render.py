@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,35 +45,77 @@ def _styled_phase(phase: str) -> str:
     return f"[{style}]{phase}[/{style}]"
 
 
-def jobs_table(page: dict[str, Any]) -> Table:
-    """The `aijob list` table."""
+@dataclass(frozen=True)
+class _ListColumn:
+    """One column of `aijob list`: its header and how a job fills it."""
+
+    header: str
+    cell: Callable[[dict[str, Any]], str]
+
+
+def _progress(job: dict[str, Any]) -> str:
+    percent = ((job.get("status") or {}).get("progress") or {}).get("percent")
+    return f"{percent}%" if percent is not None else "-"
+
+
+def _framework(job: dict[str, Any]) -> str:
+    return str((job.get("status") or {}).get("framework") or job["spec"].get("framework") or "-")
+
+
+_NAME_HEADER = "NAME"
+_UNBOUNDED_WIDTH = 10_000
+"""Width of the console a table is measured on: wide enough for its natural width."""
+_LIST_COLUMNS = (
+    _ListColumn(_NAME_HEADER, lambda job: str(job["name"])),
+    _ListColumn("TASK", lambda job: str(job["spec"]["task"])),
+    _ListColumn("MODEL", lambda job: str(job["spec"]["model"]["type"])),
+    _ListColumn("FRAMEWORK", _framework),
+    _ListColumn("PHASE", lambda job: _styled_phase(phase_of(job))),
+    _ListColumn("PROGRESS", _progress),
+    _ListColumn("GPUS", lambda job: str((job["spec"].get("resources") or {}).get("gpu", 0))),
+    _ListColumn("PRIORITY", lambda job: str(job["spec"].get("priority", "normal"))),
+    _ListColumn("AGE", lambda job: _age(job.get("createdAt"))),
+)
+DROPPED_FIRST = ("FRAMEWORK", "PRIORITY", "GPUS", "TASK", "MODEL", "AGE", "PROGRESS")
+"""The columns `aijob list` leaves out, in this order, until the table fits the terminal;
+NAME and PHASE always stay, and a name is never cut (folded only when it alone is wider)."""
+
+
+def _list_table(page: dict[str, Any], headers: list[str]) -> Table:
+    """The columns named by `headers`; only NAME may wrap (folded, never cut short)."""
     table = Table(title=f"{page.get('total', 0)} jobs", title_justify="left")
-    for column in (
-        "NAME",
-        "TASK",
-        "MODEL",
-        "FRAMEWORK",
-        "PHASE",
-        "PROGRESS",
-        "GPUS",
-        "PRIORITY",
-        "AGE",
-    ):
-        table.add_column(column)
+    columns = [column for column in _LIST_COLUMNS if column.header in headers]
+    for column in columns:
+        if column.header == _NAME_HEADER:
+            table.add_column(column.header, overflow="fold")
+        else:
+            table.add_column(column.header, no_wrap=True)
     for job in page.get("items", []):
-        spec, status = job["spec"], job.get("status") or {}
-        progress = (status.get("progress") or {}).get("percent")
-        table.add_row(
-            job["name"],
-            spec["task"],
-            spec["model"]["type"],
-            status.get("framework") or spec.get("framework") or "-",
-            _styled_phase(phase_of(job)),
-            f"{progress}%" if progress is not None else "-",
-            str((spec.get("resources") or {}).get("gpu", 0)),
-            spec.get("priority", "normal"),
-            _age(job.get("createdAt")),
-        )
+        table.add_row(*(column.cell(job) for column in columns))
+    return table
+
+
+def jobs_table(page: dict[str, Any], width: int) -> Table:
+    """The `aijob list` table for a terminal `width` columns wide.
+
+    Whole columns are left out (DROPPED_FIRST) until the table's natural width fits, so
+    nothing is shortened; the names, the one column a person needs whole, are never cut
+    (only when a name alone is too wide is it folded over lines); the caption names what
+    was left out.
+    """
+    headers = [column.header for column in _LIST_COLUMNS]
+    measuring = Console(width=_UNBOUNDED_WIDTH, file=io.StringIO())
+    hidden: list[str] = []
+    table = _list_table(page, headers)
+    for header in DROPPED_FIRST:
+        if measuring.measure(table).maximum <= width:
+            break
+        headers.remove(header)
+        hidden.append(header)
+        table = _list_table(page, headers)
+    if hidden:
+        table.caption = f"not shown at this width: {', '.join(hidden)} (--json shows every field)"
+        table.caption_justify = "left"
     return table
 
 
