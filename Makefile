@@ -97,7 +97,7 @@ gateway-key: sync ## Mint an API key for a tenant namespace: make gateway-key TE
 
 .PHONY: bench-gateway
 bench-gateway: sync ## Benchmark the gateway vs bare FastAPI and direct lightkube
-	$(UV) run --frozen python benchmarks/gateway_bench.py
+	$(UV) run --frozen python -m benchmarks.gateway_bench
 
 .PHONY: test-unit
 test-unit: sync ## Unit tests (no cluster)

@@ -12,9 +12,10 @@ measured per request with time.perf_counter. Both HTTP servers run uvicorn (one
 process, default loop, access log of the gateway on as in production) in their own
 processes on 127.0.0.1; the load loop runs in this process.
 
-Usage: uv run python benchmarks/gateway_bench.py [--requests N] [--concurrency C]
-(needs the local cluster: KUBECONFIG or .cluster/kubeconfig). Writes
-benchmarks/results/gateway.json.
+Usage, from the repository root:
+uv run --frozen python -m benchmarks.gateway_bench [--requests N] [--concurrency C]
+(needs the local cluster: KUBECONFIG or .cluster/kubeconfig; applies the AIJob CRD).
+Writes benchmarks/results/gateway.json.
 """
 
 from __future__ import annotations
@@ -24,14 +25,11 @@ import asyncio
 import json
 import os
 import platform
-import socket
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -42,12 +40,16 @@ from lightkube import AsyncClient, Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
-REPO = Path(__file__).resolve().parents[1]
-# The shared cluster prerequisites live with the tests (one source for both).
-sys.path.insert(0, str(REPO))
-from tests.support.prerequisites import apply_crd  # noqa: E402
+from benchmarks.support import (
+    RESULTS_DIR,
+    ServiceProcess,
+    apply_crd,
+    free_port,
+    kubeconfig_path,
+    percentile,
+)
 
-RESULTS = REPO / "benchmarks" / "results" / "gateway.json"
+RESULTS = RESULTS_DIR / "gateway.json"
 SPEC = {"task": "training", "model": {"type": "random_forest"}, "dataset": {"name": "iris"}}
 
 BASELINE_APP = """
@@ -78,22 +80,6 @@ class Measurement:
     errors: int
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def kubeconfig_path() -> str:
-    return os.environ.get("KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 async def load(
     call: Callable[[int], Awaitable[bool]], requests: int, concurrency: int
 ) -> Measurement:
@@ -122,18 +108,6 @@ async def load(
         p99_ms=round(percentile(latencies, 0.99) * 1000, 2),
         errors=errors,
     )
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def measure_get(
@@ -223,12 +197,11 @@ def main() -> int:
     apply_crd(kube)
     namespace = f"bench-gw-{uuid.uuid4().hex[:8]}"
     kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/bench": "true"})))
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[ServiceProcess] = []
     try:
         key = KeyAdmin(kube, namespace, "aijob-api-keys").create(namespace, "benchmark").key
         gateway_port, baseline_port = free_port(), free_port()
         env = {
-            **os.environ,
             "KUBECONFIG": kubeconfig_path(),
             "AIJOB_GATEWAY_NAMESPACE": namespace,
             "AIJOB_GATEWAY_HOST": "127.0.0.1",
@@ -236,21 +209,10 @@ def main() -> int:
             "AIJOB_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
             "AIJOB_GATEWAY_RATE_LIMIT_BURST": "1000000",
         }
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "aijob_gateway"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        gateway = ServiceProcess(["-m", "aijob_gateway"], env=env, name="the gateway")
+        processes.append(gateway.start())
         gateway_url = f"http://127.0.0.1:{gateway_port}"
-        wait_http(f"{gateway_url}/healthz")
-        deadline = time.monotonic() + 30
-        while (ready := httpx.get(f"{gateway_url}/readyz")).status_code != 200:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gateway not ready (is the AIJob CRD applied?): {ready.text}")
-            time.sleep(0.1)
+        gateway.wait_ready(f"{gateway_url}/readyz")  # its cache listed the AIJobs
         headers = {"Authorization": f"Bearer {key}"}
         while httpx.get(f"{gateway_url}/v1/jobs", headers=headers).status_code != 200:
             time.sleep(0.1)
@@ -258,24 +220,20 @@ def main() -> int:
             f"{gateway_url}/v1/jobs", json={"name": "bench-status", "spec": SPEC}, headers=headers
         ).json()
         document = httpx.get(f"{gateway_url}/v1/jobs/{job['name']}", headers=headers).json()
-        snapshot = REPO / "benchmarks" / "results" / "gateway-job.json.tmp"
+        snapshot = RESULTS_DIR / "gateway-job.json.tmp"
         snapshot.write_text(json.dumps(document))
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-c", BASELINE_APP, str(snapshot), str(baseline_port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        baseline = ServiceProcess(
+            ["-c", BASELINE_APP, str(snapshot), str(baseline_port)], name="bare FastAPI"
         )
+        processes.append(baseline.start())
         baseline_url = f"http://127.0.0.1:{baseline_port}"
-        wait_http(f"{baseline_url}/v1/jobs/x")
+        baseline.wait_ready(f"{baseline_url}/v1/jobs/x")
         get_result = asyncio.run(measure_get(gateway_url, baseline_url, key, job["name"], args))
         post_result = asyncio.run(measure_post(gateway_url, key, namespace, args))
         snapshot.unlink(missing_ok=True)
     finally:
         for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+            process.stop(timeout=30)
         kube.delete(Namespace, namespace)
 
     result = {

@@ -22,10 +22,11 @@ run to Succeeded, or, with --rss-queue Q, held in a (not installed) Kueue queue 
 Jobs stay suspended and no pods run; then the operator's RSS with all of them present,
 and again after a restart (the initial listing is the peak).
 
-Usage: uv run python benchmarks/operator_throughput.py [--sizes 200 1000] [--rate 10]
+Usage, from the repository root:
+uv run --frozen python -m benchmarks.operator_throughput [--sizes 200 1000] [--rate 10]
        [--rss-aijobs 10000 --rss-queue held]
 Needs the local cluster (KUBECONFIG or .cluster/kubeconfig); applies the AIJob CRD and
-creates aijob's PriorityClasses when absent (tests/support/prerequisites.py).
+creates aijob's PriorityClasses when absent (benchmarks.support, from tests/support).
 Writes benchmarks/results/operator_throughput.json; deletes its namespaces at the end.
 """
 
@@ -37,8 +38,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -59,12 +58,17 @@ from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Namespace
 from prometheus_client.parser import text_string_to_metric_families
 
-REPO = Path(__file__).resolve().parents[1]
-# The shared cluster prerequisites live with the tests (one source for both).
-sys.path.insert(0, str(REPO))
-from tests.support.prerequisites import apply_crd, ensure_priority_classes  # noqa: E402
+from benchmarks.support import (
+    RESULTS_DIR,
+    OperatorProcess,
+    apply_crd,
+    ensure_priority_classes,
+    kubeconfig_path,
+    kubectl_binary,
+    latency_summary,
+)
 
-RESULTS = REPO / "benchmarks" / "results" / "operator_throughput.json"
+RESULTS = RESULTS_DIR / "operator_throughput.json"
 SPEC = {
     "task": "training",
     "model": {"type": "random_forest"},
@@ -76,54 +80,13 @@ WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLE
 CONCURRENCY = 16
 
 
-def kubeconfig_path() -> str:
-    return os.environ.get("KUBECONFIG") or str(REPO / ".cluster" / "kubeconfig")
-
-
-def kubectl() -> str:
-    version = os.environ.get("K8S_VERSION", "v1.36.3")
-    candidates = [
-        os.environ.get("AIJOB_KUBECTL", ""),
-        str(Path.home() / ".cache" / "aijob" / "bin" / f"k8s-{version}" / "kubectl"),
-    ]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return "kubectl"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def latency_summary(values: list[float]) -> dict[str, float]:
-    millis = [value * 1000 for value in values]
-    return {
-        "count": len(millis),
-        "p50_ms": round(percentile(millis, 0.50), 1),
-        "p99_ms": round(percentile(millis, 0.99), 1),
-        "max_ms": round(max(millis), 1) if millis else float("nan"),
-        "mean_ms": round(statistics.fmean(millis), 1) if millis else float("nan"),
-    }
-
-
 # --- the API server's write counters -------------------------------------------------------
 
 
 def apiserver_writes() -> Counter[str]:
     """Write requests the API server has served, by `verb resource[/subresource]`."""
     text = subprocess.run(
-        [kubectl(), "--kubeconfig", kubeconfig_path(), "get", "--raw", "/metrics"],
+        [kubectl_binary(), "--kubeconfig", kubeconfig_path(), "get", "--raw", "/metrics"],
         capture_output=True,
         text=True,
         check=True,
@@ -156,73 +119,19 @@ def per_item(before: Counter[str], after: Counter[str], items: int) -> dict[str,
 # --- the operator as a process ------------------------------------------------------------
 
 
-class Operator:
-    """`python -m aijob_operator --namespace ...` with its metrics and liveness endpoints."""
-
-    def __init__(self, namespaces: list[str], log: Path) -> None:
-        self.namespaces = namespaces
-        self.log = log
-        self.metrics_port = free_port()
-        self.liveness_port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        args = [sys.executable, "-m", "aijob_operator"]
-        for namespace in self.namespaces:
-            args += ["--namespace", namespace]
-        args.append(f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz")
-        env = {
-            **os.environ,
-            "KUBECONFIG": kubeconfig_path(),
-            "AIJOB_OPERATOR_METRICS_PORT": str(self.metrics_port),
-            "AIJOB_OPERATOR_METRICS_HOST": "127.0.0.1",
-            "AIJOB_OPERATOR_LOG_LEVEL": "WARNING",
-        }
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+class Operator(OperatorProcess):
+    """The operator process (benchmarks.support) as the arms use it: awaited, its metrics."""
 
     async def ready(self, within: float = 60) -> None:
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient() as http:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(httpx.HTTPError):
-                    response = await http.get(
-                        f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=2
-                    )
-                    if response.status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise TimeoutError(f"the operator did not become ready; see {self.log}")
+        await asyncio.to_thread(self.wait_live, within)
 
     def metrics(self) -> dict[str, float]:
-        text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).text
         values: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
+        for family in text_string_to_metric_families(self.metrics_text()):
             for sample in family.samples:
                 labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
                 values[f"{sample.name}{{{labels}}}"] = sample.value
         return values
-
-    def proc_status(self) -> dict[str, float]:
-        assert self.process is not None
-        fields: dict[str, float] = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024  # kB -> MiB
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        fields["cpu_seconds"] = (int(stat[11]) + int(stat[12])) / ticks
-        return fields
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def operator_writes(
@@ -478,7 +387,7 @@ async def run_size(
             }
             await watch.stop()
         result["operator_process"] = {
-            key: round(value, 1) for key, value in operator.proc_status().items()
+            key: round(value, 1) for key, value in operator.memory_and_cpu().items()
         }
     finally:
         operator.stop()
@@ -505,7 +414,7 @@ async def run_rss(
     }
     try:
         await operator.ready()
-        idle = operator.proc_status()
+        idle = operator.memory_and_cpu()
 
         async def create(name: str) -> None:
             for attempt in range(5):
@@ -513,7 +422,7 @@ async def run_rss(
                     await client.create(aijob_manifest(name, namespace, queue))
                     if name.endswith("999"):
                         result["rss_mib_every_1000_created"].append(
-                            round(operator.proc_status()["VmRSS"], 1)
+                            round(operator.memory_and_cpu()["VmRSS"], 1)
                         )
                     return
                 except (httpx.HTTPError, ApiError) as error:
@@ -526,7 +435,7 @@ async def run_rss(
         await wait_aijobs_succeeded(operator, count, within=7200, phase=settled)
         result["seconds_to_all_settled"] = round(time.perf_counter() - started, 1)
         await asyncio.sleep(5)
-        running = operator.proc_status()
+        running = operator.memory_and_cpu()
         operator.stop()
 
         restarted = Operator([namespace], log)
@@ -536,7 +445,7 @@ async def run_rss(
             restart_started = time.perf_counter()
             await wait_aijobs_succeeded(restarted, count, within=1800, phase=settled)
             await asyncio.sleep(10)
-            after_restart = restarted.proc_status()
+            after_restart = restarted.memory_and_cpu()
             result["restart_seconds_to_full_store"] = round(
                 time.perf_counter() - restart_started, 1
             )

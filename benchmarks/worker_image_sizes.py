@@ -7,7 +7,10 @@ measure the environment on disk. The baseline, measured in the same run, is
 the shared runtime alone (`aijob-worker[data,s3]`), so each ratio says how
 much the framework adds. Writes benchmarks/results/worker_image_sizes.json.
 
-    python3 benchmarks/worker_image_sizes.py [sklearn tensorflow pytorch]
+    python3 -m benchmarks.worker_image_sizes [sklearn tensorflow pytorch]
+
+(from the repository root; the system Python is enough: it imports only the standard
+library, so it does not use benchmarks.support, whose cluster helpers need lightkube).
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ reporter's background thread in each run (its own clock) plus the calls to
 target, for the default interval, is at most 2%.
 Writes benchmarks/results/worker_overhead.json.
 
-Run in the PyTorch image's environment, against the local cluster:
+Run in the PyTorch image's environment, from the repository root, against the local
+cluster (the AIJob CRD is applied first):
 
-    uv run --project worker-images/pytorch --frozen python benchmarks/worker_overhead.py
+    uv run --project worker-images/pytorch --frozen python -m benchmarks.worker_overhead
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ from lightkube.resources.core_v1 import Namespace
 from sklearn.datasets import load_digits
 from torch import nn
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results" / "worker_overhead.json"
-KUBECONFIG = Path(os.environ.get("KUBECONFIG", REPO / ".cluster" / "kubeconfig"))
+from benchmarks.support import RESULTS_DIR, apply_crd, kubeconfig_path
+
+RESULTS = RESULTS_DIR / "worker_overhead.json"
 EPOCHS = 12
 BATCH_SIZE = 16
 REPETITIONS = 10
@@ -124,7 +125,8 @@ VARIANTS = {
 
 def main() -> int:
     torch.set_num_threads(1)
-    kube = Client(config=KubeConfig.from_file(str(KUBECONFIG)), field_manager="aijob-bench")
+    kube = Client(config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench")
+    apply_crd(kube)
     namespace = f"bench-worker-{uuid.uuid4().hex[:6]}"
     kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/test": "true"})))
     try:
