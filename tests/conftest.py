@@ -16,6 +16,9 @@ from lightkube.types import CascadeType
 
 from tests.support.cluster import ClusterInfo, select_cluster
 
+# pytester: for the tests of the test plugins; no_env_skips: the --no-env-skips option.
+pytest_plugins = ["pytester", "tests.support.no_env_skips"]
+
 _LAYER_MARKERS = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
 
 
