@@ -29,7 +29,9 @@ from aijob_api.constants import (
     SINGULAR,
     VERSION,
 )
-from aijob_api.models import DNS_LABEL_PATTERN, AIJobSpec, AIJobStatus
+from aijob_api.spec import AIJobSpec
+from aijob_api.status import AIJobStatus
+from aijob_api.validation import DNS_LABEL_PATTERN
 
 JsonSchema = dict[str, Any]
 
