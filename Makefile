@@ -11,6 +11,8 @@ CRD := crds/aijob.dev_aijobs.yaml
 CHART_CRD := helm/aijob/crds/aijob.dev_aijobs.yaml
 PYTEST := $(UV) run --frozen pytest
 WORKER_PROJECTS := runtime sklearn pytorch tensorflow
+# Where import-linter finds the worker packages (worker-images/.importlinter).
+WORKER_SOURCES := $(shell echo $(WORKER_PROJECTS:%=worker-images/%/src) | tr ' ' :)
 # The local cluster (and the images its real node runs) is used unless KUBECONFIG names another;
 # there every suite must run: `make test` fails any skip (--no-env-skips, tests/support/no_env_skips.py).
 LOCAL_CLUSTER := $(if $(KUBECONFIG),,yes)
@@ -36,10 +38,11 @@ verify: sync ## Fail when generated files are stale
 	$(UV) run --frozen aijob-generate-crd --check $(CRD) $(CHART_CRD)
 
 .PHONY: lint
-lint: sync ## ruff (lint and format check) and the import-layer contracts
+lint: sync ## ruff (lint and format check) and the import-layer contracts (workers' too)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen lint-imports
+	PYTHONPATH=$(WORKER_SOURCES) $(UV) run --frozen lint-imports --config worker-images/.importlinter
 
 .PHONY: typecheck
 typecheck: sync ## mypy --strict over every package and the tests
