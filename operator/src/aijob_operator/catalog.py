@@ -1,9 +1,12 @@
-"""The runtime catalog: framework and version to worker image, command, defaults.
+"""The runtime catalog: framework and version to worker image, command, defaults, placement.
 
 Data, not code (Kubeflow Trainer's runtimes are the model): the catalog is a YAML
 file shipped in this package, and the operator reads another one when the
 administrator points `AIJOB_OPERATOR_CATALOG_PATH` (or `--catalog`) at it, for
-example a ConfigMap mounted by the Helm chart.
+example a ConfigMap mounted by the Helm chart. It is read and checked once, at
+start-up; `resolve_for` then picks the runtime of each AIJob and refuses, naming the
+field, a job the runtime cannot run: an unknown framework or version, a model type
+its image does not serve, GPUs for an image that cannot use them.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from aijob_api.models import QUANTITY_PATTERN
 from aijob_api.routing import Framework
+from aijob_api.spec import AIJobSpec
+from aijob_api.validation import QUANTITY_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+
+from aijob_operator.placement import Placement
 
 _ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -27,7 +33,8 @@ class CatalogError(ValueError):
 
 
 class UnknownRuntimeError(LookupError):
-    """The catalog has no runtime for a framework (at a version)."""
+    """The catalog has no runtime that can run a job: for its framework, version, model
+    type, or (asking for GPUs) none whose image can use them. The message names the field."""
 
 
 class _CatalogModel(BaseModel):
@@ -53,6 +60,9 @@ class Runtime(_CatalogModel):
     env: dict[str, str] = Field(default_factory=dict)
     model_types: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
     """The `spec.model.type` values the image serves (its runners); empty: not checked."""
+    gpu_capable: bool = False
+    """Whether the image can use GPUs (CUDA builds); a job asking for GPUs needs one that can."""
+    placement: Placement = Field(default_factory=Placement)
 
     @model_validator(mode="after")
     def _check_env_names(self) -> Runtime:
@@ -118,6 +128,24 @@ class RuntimeCatalog(_CatalogModel):
                 f"{chosen} runtime ({runtime.image}); it serves: {', '.join(runtime.model_types)}"
             )
         return ResolvedRuntime(framework=framework, version=chosen, runtime=runtime)
+
+    def resolve_for(self, spec: AIJobSpec) -> ResolvedRuntime:
+        """The runtime of one AIJob: framework, version and model type, and GPUs if it asks."""
+        resolved = self.resolve(spec.resolved_framework, spec.framework_version, spec.model.type)
+        gpus = spec.resources.gpu
+        if gpus and not resolved.runtime.gpu_capable:
+            capable = [
+                framework.value
+                for framework, runtimes in self.frameworks.items()
+                if runtimes.versions[runtimes.default_version].gpu_capable
+            ]
+            instead = f" or a framework that can: {', '.join(capable)}" if capable else ""
+            raise UnknownRuntimeError(
+                f"spec.resources.gpu: {gpus} GPU(s) asked for, but the {resolved.framework.value} "
+                f"{resolved.version} runtime ({resolved.runtime.image}) cannot use GPUs; "
+                f"ask for 0{instead}"
+            )
+        return resolved
 
 
 def parse_catalog(text: str, source: str = "<catalog>") -> RuntimeCatalog:

@@ -2,17 +2,20 @@
 
 Everything a cluster administrator may want to change without a new image lives
 here: where artifacts are stored, where pods that ask for no GPU may run, the
-runtime catalog, and the cadence of the level-based re-check.
+runtime catalog, and the cadence of the level-based re-check. Read and checked once,
+at start-up (tolerations into their model, not re-read per reconcile).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from lightkube.models.core_v1 import Toleration
-from pydantic import Field, field_validator
+from aijob_api.validation import labels_problem
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aijob_operator.placement import PodToleration
 
 DEFAULT_ARTIFACTS_HOST_PATH = "/var/lib/aijob/artifacts"
 
@@ -43,9 +46,9 @@ class OperatorConfig(BaseSettings):
         Field(description="nodeSelector for pods that ask for no GPU (JSON in the environment)."),
     ] = Field(default_factory=dict)
     cpu_tolerations: Annotated[
-        list[dict[str, Any]],
+        tuple[PodToleration, ...],
         Field(description="Tolerations for pods that ask for no GPU (JSON in the environment)."),
-    ] = Field(default_factory=list)
+    ] = ()
     metrics_port: Annotated[
         int, Field(description="Port of the Prometheus /metrics endpoint; 0 turns it off.", ge=0)
     ] = 8000
@@ -98,13 +101,10 @@ class OperatorConfig(BaseSettings):
         """An empty claim name (as Helm renders an unset value) means no PVC."""
         return None if value == "" else value
 
-    @field_validator("cpu_tolerations")
-    @classmethod
-    def _check_tolerations(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each toleration is checked against the Kubernetes model when the pod is built."""
-        for number, item in enumerate(value):
-            try:
-                Toleration.from_dict(item)
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"cpu_tolerations[{number}]: {error}") from error
-        return value
+    @model_validator(mode="after")
+    def _check_cpu_node_selector(self) -> OperatorConfig:
+        """The node selector's keys and values are labels."""
+        problem = labels_problem(self.cpu_node_selector, "cpu_node_selector")
+        if problem is not None:
+            raise ValueError(problem)
+        return self

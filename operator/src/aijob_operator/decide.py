@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any, Final, Literal
 
 from aijob_api.conditions import ConditionType, Phase, Reason
-from aijob_api.models import AIJob, AIJobStatus, Condition
+from aijob_api.resource import AIJob
+from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition
 
 from aijob_operator.builders.meta import job_name
 from aijob_operator.catalog import ResolvedRuntime
@@ -23,26 +24,8 @@ from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
 from aijob_operator.status import PodFacts, observe_job
 from aijob_operator.views import JobView, PodView
 
-OPERATOR_FIELDS: Final = (
-    "phase",
-    "reason",
-    "message",
-    "conditions",
-    "framework",
-    "framework_version",
-    "image",
-    "attempts",
-    "failed_attempts",
-    "job_name",
-    "pod_name",
-    "node_name",
-    "exit_code",
-    "start_time",
-    "completion_time",
-    "queued_at",
-    "observed_generation",
-)
-"""Status fields the operator owns; progress, results and checkpoint belong to the worker."""
+OPERATOR_FIELDS: Final = OPERATOR_STATUS_FIELDS
+"""Status fields the operator owns, as the status model declares them (`aijob_api.status`)."""
 
 DONE_PERCENT: Final = 100
 SETTLING_RECHECK_SECONDS: Final = 2.0

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
-from lightkube.models.core_v1 import Toleration
 from pydantic import ValidationError
 
 from aijob_operator import metrics
@@ -86,7 +85,7 @@ class Reconciler:
             artifacts_host_path=config.artifacts_host_path,
             artifacts_pvc=config.artifacts_pvc,
             cpu_node_selector=dict(config.cpu_node_selector),
-            cpu_tolerations=tuple(_toleration(item) for item in config.cpu_tolerations),
+            cpu_tolerations=config.cpu_tolerations,
             progress_interval_seconds=config.progress_interval_seconds,
         )
 
@@ -177,11 +176,7 @@ class Reconciler:
         runtime: ResolvedRuntime | None = None
         runtime_error: str | None = None
         try:
-            runtime = self._catalog.resolve(
-                aijob.spec.resolved_framework,
-                aijob.spec.framework_version,
-                aijob.spec.model.type,
-            )
+            runtime = self._catalog.resolve_for(aijob.spec)
         except UnknownRuntimeError as error:
             runtime_error = str(error)
         return Inputs(
@@ -323,9 +318,3 @@ class Reconciler:
                 key[0], key[1], metadata.get("uid"), "Warning", Reason.INVALID_SPEC, message
             )
         )
-
-
-def _toleration(item: dict[str, Any]) -> Toleration:
-    toleration = Toleration.from_dict(item)
-    assert isinstance(toleration, Toleration)
-    return toleration

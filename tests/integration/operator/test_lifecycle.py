@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.constants import LABEL_JOB_NAME
@@ -213,3 +215,33 @@ def test_a_model_type_the_image_does_not_serve_fails_before_any_job(
     assert "keras_cnn" in message, "the message lists what the runtime serves"
     assert aijobs.job("forest-on-keras") is None
     assert failed.status.attempts == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "runtime"),
+    [
+        ("forest-on-a-gpu", {}, "the sklearn 1.9 runtime"),
+        (
+            "keras-on-a-gpu",
+            {"model": {"type": "keras_cnn"}, "dataset": {"name": "digits"}},
+            "the tensorflow 2.21 runtime",
+        ),
+    ],
+)
+def test_a_gpu_request_a_runtime_cannot_use_fails_before_any_job(
+    aijobs: AIJobs, namespace: str, name: str, spec: dict[str, Any], runtime: str
+) -> None:
+    aijobs.create(manifest(name, namespace, resources={"gpu": 1}, **spec))
+    failed = aijobs.wait_phase(name, Phase.FAILED, timeout=Timeout.API)
+    assert failed.status.reason == Reason.INVALID_SPEC
+    message = failed.status.message or ""
+    assert message.startswith("spec.resources.gpu: 1 GPU(s) asked for"), message
+    assert f"{runtime} (" in message, message
+    assert "cannot use GPUs" in message, message
+    assert aijobs.job(name) is None
+    assert failed.status.attempts == 0
+    eventually(
+        lambda: Reason.INVALID_SPEC in aijobs.event_reasons(name),
+        timeout=Timeout.API,
+        what="a Warning event",
+    )

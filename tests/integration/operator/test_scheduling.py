@@ -13,10 +13,12 @@ pytestmark = pytest.mark.usefixtures("operator")
 
 GPUS_PER_NODE = 8
 """Each simulated GPU node has 8 nvidia.com/gpu (hack/cluster/nodes.yaml); there are two."""
+ON_GPUS = {"model": {"type": "mlp"}, "dataset": {"name": "digits"}}
+"""A model type whose runtime (pytorch) can use GPUs; the catalog refuses GPUs for sklearn."""
 
 
 def test_too_many_gpus_waits_with_the_schedulers_reason(aijobs: AIJobs, namespace: str) -> None:
-    aijobs.create(manifest("greedy", namespace, resources={"gpu": 2 * GPUS_PER_NODE}))
+    aijobs.create(manifest("greedy", namespace, resources={"gpu": 2 * GPUS_PER_NODE}, **ON_GPUS))
     waiting = aijobs.wait(
         "greedy",
         lambda job: job.status.reason == Reason.UNSCHEDULABLE,
@@ -42,13 +44,27 @@ def test_high_priority_preempts_low_which_waits_without_spending_a_retry(
     whole_node = {"gpu": GPUS_PER_NODE}
     for name in ("low-a", "low-b"):
         aijobs.create(
-            manifest(name, namespace, priority="low", resources=whole_node, podTemplate=long_run)
+            manifest(
+                name,
+                namespace,
+                priority="low",
+                resources=whole_node,
+                podTemplate=long_run,
+                **ON_GPUS,
+            )
         )
     for name in ("low-a", "low-b"):
         aijobs.wait_phase(name, Phase.RUNNING, timeout=Timeout.SCHEDULING)
 
     aijobs.create(
-        manifest("urgent", namespace, priority="high", resources=whole_node, podTemplate=long_run)
+        manifest(
+            "urgent",
+            namespace,
+            priority="high",
+            resources=whole_node,
+            podTemplate=long_run,
+            **ON_GPUS,
+        )
     )
     aijobs.wait_phase("urgent", Phase.RUNNING, timeout=Timeout.SCHEDULING)
 

@@ -55,10 +55,8 @@ def test_operator_gets_only_arguments_and_settings_it_reads() -> None:
         assert field in OperatorConfig.model_fields, f"the operator has no setting {env['name']}"
     values = {env["name"]: env.get("value") for env in operator["env"]}
     tolerations = json.loads(values["AIJOB_OPERATOR_CPU_TOLERATIONS"])
-    assert (
-        OperatorConfig(cpu_tolerations=tolerations).cpu_tolerations[0]["key"]
-        == "aijob.dev/real-node"
-    )
+    config = OperatorConfig.model_validate({"cpu_tolerations": tolerations})
+    assert config.cpu_tolerations[0].key == "aijob.dev/real-node"
 
 
 @needs_helm

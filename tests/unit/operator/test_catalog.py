@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
-from aijob_api.routing import MODEL_TYPE_ROUTES, Framework, route_framework
+from aijob_api.routing import MODEL_TYPE_ROUTES, Framework, model_types_served_by, route_framework
+from aijob_api.spec import AIJobSpec
 from aijob_operator.catalog import (
     CatalogError,
     UnknownRuntimeError,
@@ -83,6 +85,31 @@ def test_unknown_runtimes_are_named(
             "versions: {'1': {image: x, resources: {cpu: lots}}}}}",
             "cpu",
         ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', versions: {'1': {image: x, "
+            "placement: {tolerations: [{key: a, operator: Exists, value: b}]}}}}}",
+            "Exists takes no value",
+        ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', versions: {'1': {image: x, "
+            "placement: {tolerations: [{operator: Equal, value: b}]}}}}}",
+            "Equal needs a key",
+        ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', versions: {'1': {image: x, "
+            "placement: {tolerations: [{key: a, effect: Sometimes}]}}}}}",
+            "effect",
+        ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', versions: {'1': {image: x, "
+            "placement: {nodeSelector: {'bad key!': x}}}}}}",
+            "nodeSelector: 'bad key!' is not a valid key",
+        ),
+        (
+            "frameworks: {sklearn: {defaultVersion: '1', versions: {'1': {image: x, "
+            "gpuCapable: sometimes}}}}",
+            "gpuCapable",
+        ),
     ],
 )
 def test_bad_catalogs_are_refused(text: str, message: str) -> None:
@@ -137,3 +164,107 @@ def test_a_model_type_the_runtime_does_not_serve_is_named() -> None:
 def test_a_runtime_without_model_types_serves_any() -> None:
     resolved = parse_catalog(CUSTOM).resolve(Framework.SKLEARN, model_type="anything")
     assert resolved.runtime.model_types == []
+
+
+@pytest.mark.parametrize(
+    ("framework", "gpu_capable"),
+    [
+        (Framework.SKLEARN, False),
+        (Framework.PYTORCH, True),
+        (Framework.TENSORFLOW, False),
+        (Framework.TRANSFORMERS, True),
+    ],
+)
+def test_shipped_gpu_capability(framework: Framework, gpu_capable: bool) -> None:
+    assert load_catalog().resolve(framework).runtime.gpu_capable is gpu_capable
+
+
+def _spec(model_type: str, gpus: int, **extra: Any) -> AIJobSpec:
+    return AIJobSpec.model_validate(
+        {
+            "task": "training",
+            "model": {"type": model_type},
+            "dataset": {"name": "digits"},
+            "resources": {"gpu": gpus},
+            **extra,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "framework"),
+    [
+        (_spec("random_forest", 0), Framework.SKLEARN),
+        (_spec("keras_cnn", 0), Framework.TENSORFLOW),
+        (_spec("mlp", 1), Framework.PYTORCH),
+        (_spec("bert", 2, framework="transformers"), Framework.TRANSFORMERS),
+    ],
+)
+def test_jobs_a_runtime_can_run_resolve(spec: AIJobSpec, framework: Framework) -> None:
+    assert load_catalog().resolve_for(spec).framework is framework
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        (
+            _spec("random_forest", 1),
+            "spec.resources.gpu: 1 GPU(s) asked for, but the sklearn 1.9 runtime "
+            "(aijob/worker-sklearn:0.1.0) cannot use GPUs; "
+            "ask for 0 or a framework that can: pytorch, transformers",
+        ),
+        (
+            _spec("keras_cnn", 4),
+            "spec.resources.gpu: 4 GPU(s) asked for, but the tensorflow 2.21 runtime "
+            "(aijob/worker-tensorflow:0.1.0) cannot use GPUs",
+        ),
+        (_spec("mlp", 0, framework="sklearn"), "spec.model.type: 'mlp' is not served"),
+        (_spec("mlp", 0, frameworkVersion="0.1"), "no pytorch version '0.1'"),
+    ],
+)
+def test_jobs_a_runtime_cannot_run_are_refused_naming_the_field(
+    spec: AIJobSpec, named: str
+) -> None:
+    with pytest.raises(UnknownRuntimeError) as refused:
+        load_catalog().resolve_for(spec)
+    assert named in str(refused.value)
+
+
+def test_without_gpu_capable_runtimes_the_refusal_suggests_none() -> None:
+    catalog = parse_catalog(CUSTOM)
+    with pytest.raises(UnknownRuntimeError, match=r"cannot use GPUs; ask for 0$"):
+        catalog.resolve_for(_spec("random_forest", 1))
+
+
+@pytest.mark.parametrize("framework", list(Framework))
+def test_shipped_model_types_are_the_tables(framework: Framework) -> None:
+    served = load_catalog().resolve(framework).runtime.model_types
+    assert sorted(served) == sorted(model_types_served_by(framework))
+
+
+FRAMEWORK_DISTRIBUTIONS = {
+    Framework.SKLEARN: "scikit-learn",
+    Framework.PYTORCH: "torch",
+    Framework.TENSORFLOW: "tensorflow-cpu",
+    Framework.TRANSFORMERS: "transformers",
+}
+"""The distribution in the image's lock whose version a framework's catalog versions name."""
+
+
+def _locked_version(project: str, distribution: str) -> str:
+    lock = tomllib.loads((REPO_ROOT / "worker-images" / project / "uv.lock").read_text())
+    versions = [item["version"] for item in lock["package"] if item["name"] == distribution]
+    assert len(versions) == 1, f"{distribution} in worker-images/{project}/uv.lock: {versions}"
+    return str(versions[0])
+
+
+@pytest.mark.parametrize("framework", list(Framework))
+def test_shipped_versions_are_the_locked_ones(framework: Framework) -> None:
+    runtimes = load_catalog().frameworks[framework]
+    for version, runtime in runtimes.versions.items():
+        project = IMAGE_PROJECTS[runtime.image.rsplit(":", 1)[0]]
+        locked = _locked_version(project, FRAMEWORK_DISTRIBUTIONS[framework])
+        assert locked.split(".")[:2] == version.split("."), (
+            f"the catalog's {framework} {version} runs on worker-images/{project}, "
+            f"whose uv.lock has {FRAMEWORK_DISTRIBUTIONS[framework]} {locked}"
+        )

@@ -321,3 +321,26 @@ def test_success_completes_the_progress_without_touching_the_rest() -> None:
         {"phase": "Succeeded", "progress": {"percent": 100, "epoch": 4}}
     )
     assert "progress" not in status_patch(done, desired)
+
+
+@pytest.mark.parametrize(
+    ("change", "patched"),
+    [
+        ({"phase": "Running"}, True),
+        ({"failedAttempts": 3}, True),
+        ({"nodeName": "kwok-gpu-0"}, True),
+        ({"progress": {"percent": 40}}, False),
+        ({"results": {"metrics": {"accuracy": 0.9}}}, False),
+        ({"checkpoint": {"uri": "file:///c"}}, False),
+    ],
+)
+def test_status_patch_writes_the_operators_share_only(
+    change: dict[str, Any], patched: bool
+) -> None:
+    current = AIJobStatus.model_validate({"phase": "Queued"})
+    desired = current.model_copy(
+        update=AIJobStatus.model_validate(change).model_dump(exclude_unset=True)
+    )
+    patch = status_patch(current, desired)
+    assert bool(patch) is patched
+    assert set(patch) <= set(change)

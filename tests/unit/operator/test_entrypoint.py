@@ -35,7 +35,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIJOB_OPERATOR_RECHECK_SECONDS", "15")
     config = OperatorConfig()
     assert config.cpu_node_selector == {"aijob.dev/real-node": "true"}
-    assert config.cpu_tolerations[0]["key"] == "aijob.dev/real-node"
+    assert config.cpu_tolerations[0].key == "aijob.dev/real-node"
     assert config.artifacts_pvc is None, "Helm renders an unset PVC as an empty string"
     assert config.recheck_seconds == 15
 

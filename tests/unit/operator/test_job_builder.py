@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aijob_api import contract
 from aijob_operator.builders.job import PodSettings, artifact_uri, build_job
-from aijob_operator.catalog import load_catalog
-from lightkube.models.core_v1 import Toleration
+from aijob_operator.catalog import load_catalog, parse_catalog
+from aijob_operator.placement import PodToleration
 
 from tests.unit.operator.factories import UID, aijob
 
@@ -82,7 +82,7 @@ def test_job_fields(spec: dict[str, Any], path: tuple[str, ...], expected: objec
             False,
         ),
         (
-            {"resources": {"gpu": 2}, "model": {"type": "resnet"}},
+            {"resources": {"gpu": 2}, "model": {"type": "resnet"}, "dataset": {"name": "digits"}},
             {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "2"},
             {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "2"},
             True,
@@ -99,17 +99,65 @@ def test_resources_and_gpu_toleration(
     assert (gpu_toleration in tolerations) is tolerated
 
 
+GPU_SPEC: dict[str, Any] = {
+    "resources": {"gpu": 1},
+    "model": {"type": "mlp"},
+    "dataset": {"name": "digits"},
+}
+CPU_PLACEMENT = PodSettings(
+    cpu_node_selector={"aijob.dev/real-node": "true"},
+    cpu_tolerations=(PodToleration(key="aijob.dev/real-node", operator="Exists"),),
+)
+
+
 def test_cpu_pods_follow_the_configured_placement_and_gpu_pods_do_not() -> None:
-    settings = PodSettings(
-        cpu_node_selector={"aijob.dev/real-node": "true"},
-        cpu_tolerations=(Toleration(key="aijob.dev/real-node", operator="Exists"),),
-    )
-    cpu = pod_spec(built({}, settings))
+    cpu = pod_spec(built({}, CPU_PLACEMENT))
     assert cpu["nodeSelector"] == {"aijob.dev/real-node": "true"}
     assert cpu["tolerations"] == [{"key": "aijob.dev/real-node", "operator": "Exists"}]
-    gpu = pod_spec(built({"resources": {"gpu": 1}}, settings))
+    gpu = pod_spec(built(GPU_SPEC, CPU_PLACEMENT))
     assert "nodeSelector" not in gpu
     assert [t["key"] for t in gpu["tolerations"]] == ["nvidia.com/gpu"]
+
+
+PLACED_CATALOG = parse_catalog(
+    """
+frameworks:
+  pytorch:
+    defaultVersion: "2"
+    versions:
+      "2":
+        image: reg/torch:2
+        gpuCapable: true
+        placement:
+          nodeSelector: {pool: ml, aijob.dev/real-node: "false"}
+          tolerations: [{key: pool, operator: Equal, value: ml, effect: NoSchedule}]
+"""
+)
+POOL_TOLERATION = {"key": "pool", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+REAL_NODE_TOLERATION = {"key": "aijob.dev/real-node", "operator": "Exists"}
+
+
+@pytest.mark.parametrize(
+    ("gpus", "node_selector", "tolerations"),
+    [
+        (
+            0,
+            {"aijob.dev/real-node": "false", "pool": "ml"},
+            [POOL_TOLERATION, REAL_NODE_TOLERATION],
+        ),
+        (2, {"aijob.dev/real-node": "false", "pool": "ml"}, [POOL_TOLERATION, GPU_TOLERATION]),
+    ],
+    ids=["cpu", "gpu"],
+)
+def test_the_runtimes_placement_goes_on_every_pod_and_wins_over_the_cpu_settings(
+    gpus: int, node_selector: dict[str, str], tolerations: list[dict[str, Any]]
+) -> None:
+    job = aijob("train", spec={**BASE, **GPU_SPEC, "resources": {"gpu": gpus}})
+    runtime = PLACED_CATALOG.resolve_for(job.spec)
+    spec = pod_spec(build_job(job, runtime, CPU_PLACEMENT).to_dict())
+    assert spec["nodeSelector"] == node_selector
+    assert spec["tolerations"] == tolerations
 
 
 def test_pod_failure_policy_ignores_disruptions_and_fails_on_bad_input() -> None:

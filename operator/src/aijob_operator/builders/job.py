@@ -1,5 +1,9 @@
 """The child Job of an AIJob: image, worker contract, resources, retries, placement.
 
+Placement: the runtime's own node selector and tolerations (from the catalog) on every
+pod; a pod asking for GPUs also tolerates the GPU nodes' taint, one asking for none gets
+the operator's CPU node selector and tolerations.
+
 `build_job` is deterministic: the same AIJob, runtime and settings give the same
 Job, named after the AIJob, so creating it twice can only fail with AlreadyExists.
 
@@ -16,7 +20,8 @@ from typing import Final
 
 from aijob_api import contract
 from aijob_api.constants import GPU_RESOURCE, KUEUE_QUEUE_LABEL
-from aijob_api.models import AIJob
+from aijob_api.priority import priority_class
+from aijob_api.resource import AIJob
 from lightkube.models.batch_v1 import (
     JobSpec,
     PodFailurePolicy,
@@ -46,14 +51,9 @@ from lightkube.models.core_v1 import (
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 
-from aijob_operator.builders.meta import (
-    PRIORITY_CLASSES,
-    child_labels,
-    child_metadata,
-    identity_name,
-    job_name,
-)
+from aijob_operator.builders.meta import child_labels, child_metadata, identity_name, job_name
 from aijob_operator.catalog import ResolvedRuntime
+from aijob_operator.placement import PodToleration
 
 INDEX_FAILURE_COUNT_ANNOTATION: Final = "batch.kubernetes.io/job-index-failure-count"
 """Set by the Job controller on each pod of an Indexed Job with backoffLimitPerIndex."""
@@ -77,7 +77,7 @@ class PodSettings:
     artifacts_host_path: str = "/var/lib/aijob/artifacts"
     artifacts_pvc: str | None = None
     cpu_node_selector: dict[str, str] = field(default_factory=dict)
-    cpu_tolerations: tuple[Toleration, ...] = ()
+    cpu_tolerations: tuple[PodToleration, ...] = ()
     progress_interval_seconds: int = 5
 
 
@@ -158,7 +158,7 @@ def _pod_template(
             serviceAccountName=identity_name(name),
             automountServiceAccountToken=True,
             enableServiceLinks=False,
-            priorityClassName=PRIORITY_CLASSES[spec.priority],
+            priorityClassName=priority_class(spec.priority),
             terminationGracePeriodSeconds=TERMINATION_GRACE_SECONDS,
             securityContext=PodSecurityContext(
                 runAsNonRoot=True,
@@ -167,12 +167,26 @@ def _pod_template(
                 fsGroup=contract.RUN_AS_USER,
                 seccompProfile=SeccompProfile(type="RuntimeDefault"),
             ),
-            tolerations=[GPU_TOLERATION] if gpus else (list(settings.cpu_tolerations) or None),
-            nodeSelector=(dict(settings.cpu_node_selector) or None) if not gpus else None,
+            tolerations=_tolerations(runtime, settings, gpus) or None,
+            nodeSelector=_node_selector(runtime, settings, gpus) or None,
             containers=[_worker_container(aijob, runtime, settings, model_uri)],
             volumes=[_artifacts_volume(settings), _scratch_volume()],
         ),
     )
+
+
+def _tolerations(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> list[Toleration]:
+    """The runtime's own tolerations, then the GPU nodes' (with GPUs) or the CPU pods' ones."""
+    own = [item.to_kubernetes() for item in runtime.runtime.placement.tolerations]
+    if gpus:
+        return [*own, GPU_TOLERATION]
+    return own + [item.to_kubernetes() for item in settings.cpu_tolerations]
+
+
+def _node_selector(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> dict[str, str]:
+    """The CPU pods' node selector (no GPU asked), with the runtime's own on top."""
+    cpu = {} if gpus else settings.cpu_node_selector
+    return {**cpu, **runtime.runtime.placement.node_selector}
 
 
 def _worker_container(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aijob_api.constants import (
     API_VERSION,
     KIND,
@@ -14,23 +12,9 @@ from aijob_api.constants import (
     LABEL_TASK,
     MANAGED_BY,
 )
-from aijob_api.models import AIJob, Priority
+from aijob_api.resource import AIJob
 from aijob_api.routing import Framework
 from lightkube.models.meta_v1 import ObjectMeta, OwnerReference
-
-PRIORITY_CLASSES: Final[dict[Priority, str]] = {
-    Priority.HIGH: "aijob-high",
-    Priority.NORMAL: "aijob-normal",
-    Priority.LOW: "aijob-low",
-}
-"""PriorityClass of each priority (the Helm chart creates them)."""
-
-PRIORITY_VALUES: Final[dict[Priority, int]] = {
-    Priority.HIGH: 1000,
-    Priority.NORMAL: 100,
-    Priority.LOW: 10,
-}
-"""Values of the PriorityClasses: a high job preempts normal and low ones."""
 
 
 def job_name(aijob_name: str) -> str:
