@@ -100,6 +100,23 @@ def test_write_now_carries_the_latest_progress(tmp_path: Path) -> None:
     reporter.close(final=False)
 
 
+@pytest.mark.parametrize("field", ["phase", "message", "attempts", "jobName", "conditions"])
+def test_write_now_refuses_the_operators_share_of_the_status(tmp_path: Path, field: str) -> None:
+    writer = CountingWriter(tmp_path / "status.json")
+    reporter = ProgressReporter(writer, interval=3600)
+    with pytest.raises(ValueError, match="not the worker's to write"):
+        reporter.write_now({field: "x", "results": {}})
+    assert writer.attempts == 0
+
+
+@pytest.mark.parametrize("field", ["progress", "results", "checkpoint"])
+def test_write_now_takes_the_workers_share(tmp_path: Path, field: str) -> None:
+    writer = CountingWriter(tmp_path / "status.json")
+    reporter = ProgressReporter(writer, interval=3600)
+    assert reporter.write_now({field: {}}, with_progress=False)
+    assert writer.patches == [{field: {}}]
+
+
 @pytest.mark.parametrize(
     ("state", "percent"),
     [

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aijob_api.models import Progress
+from aijob_api.status import Progress, StatusOwner, status_fields
 
 from aijob_worker.status import StatusWriteError, StatusWriter
 
@@ -29,6 +29,8 @@ MAX_BACKOFF_SECONDS = 30.0
 FIRST_BACKOFF_SECONDS = 0.5
 SYNC_WRITE_DEADLINE_SECONDS = 10.0
 """How long a synchronous write (checkpoint, results, the final progress) keeps retrying."""
+WORKER_WIRE_FIELDS = frozenset(status_fields(StatusOwner.WORKER, by_alias=True))
+"""The status fields (camelCase) a worker may patch: its share, as the status model declares."""
 
 
 def backoff_seconds(failures: int, *, jitter: Callable[[], float] = random.random) -> float:
@@ -199,9 +201,14 @@ class ProgressReporter:
         """Write `patch` (plus the latest progress) now, retrying until the deadline.
 
         Used for what must not wait for the throttle: a checkpoint, the results,
-        the final progress. Returns whether the write landed.
+        the final progress. Returns whether the write landed. Only the worker's share
+        of the status (`aijob_api.status.WORKER_STATUS_FIELDS`) may be written: the
+        rest is the operator's, and a patch naming it is a bug (ValueError).
         """
         body: dict[str, Any] = dict(patch or {})
+        foreign = sorted(set(body) - WORKER_WIRE_FIELDS)
+        if foreign:
+            raise ValueError(f"status fields {foreign} are not the worker's to write")
         with self._lock:
             version = self._version
         if with_progress and version:
