@@ -48,6 +48,11 @@ def test_matching(selector: str, expected: bool) -> None:
         "a,,b",
         "team>=3",
         "t=a b",
+        "a//b=x",
+        f"{'k' * 64}=x",
+        f"team={'v' * 64}",
+        f"team in (nlp,{'v' * 64})",
+        f"{'p' * 254}/team",
     ],
 )
 def test_invalid_selectors(selector: str) -> None:

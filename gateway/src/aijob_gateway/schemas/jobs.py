@@ -7,21 +7,14 @@ from typing import Annotated
 
 from aijob_api.conditions import Phase
 from aijob_api.constants import ANNOTATION_CLIENT_REQUEST_ID, ANNOTATION_DESCRIPTION
-from aijob_api.models import DNS_LABEL_PATTERN, AIJob, AIJobSpec, AIJobStatus, Results
+from aijob_api.models import AIJob, AIJobSpec, AIJobStatus, Results
+from aijob_api.validation import DNS_LABEL_PATTERN, LabelKey, LabelValue
 from pydantic import Field
 
 from aijob_gateway.schemas.base import ApiModel
 
 CLIENT_REQUEST_ID_PATTERN = r"^[\x21-\x7e]{1,128}$"
 """Printable ASCII without spaces, at most 128 characters."""
-LABEL_KEY_PATTERN = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
-LABEL_VALUE_PATTERN = r"^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"
-
-LabelKey = Annotated[str, Field(pattern=LABEL_KEY_PATTERN, max_length=316)]
-LabelValue = Annotated[str, Field(pattern=LABEL_VALUE_PATTERN, max_length=63)]
 
 
 class SubmitJobRequest(ApiModel):

@@ -1,4 +1,7 @@
-"""Kubernetes label selectors (`app=web,tier!=db,env in (a,b),!legacy`), parsed and matched."""
+"""Kubernetes label selectors (`app=web,tier!=db,env in (a,b),!legacy`), parsed and matched.
+
+Keys and values follow the same rules as labels everywhere in aijob (`aijob_api.validation`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from aijob_api.validation import label_key_problem, label_value_problem
 
 _KEY: Final = r"[A-Za-z0-9][-A-Za-z0-9_./]*"
 _VALUE: Final = r"[A-Za-z0-9]?(?:[-A-Za-z0-9_.]*[A-Za-z0-9])?"
@@ -74,6 +79,16 @@ def _split(text: str) -> list[str]:
 
 
 def _requirement(text: str) -> Requirement:
+    requirement = _parsed_requirement(text)
+    problems = [label_key_problem(requirement.key)]
+    problems += [label_value_problem(value) for value in requirement.values]
+    problem = next((problem for problem in problems if problem is not None), None)
+    if problem is not None:
+        raise ValueError(f"{text!r}: {problem}")
+    return requirement
+
+
+def _parsed_requirement(text: str) -> Requirement:
     if match := _SET.match(text):
         values = tuple(value.strip() for value in match[3].split(","))
         if not values or any(not _VALUE_ONLY.match(value) or not value for value in values):
