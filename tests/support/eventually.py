@@ -1,5 +1,8 @@
 """One way to wait in tests: `eventually(check, timeout=Timeout.X)`, never a bare sleep.
 
+In a coroutine, `await eventually_async(check, timeout=...)` waits the same way
+without blocking the event loop that runs the awaited work.
+
 `check` is called until it returns a truthy value (which `eventually` returns) or
 stops raising AssertionError; when the timeout passes, the last failure is raised
 inside a TimeoutError that says what was awaited.
@@ -7,10 +10,11 @@ inside a TimeoutError that says what was awaited.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from enum import IntEnum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -34,6 +38,35 @@ class EventuallyTimeoutError(TimeoutError):
     """The awaited condition did not come true in time."""
 
 
+class _Poll:
+    """The checks of one wait: each `settled()` calls `check` once."""
+
+    def __init__(self, check: Callable[[], object], timeout: float, what: str | None) -> None:
+        self.check = check
+        self.timeout = timeout
+        self.what = what
+        self.deadline = time.monotonic() + timeout
+        self.value: object = None
+        self.error: BaseException | None = None
+
+    def settled(self) -> bool:
+        """True once `check` passed; raises EventuallyTimeoutError when the time is up."""
+        try:
+            self.value = self.check()
+            if self.value:
+                return True
+            self.error = None
+        except AssertionError as error:
+            self.error = error
+        if time.monotonic() >= self.deadline:
+            description = self.what or getattr(self.check, "__name__", "condition")
+            detail = f": {self.error}" if self.error else f"; last value {self.value!r}"
+            raise EventuallyTimeoutError(
+                f"{description} not true after {self.timeout:.0f}s{detail}"
+            ) from (self.error)
+        return False
+
+
 def eventually(
     check: Callable[[], T],
     *,
@@ -42,21 +75,22 @@ def eventually(
     what: str | None = None,
 ) -> T:
     """Call `check` until it returns something truthy without raising AssertionError."""
-    deadline = time.monotonic() + timeout
-    last_error: BaseException | None = None
-    last_value: T | None = None
-    while True:
-        try:
-            last_value = check()
-            if last_value:
-                return last_value
-            last_error = None
-        except AssertionError as error:
-            last_error = error
-        if time.monotonic() >= deadline:
-            description = what or getattr(check, "__name__", "condition")
-            detail = f": {last_error}" if last_error else f"; last value {last_value!r}"
-            raise EventuallyTimeoutError(
-                f"{description} not true after {timeout:.0f}s{detail}"
-            ) from (last_error)
+    poll = _Poll(check, timeout, what)
+    while not poll.settled():
         time.sleep(interval)
+    return cast(T, poll.value)
+
+
+async def eventually_async(
+    check: Callable[[], T],
+    *,
+    timeout: float,  # noqa: ASYNC109 - the same call as eventually()'s
+    interval: float = 0.001,
+    what: str | None = None,
+) -> T:
+    """`eventually` in a coroutine: the event loop runs other tasks between the checks."""
+    poll = _Poll(check, timeout, what)
+    # Polling is the point: the checks read state that no event announces.
+    while not poll.settled():  # noqa: ASYNC110
+        await asyncio.sleep(interval)
+    return cast(T, poll.value)
