@@ -162,6 +162,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Rate limit exceeded; see Retry-After.",
         502: "The Kubernetes API server refused the call.",
         503: "The API server cannot be reached or the cache is not synced.",
+        504: "The request's deadline passed before a model server pod answered.",
     }
     return {
         status: {
