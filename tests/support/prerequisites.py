@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 from aijob_api.constants import CRD_NAME
+from aijob_api.priority import PRIORITY_LEVELS
 from lightkube import ApiError, Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
@@ -22,8 +23,8 @@ from tests.support.eventually import Timeout, eventually
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = REPO_ROOT / "crds" / "aijob.dev_aijobs.yaml"
-PRIORITY_CLASS_VALUES = {"aijob-high": 1000, "aijob-normal": 100, "aijob-low": 10}
-"""The values the Helm chart gives aijob's PriorityClasses."""
+PRIORITY_CLASS_VALUES = {level.class_name: level.value for level in PRIORITY_LEVELS}
+"""aijob's PriorityClasses and their values (the table the Helm chart's values follow)."""
 
 
 def apply_crd(kube: Client) -> str:
