@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from aijob_api.models import Priority
+from aijob_api.priority import Priority
 
 from aijob_gateway.dispatch.contract import (
     INTERNAL_ERROR,
@@ -45,7 +45,7 @@ from aijob_gateway.dispatch.errors import (
     QueueFullError,
 )
 from aijob_gateway.dispatch.pods import PodSet, PodState
-from aijob_gateway.dispatch.queue import PendingQueue, Waiter
+from aijob_gateway.dispatch.queue import PRIORITY_ORDER, PendingQueue, Waiter
 from aijob_gateway.dispatch.scoring import Candidate, pick
 from aijob_gateway.dispatch.stats import (
     Counters,
@@ -382,7 +382,7 @@ class Dispatcher(Generic[RequestT, ReplyT]):
             retries=counters.retries,
             errors=dict(counters.errors),
             latency=self._latency.summary(),
-            latency_by_priority={p.value: self._latency.summary(p) for p in Priority},
+            latency_by_priority={p.value: self._latency.summary(p) for p in PRIORITY_ORDER},
             ready_pods=len(self.pods.ready_pods()),
             busy_pods=sum(1 for pod in pods if pod.ready and pod.outstanding >= pod.concurrency),
             concurrency=self._concurrency,

@@ -1,6 +1,6 @@
 """The bounded priority queue of requests waiting for a free slot on a pod.
 
-High before normal before low (the declaration order of `Priority`); within a
+High before normal before low (the order of `PRIORITY_LEVELS`); within a
 priority, first come first served by arrival number. A request that failed on a pod
 comes back with its original arrival number, so its retry does not go behind the
 requests that arrived after it. The queue may briefly hold one more than its limit:
@@ -16,12 +16,12 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from aijob_api.models import Priority
+from aijob_api.priority import PRIORITY_LEVELS, Priority
 
 from aijob_gateway.dispatch.pods import PodState
 
-PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
-"""Priorities, most urgent first."""
+PRIORITY_ORDER: tuple[Priority, ...] = tuple(level.priority for level in PRIORITY_LEVELS)
+"""Priorities, most urgent first (the order of the one priority table)."""
 
 
 @dataclass(eq=False)

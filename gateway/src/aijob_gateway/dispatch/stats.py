@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from aijob_api.models import Priority
+from aijob_api.priority import Priority
 
 from aijob_gateway.dispatch.queue import PRIORITY_ORDER
 

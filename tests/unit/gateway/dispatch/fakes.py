@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aijob_api.models import Priority
+from aijob_api.priority import Priority
 from aijob_gateway.dispatch import Dispatcher, DispatchPolicy, DispatchResult, Pod, PodSet
 
 LONG_DEADLINE_S = 30.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aijob_api.models import Priority
+from aijob_api.priority import Priority
 from aijob_gateway.dispatch import DispatchResult
 
 from tests.support.eventually import eventually_async

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aijob_api.models import Priority
+from aijob_api.priority import Priority
 from aijob_gateway.dispatch import (
     DeadlineExceededError,
     NoReadyPodError,
