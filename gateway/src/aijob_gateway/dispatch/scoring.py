@@ -62,7 +62,7 @@ def decayed(value: float, elapsed_s: float, half_life_s: float) -> float:
     """`value` after `elapsed_s` seconds of halving every `half_life_s`."""
     if elapsed_s <= 0:
         return value
-    return value * 0.5 ** (elapsed_s / half_life_s)
+    return value * math.pow(0.5, elapsed_s / half_life_s)
 
 
 def score(latency_s: float, error_rate: float, policy: ScoringPolicy) -> float:
