@@ -45,8 +45,12 @@ lint: sync ## ruff (lint and format check) and the import-layer contracts (worke
 	PYTHONPATH=$(WORKER_SOURCES) $(UV) run --frozen lint-imports --config worker-images/.importlinter
 
 .PHONY: typecheck
-typecheck: sync ## mypy --strict over every package and the tests
+typecheck: sync worker-envs ## mypy --strict over every package and the tests; each worker project in its own env
 	$(UV) run --frozen mypy api/src operator/src gateway/src cli/src tests
+	@for project in $(WORKER_PROJECTS); do \
+		echo "[typecheck] worker-images/$$project (its [tool.mypy] files)"; \
+		$(UV) run --quiet --frozen --directory worker-images/$$project $$([ $$project = runtime ] && echo --all-extras) mypy || exit 1; \
+	done
 
 .PHONY: demo
 demo: tools ## The main job: local cluster up, then aijob end to end on it
