@@ -14,7 +14,8 @@ from tests.support.real_node import REAL_NODE_LABEL, ready_real_nodes
 
 @pytest.fixture(scope="session")
 def aijob_crd(kube: Client) -> str:
-    """The AIJob CRD from crds/, server-side applied and Established; returns its name."""
+    """aijob's CRDs from crds/ (AIJob, AIEndpoint), server-side applied and Established;
+    returns the AIJob CRD's name."""
     return apply_crd(kube)
 
 

@@ -1,9 +1,9 @@
 """What every aijob object needs in a cluster before the operator or the gateway runs:
-the AIJob CRD and aijob's PriorityClasses (the Helm chart installs both).
+aijob's CRDs (AIJob, AIEndpoint) and its PriorityClasses (the Helm chart installs both).
 
 Both are cluster-wide and may be shared with other runs on the same cluster, so they are
-applied idempotently and never deleted: the CRD by server-side apply of the checked-in
-crds/ file (so a run always uses the current schema), the PriorityClasses only created
+applied idempotently and never deleted: the CRDs by server-side apply of the checked-in
+crds/ files (so a run always uses the current schema), the PriorityClasses only created
 when absent. Used by the integration fixtures and by the benchmarks.
 """
 
@@ -22,23 +22,30 @@ from lightkube.resources.scheduling_v1 import PriorityClass
 from tests.support.eventually import Timeout, eventually
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CRD_FILE = REPO_ROOT / "crds" / "aijob.dev_aijobs.yaml"
+CRD_FILES = sorted((REPO_ROOT / "crds").glob("aijob.dev_*.yaml"))
+"""Every CRD of aijob (the AIJob's and the AIEndpoint's)."""
 PRIORITY_CLASS_VALUES = {level.class_name: level.value for level in PRIORITY_LEVELS}
 """aijob's PriorityClasses and their values (the table the Helm chart's values follow)."""
 
 
 def apply_crd(kube: Client) -> str:
-    """The AIJob CRD from crds/, server-side applied and Established; returns its name."""
-    crd = CustomResourceDefinition.from_dict(yaml.safe_load(CRD_FILE.read_text()))
-    assert isinstance(crd, CustomResourceDefinition)
-    kube.apply(crd, field_manager="aijob-tests", force=True)
+    """aijob's CRDs from crds/, server-side applied and Established; returns the AIJob's name."""
+    names = []
+    for path in CRD_FILES:
+        crd = CustomResourceDefinition.from_dict(yaml.safe_load(path.read_text()))
+        assert isinstance(crd, CustomResourceDefinition)
+        assert crd.metadata is not None
+        kube.apply(crd, field_manager="aijob-tests", force=True)
+        names.append(str(crd.metadata.name))
 
     def established() -> bool:
-        current = kube.get(CustomResourceDefinition, CRD_NAME)
-        conditions = (current.status.conditions if current.status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
+        for name in names:
+            current = kube.get(CustomResourceDefinition, name)
+            conditions = (current.status.conditions if current.status else None) or []
+            assert any(c.type == "Established" and c.status == "True" for c in conditions), name
+        return True
 
-    eventually(established, timeout=Timeout.API, what="the AIJob CRD to be Established")
+    eventually(established, timeout=Timeout.API, what="aijob's CRDs to be Established")
     return CRD_NAME
 
 

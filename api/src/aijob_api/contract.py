@@ -54,3 +54,11 @@ TERMINATION_MESSAGE_PATH: Final = "/dev/termination-log"
 RUN_AS_USER: Final = 10001
 """The uid (and gid) of worker containers (the worker images' USER); a hostPath artifact
 directory must be writable by it."""
+
+# Saved models.
+MODEL_MANIFEST_FILE: Final = "aijob-model.json"
+"""The manifest in every saved model directory (the model type, every file's SHA-256).
+A training job lists it among its artifacts as `model/aijob-model.json`; its SHA-256 is
+the model's checksum, the one the model server reports (`modelChecksum`)."""
+MODEL_MANIFEST_ARTIFACT: Final = f"model/{MODEL_MANIFEST_FILE}"
+"""The manifest's name in a training job's `status.results.artifacts`."""

@@ -1,11 +1,12 @@
-"""Generate the AIJob CustomResourceDefinition from the pydantic models.
+"""Generate aijob's CustomResourceDefinitions (AIJob, AIEndpoint) from the pydantic models.
 
 pydantic emits JSON Schema 2020-12; a CRD needs a structural OpenAPI v3 schema.
 `structural_schema` rewrites one into the other (inline references, plain types
 for optionals, free-form objects marked to keep unknown fields, OpenAPI's
-exclusive bounds, no titles); `build_crd` wraps it with names, printer columns
-and the status subresource. `main` writes the file that `make generate` keeps
-current and a test compares against.
+exclusive bounds, no titles); `build_crd` wraps it with a resource's names, printer
+columns and subresources (`aijob_api.crd_kinds`). `main` writes the files that
+`make generate` keeps current and a test compares against, each CRD to the file named
+after it (`aijob.dev_aijobs.yaml`, `aijob.dev_aiendpoints.yaml`).
 """
 
 from __future__ import annotations
@@ -18,51 +19,12 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
+from pydantic import BaseModel
 
-from aijob_api.constants import (
-    CRD_NAME,
-    GROUP,
-    KIND,
-    MAX_NAME_LENGTH,
-    PLURAL,
-    SHORT_NAMES,
-    SINGULAR,
-    VERSION,
-)
-from aijob_api.spec import AIJobSpec
-from aijob_api.status import AIJobStatus
-from aijob_api.validation import DNS_LABEL_PATTERN
+from aijob_api.constants import GROUP, VERSION
+from aijob_api.crd_kinds import AIJOB_CRD, CRD_KINDS, CrdKind
 
 JsonSchema = dict[str, Any]
-
-PRINTER_COLUMNS: Final[list[dict[str, Any]]] = [
-    {"name": "Task", "type": "string", "jsonPath": ".spec.task"},
-    {"name": "Framework", "type": "string", "jsonPath": ".status.framework"},
-    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-    {"name": "Progress", "type": "string", "jsonPath": ".status.progress.percent"},
-    {"name": "GPUs", "type": "integer", "jsonPath": ".spec.resources.gpu"},
-    {"name": "Priority", "type": "string", "jsonPath": ".spec.priority"},
-    {"name": "Attempts", "type": "integer", "jsonPath": ".status.attempts"},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-    {"name": "Model", "type": "string", "jsonPath": ".spec.model.type", "priority": 1},
-    {"name": "Node", "type": "string", "jsonPath": ".status.nodeName", "priority": 1},
-    {"name": "Job", "type": "string", "jsonPath": ".status.jobName", "priority": 1},
-    {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},
-]
-"""Columns of `kubectl get aijobs`; priority 1 ones show with `-o wide`."""
-
-NAME_RULE: Final[dict[str, str]] = {
-    "rule": (
-        f"size(self.metadata.name) <= {MAX_NAME_LENGTH} && "
-        f"self.metadata.name.matches('{DNS_LABEL_PATTERN}')"
-    ),
-    "message": (
-        f"metadata.name must be a DNS label of at most {MAX_NAME_LENGTH} characters "
-        "(it names the Job and its pods' hostname)"
-    ),
-    "reason": "FieldValueInvalid",
-}
-"""CEL rule on the object's name, which becomes the child Job's name."""
 
 _DROPPED_KEYS: Final = frozenset({"title", "$defs", "definitions", "const", "examples"})
 
@@ -148,79 +110,86 @@ def structural_schema(
     return node
 
 
-def _model_schema(model: type[AIJobSpec] | type[AIJobStatus]) -> JsonSchema:
+def _model_schema(model: type[BaseModel]) -> JsonSchema:
     return structural_schema(model.model_json_schema(by_alias=True, mode="validation"))
 
 
-def build_crd() -> dict[str, Any]:
-    """The complete AIJob CRD as a dict."""
-    spec_schema = _model_schema(AIJobSpec)
-    status_schema = _model_schema(AIJobStatus)
+def build_crd(kind: CrdKind = AIJOB_CRD) -> dict[str, Any]:
+    """The complete CRD of one resource (the AIJob's by default) as a dict."""
+    version: dict[str, Any] = {
+        "name": VERSION,
+        "served": True,
+        "storage": True,
+        "subresources": kind.subresources,
+        "additionalPrinterColumns": kind.printer_columns,
+        "schema": {
+            "openAPIV3Schema": {
+                "type": "object",
+                "description": kind.description,
+                "required": ["spec"],
+                "x-kubernetes-validations": [kind.name_rule],
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "spec": _model_schema(kind.spec_model),
+                    "status": _model_schema(kind.status_model),
+                },
+            }
+        },
+    }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": CRD_NAME,
+            "name": kind.crd_name,
             "annotations": {"aijob.dev/generated-by": "aijob_api.crd (make generate)"},
         },
         "spec": {
             "group": GROUP,
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": SINGULAR,
-                "shortNames": list(SHORT_NAMES),
-                "categories": ["all", "aijob"],
+                "kind": kind.kind,
+                "listKind": f"{kind.kind}List",
+                "plural": kind.plural,
+                "singular": kind.singular,
+                "shortNames": list(kind.short_names),
+                "categories": list(kind.categories),
             },
             "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": PRINTER_COLUMNS,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "description": (
-                                "An AI training or inference job, run by the aijob operator as a "
-                                "Kubernetes Job on a framework-specific worker image."
-                            ),
-                            "required": ["spec"],
-                            "x-kubernetes-validations": [NAME_RULE],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
-                            },
-                        }
-                    },
-                }
-            ],
+            "versions": [version],
         },
     }
 
 
-def render_crd() -> str:
-    """The CRD as the YAML text checked into the repository."""
+def render_crd(kind: CrdKind = AIJOB_CRD) -> str:
+    """A CRD as the YAML text checked into the repository."""
     header = "# Generated from the pydantic models in api/src/aijob_api by `make generate`.\n"
     header += "# Do not edit by hand: a test fails when this file and the models differ.\n"
-    return header + yaml.safe_dump(build_crd(), sort_keys=False, width=100)
+    return header + yaml.safe_dump(build_crd(kind), sort_keys=False, width=100)
+
+
+def kind_of_file(path: Path) -> CrdKind:
+    """The resource a CRD file holds, from its name (`aijob.dev_<plural>.yaml`)."""
+    for kind in CRD_KINDS:
+        if path.name == kind.file_name:
+            return kind
+    names = ", ".join(kind.file_name for kind in CRD_KINDS)
+    raise ValueError(f"{path}: a CRD file is named after its resource: one of {names}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the CRD to each path given, or check that they are current with --check."""
+    """Write each CRD file given (its name says which), or check that they are current."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("paths", nargs="+", type=Path, help="files to write (or check)")
     parser.add_argument("--check", action="store_true", help="fail if a file is not current")
     args = parser.parse_args(argv)
-    text = render_crd()
+    try:
+        texts = {path: render_crd(kind_of_file(path)) for path in args.paths}
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     stale = []
-    for path in args.paths:
+    for path, text in texts.items():
         if args.check:
             if not path.exists() or path.read_text() != text:
                 stale.append(path)

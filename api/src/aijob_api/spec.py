@@ -28,6 +28,19 @@ MAX_TIMEOUT_SECONDS: Final = 7 * 24 * 3600
 MAX_INLINE_RECORDS: Final = 1000
 """Inline inference records are for small inputs; larger ones go in a file."""
 URI_PATTERN: Final = r"^(file|s3)://.+"
+FRAMEWORK_VERSION_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
+"""A runtime version of the catalog, e.g. 1.9 or 2.15."""
+
+ModelTypeName = Annotated[
+    str,
+    Field(
+        description=model_type_description(),
+        min_length=1,
+        max_length=63,
+        pattern=MODEL_TYPE_PATTERN,
+    ),
+]
+"""A model type of the table in `aijob_api.routing` (AIJobs and AIEndpoints name them alike)."""
 
 
 class Task(StrEnum):
@@ -71,15 +84,7 @@ class ModelSource(WireModel):
 class ModelSpec(WireModel):
     """The model to train or to run."""
 
-    type: Annotated[
-        str,
-        Field(
-            description=model_type_description(),
-            min_length=1,
-            max_length=63,
-            pattern=MODEL_TYPE_PATTERN,
-        ),
-    ]
+    type: ModelTypeName
     name: Annotated[
         str | None,
         Field(description="A human name for the model, kept with its artifacts.", max_length=253),
@@ -266,7 +271,7 @@ class AIJobSpec(WireModel):
                 "Runtime version from the runtime catalog; the catalog default if left out."
             ),
             max_length=32,
-            pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
+            pattern=FRAMEWORK_VERSION_PATTERN,
         ),
     ] = None
     model: Annotated[

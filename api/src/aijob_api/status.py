@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from aijob_api.conditions import ConditionType, Phase
 from aijob_api.routing import Framework
@@ -30,6 +30,8 @@ class StatusOwner(StrEnum):
     (kopf, which runs inside the operator, keeps its own bookkeeping under `kopf`.)"""
     WORKER = "worker"
     """The worker in the job's pod: progress, results and the last checkpoint."""
+    GATEWAY = "gateway"
+    """The gateway, which dispatches an AIEndpoint's requests: the load it sees."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,13 @@ class WrittenBy:
 
 BY_OPERATOR: Final = WrittenBy(StatusOwner.OPERATOR)
 BY_WORKER: Final = WrittenBy(StatusOwner.WORKER)
+BY_GATEWAY: Final = WrittenBy(StatusOwner.GATEWAY)
 
 
-class Condition(WireModel):
-    """A standard Kubernetes condition."""
+class StandardCondition(WireModel):
+    """The standard Kubernetes condition shape; each resource narrows `type` to its own types."""
 
-    type: Annotated[ConditionType, Field(description="Condition type.")]
+    type: Annotated[str, Field(description="Condition type.", max_length=316)]
     status: Annotated[
         Literal["True", "False", "Unknown"], Field(description="True, False or Unknown.")
     ]
@@ -58,6 +61,12 @@ class Condition(WireModel):
     observed_generation: Annotated[
         int | None, Field(description="The spec generation this condition was computed from.")
     ] = None
+
+
+class Condition(StandardCondition):
+    """A standard Kubernetes condition."""
+
+    type: Annotated[ConditionType, Field(description="Condition type.")]
 
 
 class Progress(WireModel):
@@ -227,26 +236,32 @@ class AIJobStatus(WireModel):
     ] = None
 
 
-def _owners() -> dict[str, StatusOwner]:
+def field_owners(model: type[BaseModel]) -> dict[str, StatusOwner]:
+    """Each field of a status model and its writer; TypeError if one has no mark or two."""
     owners: dict[str, StatusOwner] = {}
-    for name, info in AIJobStatus.model_fields.items():
+    for name, info in model.model_fields.items():
         marks = [mark.owner for mark in info.metadata if isinstance(mark, WrittenBy)]
         if len(marks) != 1:
-            raise TypeError(f"AIJobStatus.{name} needs exactly one WrittenBy mark, has {marks}")
+            raise TypeError(
+                f"{model.__name__}.{name} needs exactly one WrittenBy mark, has {len(marks)}"
+            )
         owners[name] = marks[0]
     return owners
 
 
-STATUS_OWNERS: Final = _owners()
+STATUS_OWNERS: Final = field_owners(AIJobStatus)
 """Each status field (Python name) and who writes it."""
 
 
-def status_fields(owner: StatusOwner, *, by_alias: bool = False) -> tuple[str, ...]:
-    """The status fields `owner` writes: Python names, or camelCase wire names."""
-    fields = AIJobStatus.model_fields
+def status_fields(
+    owner: StatusOwner, *, by_alias: bool = False, model: type[BaseModel] = AIJobStatus
+) -> tuple[str, ...]:
+    """The fields of a status model (the AIJob's by default) that `owner` writes: Python
+    names, or camelCase wire names."""
+    fields = model.model_fields
     return tuple(
         (fields[name].alias or name) if by_alias else name
-        for name, writer in STATUS_OWNERS.items()
+        for name, writer in field_owners(model).items()
         if writer is owner
     )
 

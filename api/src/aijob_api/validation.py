@@ -21,6 +21,8 @@ QUANTITY_PATTERN: Final = (
 )
 """A non-negative Kubernetes resource quantity such as `500m`, `2`, `4Gi`, `1e3`."""
 DNS_LABEL_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_1035_LABEL_PATTERN: Final = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+"""A DNS label that starts with a letter, as Service names must."""
 MODEL_TYPE_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
 
 MAX_LABEL_PREFIX_LENGTH: Final = 253

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from aijob_api.crd import (
-    PRINTER_COLUMNS,
-    SchemaError,
-    build_crd,
-    main,
-    render_crd,
-    structural_schema,
-)
+from aijob_api.crd import SchemaError, build_crd, main, render_crd, structural_schema
+from aijob_api.crd_kinds import PRINTER_COLUMNS
 from aijob_api.models import AIJobSpec, AIJobStatus
 
 REPO = Path(__file__).resolve().parents[3]
@@ -106,11 +100,20 @@ def test_checked_in_crd_is_generated(path: Path) -> None:
 
 
 def test_check_mode_reports_stale_files(tmp_path: Path) -> None:
-    stale = tmp_path / "crd.yaml"
+    stale = tmp_path / "aijob.dev_aijobs.yaml"
     stale.write_text("old")
     assert main(["--check", str(stale)]) == 1
     assert main([str(stale)]) == 0
     assert main(["--check", str(stale)]) == 0
+    assert stale.read_text() == render_crd()
+
+
+def test_a_file_named_after_no_resource_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path / "crd.yaml")]) == 2
+    assert "aijob.dev_aiendpoints.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "crd.yaml").exists()
 
 
 def _walk(schema: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
