@@ -131,12 +131,20 @@ class RuntimeCatalog(_CatalogModel):
 
     def resolve_for(self, spec: AIJobSpec) -> ResolvedRuntime:
         """The runtime of one AIJob: framework, version and model type, and GPUs if it asks."""
-        resolved = self.resolve(spec.resolved_framework, spec.framework_version, spec.model.type)
-        gpus = spec.resources.gpu
+        return self.resolve_request(
+            spec.resolved_framework, spec.framework_version, spec.model.type, spec.resources.gpu
+        )
+
+    def resolve_request(
+        self, framework: Framework, version: str | None, model_type: str | None, gpus: int
+    ) -> ResolvedRuntime:
+        """The runtime for a framework, version and model type that can give `gpus` GPUs
+        (an AIJob's, an AIEndpoint's replicas'); the refusal names `spec.resources.gpu`."""
+        resolved = self.resolve(framework, version, model_type)
         if gpus and not resolved.runtime.gpu_capable:
             capable = [
-                framework.value
-                for framework, runtimes in self.frameworks.items()
+                name.value
+                for name, runtimes in self.frameworks.items()
                 if runtimes.versions[runtimes.default_version].gpu_capable
             ]
             instead = f" or a framework that can: {', '.join(capable)}" if capable else ""

@@ -8,15 +8,16 @@ performs the action, and writes the status only when `status_patch` is not empty
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.resource import AIJob
-from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition
+from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition, StandardCondition
+from pydantic import BaseModel
 
 from aijob_operator.builders.meta import job_name
 from aijob_operator.catalog import ResolvedRuntime
@@ -288,26 +289,27 @@ def build_conditions(
             cond_reason, cond_message = Reason.JOB_CREATED, f"Job {job}"
         else:
             cond_reason, cond_message = reason, (message if is_true else "")
-        old = before.get(type_)
-        moved = old is None or old.status != status
         conditions.append(
             Condition(
                 type=type_,
                 status=status,
                 reason=cond_reason,
                 message=cond_message,
-                last_transition_time=now if moved or old is None else old.last_transition_time,
+                last_transition_time=transition_time(before.get(type_), status, now),
                 observed_generation=generation,
             )
         )
     return conditions
 
 
+def transition_time(old: StandardCondition | None, status: str, now: datetime) -> datetime | None:
+    """When a condition last flipped: now if it flips now (or is new), else when it did."""
+    return now if old is None or old.status != status else old.last_transition_time
+
+
 def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
     """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
-    now = current.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
-    then = desired.model_dump(mode="json", by_alias=True, include=set(OPERATOR_FIELDS))
-    patch = {key: value for key, value in then.items() if now.get(key) != value}
+    patch = changed_fields(current, desired, OPERATOR_FIELDS)
     if desired.phase is Phase.SUCCEEDED and (
         current.progress is None or current.progress.percent != DONE_PERCENT
     ):
@@ -317,14 +319,43 @@ def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
     return patch
 
 
-def transition_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:
+class PhasedStatus(Protocol):
+    """A status with a phase, a reason and a message (an AIJob's, an AIEndpoint's)."""
+
+    @property
+    def phase(self) -> StrEnum | None:
+        """The one-word state."""
+
+    @property
+    def reason(self) -> str | None:
+        """Why, in one CamelCase word."""
+
+    @property
+    def message(self) -> str | None:
+        """Why, in words."""
+
+
+def transition_event(
+    current: PhasedStatus,
+    desired: PhasedStatus,
+    warning_reasons: frozenset[str] = WARNING_REASONS,
+) -> TransitionEvent | None:
     """The Event for a change of phase or reason; None when neither changed."""
     if (current.phase, current.reason) == (desired.phase, desired.reason):
         return None
     reason = desired.reason or (desired.phase.value if desired.phase else "Unknown")
-    kind = "Warning" if reason in WARNING_REASONS else "Normal"
+    kind = "Warning" if reason in warning_reasons else "Normal"
     phase = desired.phase.value if desired.phase else "Unknown"
     return TransitionEvent(kind, reason, f"{phase}: {desired.message or reason}")
+
+
+def changed_fields(
+    current: BaseModel, desired: BaseModel, fields: Collection[str]
+) -> dict[str, Any]:
+    """The merge patch (camelCase) of the `fields` of two statuses that differ; empty if none."""
+    now = current.model_dump(mode="json", by_alias=True, include=set(fields))
+    then = desired.model_dump(mode="json", by_alias=True, include=set(fields))
+    return {key: value for key, value in then.items() if now.get(key) != value}
 
 
 def _ttl_wait(ttl: int | None) -> float | None:

@@ -1,9 +1,10 @@
-"""Inference jobs that load a model from a training AIJob: wait, go, or fail.
+"""Inference jobs and endpoints that load a model from a training AIJob: wait, go, or fail.
 
-An inference job naming `spec.model.source.trainingJob` waits in Pending until that
-job succeeded, then runs with the training job's `status.results.modelUri`. It fails
-when the training job failed, was cancelled, is not a training job, or still does
-not exist after a grace period (it may be created just after the inference job).
+An inference job (or an AIEndpoint) naming `spec.model.source.trainingJob` waits in
+Pending until that job succeeded, then loads the training job's
+`status.results.modelUri`. It fails when the training job failed, was cancelled, is
+not a training job, or still does not exist after a grace period (it may be created
+just after the job or endpoint that names it).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from aijob_api import contract
 from aijob_api.conditions import Phase
-from aijob_api.models import AIJob, Task
+from aijob_api.models import AIJob, ModelSource, Task
 
 
 class DependencyState(StrEnum):
@@ -35,6 +37,12 @@ class Dependency:
     message: str = ""
     retry_after: float | None = None
     """Seconds until the answer may change without any event (the grace running out)."""
+    found: bool = True
+    """False when the training job named does not exist."""
+    model_checksum: str | None = None
+    """The SHA-256 of the model's manifest, when the training job recorded it."""
+    training_job: str | None = None
+    training_job_uid: str | None = None
 
 
 NO_DEPENDENCY = Dependency(DependencyState.NONE)
@@ -53,21 +61,36 @@ def resolve_dependency(
     source = aijob.spec.model.source
     if source is None:
         return NO_DEPENDENCY
+    return resolve_model_source(
+        source, aijob.metadata.creation_timestamp, training, now, grace_seconds
+    )
+
+
+def resolve_model_source(
+    source: ModelSource,
+    created: datetime | None,
+    training: AIJob | None,
+    now: datetime,
+    grace_seconds: float,
+) -> Dependency:
+    """The model a source names, given the training AIJob it names (or None), for an object
+    created at `created` (the grace for a missing training job counts from then)."""
     if source.uri is not None:
         return Dependency(DependencyState.READY, model_uri=source.uri)
     name = source.training_job
     if training is None:
-        created = aijob.metadata.creation_timestamp or now
-        left = grace_seconds - (now - created).total_seconds()
+        left = grace_seconds - (now - (created or now)).total_seconds()
         if left > 0:
             return Dependency(
                 DependencyState.WAITING,
                 message=f"training job {name} does not exist (yet); waiting up to {left:.0f}s",
                 retry_after=left,
+                found=False,
             )
         return Dependency(
             DependencyState.FAILED,
             message=f"training job {name} does not exist in this namespace",
+            found=False,
         )
     if training.spec.task is not Task.TRAINING:
         return Dependency(
@@ -81,7 +104,17 @@ def resolve_dependency(
                 DependencyState.FAILED,
                 message=f"training job {name} succeeded but recorded no results.modelUri",
             )
-        return Dependency(DependencyState.READY, model_uri=results.model_uri)
+        manifest = next(
+            (item for item in results.artifacts if item.name == contract.MODEL_MANIFEST_ARTIFACT),
+            None,
+        )
+        return Dependency(
+            DependencyState.READY,
+            model_uri=results.model_uri,
+            model_checksum=manifest.sha256 if manifest is not None else None,
+            training_job=name,
+            training_job_uid=training.metadata.uid,
+        )
     if phase in (Phase.FAILED, Phase.CANCELLED):
         detail = f": {training.status.message}" if training.status.message else ""
         return Dependency(

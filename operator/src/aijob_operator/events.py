@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
+from aijob_api.constants import KIND
 from prometheus_client import Counter
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ DROPPED: Final = Counter(
 
 @dataclass(frozen=True)
 class PendingEvent:
-    """An Event to post on an AIJob."""
+    """An Event to post on an AIJob (or an AIEndpoint)."""
 
     namespace: str
     name: str
@@ -34,6 +35,8 @@ class PendingEvent:
     type: str
     reason: str
     message: str
+    kind: str = KIND
+    """The kind of the object the Event is about (an AIJob, an AIEndpoint)."""
 
 
 class EventPoster:

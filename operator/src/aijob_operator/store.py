@@ -120,3 +120,8 @@ class AIJobStore:
             names.discard(key[1])
             if not names:
                 del self._dependents[(key[0], training)]
+
+
+EndpointStore = AIJobStore
+"""AIEndpoints are kept the same way: latest bodies, and the reverse index of the training
+job each one serves (`spec.model.source.trainingJob`, the same path as an AIJob's)."""

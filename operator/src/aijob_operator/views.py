@@ -71,15 +71,15 @@ class JobView:
         return cls(
             name=metadata.get("name", ""),
             uid=metadata.get("uid", ""),
-            owner_uid=_controller_uid(metadata),
+            owner_uid=controller_uid(metadata),
             suspended=bool(spec.get("suspend")),
             active=int(status.get("active", 0) or 0),
             ready=int(status.get("ready", 0) or 0),
             succeeded=int(status.get("succeeded", 0) or 0),
             failed=int(status.get("failed", 0) or 0),
-            start_time=_time(status.get("startTime")),
-            completion_time=_time(status.get("completionTime")),
-            conditions=_conditions(status.get("conditions")),
+            start_time=parse_time(status.get("startTime")),
+            completion_time=parse_time(status.get("completionTime")),
+            conditions=parse_conditions(status.get("conditions")),
         )
 
 
@@ -129,7 +129,7 @@ class PodView:
         annotations = metadata.get("annotations", {}) or {}
         spec = body.get("spec", {})
         status = body.get("status", {}) or {}
-        conditions = _conditions(status.get("conditions"))
+        conditions = parse_conditions(status.get("conditions"))
         unschedulable = None
         disruption = None
         for condition in conditions:
@@ -140,19 +140,19 @@ class PodView:
             ):
                 unschedulable = condition.message or "no node fits the pod"
             if condition.type == DISRUPTION_TARGET and condition.status == "True":
-                disruption = _join(condition.reason, condition.message)
+                disruption = join_reason(condition.reason, condition.message)
         waiting, exit_ = _worker_state(status)
         return cls(
             name=metadata.get("name", ""),
             uid=metadata.get("uid", ""),
-            job_uid=_controller_uid(metadata),
+            job_uid=controller_uid(metadata),
             phase=status.get("phase", "Pending"),
             node_name=spec.get("nodeName"),
-            created=_time(metadata.get("creationTimestamp")),
-            started=_time(status.get("startTime")),
+            created=parse_time(metadata.get("creationTimestamp")),
+            started=parse_time(status.get("startTime")),
             deleting=metadata.get("deletionTimestamp") is not None,
             reason=status.get("reason", "") or "",
-            message=_clip(status.get("message", "") or ""),
+            message=clip(status.get("message", "") or ""),
             unschedulable=unschedulable,
             disruption=disruption,
             waiting=waiting,
@@ -162,55 +162,68 @@ class PodView:
         )
 
 
-def owner_key(body: Body) -> ChildKey | None:
-    """The AIJob a child object belongs to, from its label; None when it has none."""
+def owner_key(body: Body, label: str = LABEL_JOB_NAME) -> ChildKey | None:
+    """The AIJob (or, by another label, the AIEndpoint) a child object belongs to, from its
+    label; None when it has none."""
     metadata = body.get("metadata", {})
-    name = (metadata.get("labels") or {}).get(LABEL_JOB_NAME)
+    name = (metadata.get("labels") or {}).get(label)
     namespace = metadata.get("namespace")
     if not name or not namespace:
         return None
     return (namespace, name)
 
 
-def _worker_state(status: Body) -> tuple[str | None, ContainerExit | None]:
+def worker_status(status: Body) -> Body | None:
+    """The status of the worker's container (the first container's when none is so named)."""
     statuses = status.get("containerStatuses") or []
-    worker = next(
+    return next(
         (item for item in statuses if item.get("name") == contract.CONTAINER_NAME),
         statuses[0] if statuses else None,
     )
+
+
+def container_exit(terminated: Body) -> ContainerExit:
+    """A container's `terminated` state."""
+    return ContainerExit(
+        exit_code=int(terminated.get("exitCode", 0)),
+        reason=terminated.get("reason", "") or "",
+        message=clip((terminated.get("message") or "").strip()),
+        finished_at=parse_time(terminated.get("finishedAt")),
+    )
+
+
+def _worker_state(status: Body) -> tuple[str | None, ContainerExit | None]:
+    worker = worker_status(status)
     if worker is None:
         return None, None
     state = worker.get("state") or {}
     if "waiting" in state:
         waiting = state["waiting"] or {}
-        return _join(waiting.get("reason", ""), waiting.get("message", "")) or None, None
+        return join_reason(waiting.get("reason", ""), waiting.get("message", "")) or None, None
     terminated = state.get("terminated")
     if terminated is None:
         terminated = (worker.get("lastState") or {}).get("terminated")
     if terminated is None:
         return None, None
-    return None, ContainerExit(
-        exit_code=int(terminated.get("exitCode", 0)),
-        reason=terminated.get("reason", "") or "",
-        message=_clip((terminated.get("message") or "").strip()),
-        finished_at=_time(terminated.get("finishedAt")),
-    )
+    return None, container_exit(terminated)
 
 
-def _conditions(raw: Any) -> tuple[ConditionView, ...]:
+def parse_conditions(raw: Any) -> tuple[ConditionView, ...]:
+    """The conditions of an object's status, as views."""
     return tuple(
         ConditionView(
             type=item.get("type", ""),
             status=item.get("status", ""),
             reason=item.get("reason", "") or "",
-            message=_clip(item.get("message", "") or ""),
-            last_transition_time=_time(item.get("lastTransitionTime")),
+            message=clip(item.get("message", "") or ""),
+            last_transition_time=parse_time(item.get("lastTransitionTime")),
         )
         for item in raw or ()
     )
 
 
-def _controller_uid(metadata: Body) -> str | None:
+def controller_uid(metadata: Body) -> str | None:
+    """The uid of the object's controller (its owner reference marked controller)."""
     for owner in metadata.get("ownerReferences") or ():
         if owner.get("controller"):
             uid = owner.get("uid")
@@ -218,7 +231,8 @@ def _controller_uid(metadata: Body) -> str | None:
     return None
 
 
-def _time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time as the API server writes it (or already parsed); None for none."""
     if not value:
         return None
     if isinstance(value, datetime):
@@ -233,11 +247,13 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _join(reason: str, message: str) -> str:
+def join_reason(reason: str, message: str) -> str:
+    """`reason: message`, or whichever of the two there is."""
     if reason and message:
         return f"{reason}: {message}"
     return reason or message
 
 
-def _clip(text: str) -> str:
+def clip(text: str) -> str:
+    """At most 1024 characters (an ellipsis marks a cut)."""
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"

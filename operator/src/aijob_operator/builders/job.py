@@ -1,8 +1,7 @@
 """The child Job of an AIJob: image, worker contract, resources, retries, placement.
 
-Placement: the runtime's own node selector and tolerations (from the catalog) on every
-pod; a pod asking for GPUs also tolerates the GPU nodes' taint, one asking for none gets
-the operator's CPU node selector and tolerations.
+Security, volumes, placement and resources are those of every worker pod
+(`aijob_operator.builders.pod`).
 
 `build_job` is deterministic: the same AIJob, runtime and settings give the same
 Job, named after the AIJob, so creating it twice can only fail with AlreadyExists.
@@ -15,11 +14,10 @@ with `backoffLimitPerIndex`), which reaches the worker through the downward API.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Final
 
 from aijob_api import contract
-from aijob_api.constants import GPU_RESOURCE, KUEUE_QUEUE_LABEL
+from aijob_api.constants import KUEUE_QUEUE_LABEL
 from aijob_api.priority import priority_class
 from aijob_api.resource import AIJob
 from lightkube.models.batch_v1 import (
@@ -30,30 +28,32 @@ from lightkube.models.batch_v1 import (
     PodFailurePolicyRule,
 )
 from lightkube.models.core_v1 import (
-    Capabilities,
     Container,
-    EmptyDirVolumeSource,
     EnvVar,
     EnvVarSource,
-    HostPathVolumeSource,
     ObjectFieldSelector,
-    PersistentVolumeClaimVolumeSource,
-    PodSecurityContext,
     PodSpec,
     PodTemplateSpec,
-    ResourceRequirements,
-    SeccompProfile,
-    SecurityContext,
-    Toleration,
-    Volume,
-    VolumeMount,
 )
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 
 from aijob_operator.builders.meta import child_labels, child_metadata, identity_name, job_name
+from aijob_operator.builders.pod import (
+    PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
+)
+from aijob_operator.builders.pod import (
+    artifacts_volume,
+    container_security_context,
+    node_selector,
+    pod_security_context,
+    resource_requirements,
+    runtime_env,
+    scratch_volume,
+    tolerations,
+    volume_mounts,
+)
 from aijob_operator.catalog import ResolvedRuntime
-from aijob_operator.placement import PodToleration
 
 INDEX_FAILURE_COUNT_ANNOTATION: Final = "batch.kubernetes.io/job-index-failure-count"
 """Set by the Job controller on each pod of an Indexed Job with backoffLimitPerIndex."""
@@ -63,22 +63,8 @@ INDEX_IGNORED_FAILURE_COUNT_ANNOTATION: Final = (
 """Set by the Job controller when earlier pods failed in a way the podFailurePolicy ignored."""
 DISRUPTION_TARGET: Final = "DisruptionTarget"
 """Pod condition set when a pod is preempted, evicted or its node drained."""
-ARTIFACTS_VOLUME: Final = "artifacts"
-SCRATCH_VOLUME: Final = "scratch"
 TERMINATION_GRACE_SECONDS: Final = 30
 """Time a worker gets after SIGTERM to save a checkpoint."""
-GPU_TOLERATION: Final = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
-
-
-@dataclass(frozen=True)
-class PodSettings:
-    """Cluster-level choices for worker pods, from the operator's settings."""
-
-    artifacts_host_path: str = "/var/lib/aijob/artifacts"
-    artifacts_pvc: str | None = None
-    cpu_node_selector: dict[str, str] = field(default_factory=dict)
-    cpu_tolerations: tuple[PodToleration, ...] = ()
-    progress_interval_seconds: int = 5
 
 
 def artifact_uri(namespace: str, name: str) -> str:
@@ -160,47 +146,18 @@ def _pod_template(
             enableServiceLinks=False,
             priorityClassName=priority_class(spec.priority),
             terminationGracePeriodSeconds=TERMINATION_GRACE_SECONDS,
-            securityContext=PodSecurityContext(
-                runAsNonRoot=True,
-                runAsUser=contract.RUN_AS_USER,
-                runAsGroup=contract.RUN_AS_USER,
-                fsGroup=contract.RUN_AS_USER,
-                seccompProfile=SeccompProfile(type="RuntimeDefault"),
-            ),
-            tolerations=_tolerations(runtime, settings, gpus) or None,
-            nodeSelector=_node_selector(runtime, settings, gpus) or None,
+            securityContext=pod_security_context(),
+            tolerations=tolerations(runtime, settings, gpus) or None,
+            nodeSelector=node_selector(runtime, settings, gpus) or None,
             containers=[_worker_container(aijob, runtime, settings, model_uri)],
-            volumes=[_artifacts_volume(settings), _scratch_volume()],
+            volumes=[artifacts_volume(settings), scratch_volume()],
         ),
     )
-
-
-def _tolerations(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> list[Toleration]:
-    """The runtime's own tolerations, then the GPU nodes' (with GPUs) or the CPU pods' ones."""
-    own = [item.to_kubernetes() for item in runtime.runtime.placement.tolerations]
-    if gpus:
-        return [*own, GPU_TOLERATION]
-    return own + [item.to_kubernetes() for item in settings.cpu_tolerations]
-
-
-def _node_selector(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> dict[str, str]:
-    """The CPU pods' node selector (no GPU asked), with the runtime's own on top."""
-    cpu = {} if gpus else settings.cpu_node_selector
-    return {**cpu, **runtime.runtime.placement.node_selector}
 
 
 def _worker_container(
     aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
 ) -> Container:
-    spec = aijob.spec
-    defaults = runtime.runtime.resources
-    cpu = spec.resources.cpu or defaults.cpu
-    memory = spec.resources.memory or defaults.memory
-    requests: dict[str, str] = {"cpu": cpu, "memory": memory}
-    limits: dict[str, str] = {"cpu": cpu, "memory": memory}
-    if spec.resources.gpu:
-        limits[GPU_RESOURCE] = str(spec.resources.gpu)
-        requests[GPU_RESOURCE] = str(spec.resources.gpu)
     return Container(
         name=contract.CONTAINER_NAME,
         image=runtime.runtime.image,
@@ -208,19 +165,11 @@ def _worker_container(
         command=list(runtime.runtime.command) or None,
         args=list(runtime.runtime.args) or None,
         env=worker_env(aijob, runtime, settings, model_uri),
-        resources=ResourceRequirements(requests=requests, limits=limits),
+        resources=resource_requirements(aijob.spec.resources, runtime),
         terminationMessagePath=contract.TERMINATION_MESSAGE_PATH,
         terminationMessagePolicy="FallbackToLogsOnError",
-        securityContext=SecurityContext(
-            allowPrivilegeEscalation=False,
-            readOnlyRootFilesystem=True,
-            runAsNonRoot=True,
-            capabilities=Capabilities(drop=["ALL"]),
-        ),
-        volumeMounts=[
-            VolumeMount(name=ARTIFACTS_VOLUME, mountPath=contract.ARTIFACTS_MOUNT_PATH),
-            VolumeMount(name=SCRATCH_VOLUME, mountPath=contract.SCRATCH_MOUNT_PATH),
-        ],
+        securityContext=container_security_context(),
+        volumeMounts=volume_mounts(),
     )
 
 
@@ -239,13 +188,10 @@ def worker_env(
         contract.ENV_ARTIFACT_URI: artifact_uri(namespace, name),
         contract.ENV_PROGRESS_INTERVAL: str(settings.progress_interval_seconds),
         contract.ENV_SPEC: spec_json(aijob),
-        "HOME": contract.SCRATCH_MOUNT_PATH,
-        "TMPDIR": contract.SCRATCH_MOUNT_PATH,
     }
     if model_uri is not None:
         contract_env[contract.ENV_MODEL_URI] = model_uri
-    merged = {**runtime.runtime.env, **contract_env}
-    env = [EnvVar(name=key, value=value) for key, value in merged.items()]
+    env = runtime_env(runtime, contract_env)
     env.append(_field_env(contract.ENV_POD_NAME, "metadata.name"))
     env.append(
         _field_env(
@@ -267,21 +213,3 @@ def spec_json(aijob: AIJob) -> str:
 
 def _field_env(name: str, path: str) -> EnvVar:
     return EnvVar(name=name, valueFrom=EnvVarSource(fieldRef=ObjectFieldSelector(fieldPath=path)))
-
-
-def _artifacts_volume(settings: PodSettings) -> Volume:
-    if settings.artifacts_pvc:
-        return Volume(
-            name=ARTIFACTS_VOLUME,
-            persistentVolumeClaim=PersistentVolumeClaimVolumeSource(
-                claimName=settings.artifacts_pvc
-            ),
-        )
-    return Volume(
-        name=ARTIFACTS_VOLUME,
-        hostPath=HostPathVolumeSource(path=settings.artifacts_host_path, type="DirectoryOrCreate"),
-    )
-
-
-def _scratch_volume() -> Volume:
-    return Volume(name=SCRATCH_VOLUME, emptyDir=EmptyDirVolumeSource())

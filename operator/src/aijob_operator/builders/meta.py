@@ -1,4 +1,5 @@
-"""Names, labels and owner references shared by everything an AIJob owns."""
+"""Names, labels and owner references shared by everything an AIJob owns (and the owner
+reference of every aijob resource)."""
 
 from __future__ import annotations
 
@@ -46,13 +47,18 @@ def child_labels(aijob: AIJob, framework: Framework) -> dict[str, str]:
 
 def owner_reference(aijob: AIJob) -> OwnerReference:
     """The controller reference that makes deleting an AIJob delete what it owns."""
-    if not aijob.metadata.uid:
-        raise ValueError("metadata.uid: an owner reference needs the AIJob's uid")
+    return controller_reference(KIND, _name_of(aijob), aijob.metadata.uid)
+
+
+def controller_reference(kind: str, name: str, uid: str | None) -> OwnerReference:
+    """The controller reference to one of aijob's resources (deleting it deletes the child)."""
+    if not uid:
+        raise ValueError(f"metadata.uid: an owner reference needs the {kind}'s uid")
     return OwnerReference(
         apiVersion=API_VERSION,
-        kind=KIND,
-        name=_name_of(aijob),
-        uid=aijob.metadata.uid,
+        kind=kind,
+        name=name,
+        uid=uid,
         controller=True,
         blockOwnerDeletion=True,
     )
