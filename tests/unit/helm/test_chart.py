@@ -49,7 +49,7 @@ def test_operator_gets_only_arguments_and_settings_it_reads() -> None:
     operator = container(render("-f", str(LOCAL_VALUES)), "aijob-operator")
     args = parse_args(operator.get("args", []))
     assert args.liveness
-    assert args.namespace == ["demo"]
+    assert args.namespace == ["demo", "default"]
     for env in operator["env"]:
         field = env["name"].removeprefix("AIJOB_OPERATOR_").lower()
         assert field in OperatorConfig.model_fields, f"the operator has no setting {env['name']}"
