@@ -46,7 +46,7 @@ lint: sync ## ruff (lint and format check) and the import-layer contracts (worke
 
 .PHONY: typecheck
 typecheck: sync worker-envs ## mypy --strict over every package and the tests; each worker project in its own env
-	$(UV) run --frozen mypy api/src operator/src gateway/src cli/src tests
+	$(UV) run --frozen mypy api/src kube/src operator/src gateway/src cli/src tests
 	@for project in $(WORKER_PROJECTS); do \
 		echo "[typecheck] worker-images/$$project (its [tool.mypy] files)"; \
 		$(UV) run --quiet --frozen --directory worker-images/$$project $$([ $$project = runtime ] && echo --all-extras) mypy || exit 1; \

@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import httpx
 from aijob_gateway.keys import KeyAdmin
-from aijob_gateway.kube.client import AIJobResource
+from aijob_kube.resources import AIJobResource
 from lightkube import AsyncClient, Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
@@ -170,7 +170,7 @@ async def measure_post(
             "metadata": {"name": f"kc-{run}-{index}", "namespace": namespace},
             "spec": SPEC,
         }
-        await client.create(AIJobResource(manifest))
+        await client.create(AIJobResource.from_dict(manifest))
         return True
 
     try:

@@ -49,9 +49,9 @@ from typing import Any
 
 import httpx
 from aijob_api.models import AIJob
+from aijob_kube.resources import AIJobResource
 from aijob_operator.builders.job import PodSettings, build_job
 from aijob_operator.catalog import load_catalog
-from aijob_operator.kube import AIJobResource
 from lightkube import ApiError, AsyncClient, Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job

@@ -30,8 +30,10 @@ FRAMEWORKS = ("sklearn", "tensorflow", "pytorch")
 
 
 def copy_build_context(project: str, target: Path) -> None:
-    """The files the Dockerfiles copy: the API package, the runtime and the project."""
-    for relative in dict.fromkeys(("api", "worker-images/runtime", f"worker-images/{project}")):
+    """The files the Dockerfiles copy: the API and Kubernetes packages, the runtime, the project."""
+    for relative in dict.fromkeys(
+        ("api", "kube", "worker-images/runtime", f"worker-images/{project}")
+    ):
         source = REPO / relative
         destination = target / relative
         destination.mkdir(parents=True, exist_ok=True)

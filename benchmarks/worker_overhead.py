@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from aijob_kube.resources import AIJobResource
 from aijob_worker.progress import ProgressReporter
-from aijob_worker.status import AIJobResource, FileStatusWriter, KubeStatusWriter, StatusWriter
+from aijob_worker.status import FileStatusWriter, KubeStatusWriter, StatusWriter
 from lightkube import Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace

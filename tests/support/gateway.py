@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from aijob_gateway.app import create_app
 from aijob_gateway.keys import KeyAdmin
-from aijob_gateway.kube.client import AIJobResource
 from aijob_gateway.settings import GatewaySettings
+from aijob_kube.resources import AIJobResource
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
@@ -164,6 +164,17 @@ def gateway(cluster: ClusterInfo, kube: Client, aijob_crd: str) -> Iterator[Runn
 def tenant(gateway: RunningGateway, namespace: str) -> TenantKey:
     """A tenant: the test's fresh namespace and a key bound to it."""
     return mint_tenant_key(gateway, namespace)
+
+
+@pytest.fixture
+def other_tenant(gateway: RunningGateway, kube: Client) -> Iterator[TenantKey]:
+    """A second tenant with a namespace and key of its own."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
+    try:
+        yield mint_tenant_key(gateway, name)
+    finally:
+        kube.delete(Namespace, name)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lightkube import ApiError, Client, KubeConfig
+from aijob_kube.errors import AlreadyExistsError, NotFoundError, kube_errors
+from lightkube import Client, KubeConfig
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
 from lightkube.types import PatchType
@@ -33,17 +34,17 @@ class KeyAdmin:
     def store(self, entry: KeyEntry) -> None:
         """Add one entry (creating the Secret when it does not exist)."""
         patch = {"data": {entry.key_id: entry.to_secret_value()}}
+        what = f"store a key in Secret {self.namespace}/{self.secret_name}"
         try:
-            self.client.patch(
-                Secret,
-                self.secret_name,
-                patch,
-                namespace=self.namespace,
-                patch_type=PatchType.MERGE,
-            )
-        except ApiError as error:
-            if error.status.code != 404:
-                raise
+            with kube_errors(what):
+                self.client.patch(
+                    Secret,
+                    self.secret_name,
+                    patch,
+                    namespace=self.namespace,
+                    patch_type=PatchType.MERGE,
+                )
+        except NotFoundError:
             secret = Secret(
                 metadata=ObjectMeta(
                     name=self.secret_name, namespace=self.namespace, labels=MANAGED_LABELS
@@ -52,10 +53,9 @@ class KeyAdmin:
                 data=patch["data"],
             )
             try:
-                self.client.create(secret)
-            except ApiError as create_error:
-                if create_error.status.code != 409:
-                    raise
+                with kube_errors(what):
+                    self.client.create(secret)
+            except AlreadyExistsError:
                 self.client.patch(
                     Secret,
                     self.secret_name,
@@ -73,11 +73,10 @@ class KeyAdmin:
     def entries(self) -> list[KeyEntry]:
         """The stored entries (hashes only)."""
         try:
-            secret = self.client.get(Secret, self.secret_name, namespace=self.namespace)
-        except ApiError as error:
-            if error.status.code == 404:
-                return []
-            raise
+            with kube_errors(f"read Secret {self.namespace}/{self.secret_name}"):
+                secret = self.client.get(Secret, self.secret_name, namespace=self.namespace)
+        except NotFoundError:
+            return []
         table = KeyTable.from_secret_data(secret.data)
         return sorted(table.entries(), key=lambda e: (e.tenant, e.key_id))
 

@@ -12,27 +12,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lightkube import ALL_NS, ApiError, AsyncClient
+from aijob_kube.errors import KubeError, kube_errors
+from aijob_kube.resources import AIJobResource
+from aijob_kube.watch import Reflector, list_and_watch
+from lightkube import ALL_NS, AsyncClient
 from lightkube.resources.core_v1 import Secret
 
-from aijob_gateway.kube.client import AIJobResource
 from aijob_gateway.kube.cluster import ClusterReader
-from aijob_gateway.kube.errors import TRANSPORT_ERRORS
 from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
-from aijob_gateway.kube.reflector import Reflector
-from aijob_gateway.kube.watch import watch_events
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
 from aijob_gateway.services.jobs import JobService
 from aijob_gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
-
-WATCH_GRACE_SECONDS = 30
-"""How long past its server-side timeout a silent watch is still trusted to be alive."""
 
 
 class ApiServerProbe:
@@ -49,13 +45,13 @@ class ApiServerProbe:
         if now < self._ok_until:
             return True
         try:
-            await self._client.get(
-                Secret, self._settings.api_keys_secret, namespace=self._settings.namespace
-            )
-        except ApiError:
-            pass
-        except TRANSPORT_ERRORS:
-            return False
+            with kube_errors("probe the API server"):
+                await self._client.get(
+                    Secret, self._settings.api_keys_secret, namespace=self._settings.namespace
+                )
+        except KubeError as error:
+            if not error.answered:
+                return False
         self._ok_until = now + self._settings.readiness_probe_seconds
         return True
 
@@ -95,7 +91,6 @@ class Runtime:
 
     def _reflectors(self) -> list[Reflector]:
         client, settings = self.client, self.settings
-        timeout = settings.watch_timeout_seconds
 
         def restarted(name: str) -> Callable[[str], None]:
             def count(reason: str) -> None:
@@ -104,37 +99,23 @@ class Runtime:
             return count
 
         return [
-            Reflector(
-                "aijobs",
-                lambda: client.list(AIJobResource, namespace=ALL_NS),
-                lambda version: watch_events(
-                    client,
-                    AIJobResource,
-                    namespace=ALL_NS,
-                    resource_version=version,
-                    server_timeout=timeout,
-                ),
+            list_and_watch(
+                client,
+                AIJobResource,
                 self.cache,
-                silence_deadline=timeout + WATCH_GRACE_SECONDS,
+                name="aijobs",
+                namespace=ALL_NS,
+                server_timeout=settings.watch_timeout_seconds,
                 on_restart=restarted("aijobs"),
             ),
-            Reflector(
-                "api-keys",
-                lambda: client.list(
-                    Secret,
-                    namespace=settings.namespace,
-                    fields={"metadata.name": settings.api_keys_secret},
-                ),
-                lambda version: watch_events(
-                    client,
-                    Secret,
-                    namespace=settings.namespace,
-                    fields={"metadata.name": settings.api_keys_secret},
-                    resource_version=version,
-                    server_timeout=timeout,
-                ),
+            list_and_watch(
+                client,
+                Secret,
                 self.keys,
-                silence_deadline=timeout + WATCH_GRACE_SECONDS,
+                name="api-keys",
+                namespace=settings.namespace,
+                fields={"metadata.name": settings.api_keys_secret},
+                server_timeout=settings.watch_timeout_seconds,
                 on_restart=restarted("api-keys"),
             ),
         ]

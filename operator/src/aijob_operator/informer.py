@@ -6,47 +6,29 @@ Job and Pod at once (measured: 330 MB and climbing with 10,000 finished jobs). H
 each page of the initial list (500 objects) and each watch event becomes a few
 hundred bytes of view at once; the bodies go.
 
-Per namespace (or cluster-wide): list with the label selector `aijob.dev/job-name`,
-replace what is known for that namespace (what was not listed was deleted), mark it
-synced, then watch from the list's resourceVersion; on "410 Gone" list again; on
-API and transport errors watch again from the last version seen, after a back-off;
-on anything else (an event that does not decode) list again after it. Every change
-of a view (not of the object: most pod updates change nothing read here) calls
-`notify` with the owning AIJob's key.
+Per namespace (or cluster-wide), `aijob_kube.watch`'s loop lists with the label
+selector `aijob.dev/job-name` (what was not listed was deleted), then watches from
+the list's resourceVersion, renews ended or silent watches from the last version
+seen, and lists again after any failure. Every change of a view (not of the object:
+most pod updates change nothing read here) calls `notify` with the owning AIJob's key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-import httpx2 as httpx
 from aijob_api.constants import LABEL_JOB_NAME
-from lightkube import ALL_NS, ApiError, AsyncClient
-from lightkube.generic_resource import GenericNamespacedResource, create_api_info
+from aijob_kube.watch import Reflector, list_and_watch
+from lightkube import ALL_NS, AsyncClient
+from lightkube.generic_resource import GenericNamespacedResource
 
 from aijob_operator.views import ChildKey, owner_key
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 500
 WATCH_SECONDS: Final = 300
 """Server-side timeout of one watch request (it is then renewed from the last version)."""
-BACKOFF_SECONDS: Final = (0.5, 1, 2, 5, 10, 30)
-
-
-class RawJob(GenericNamespacedResource):
-    """batch/v1 Jobs as plain dicts (decoding into typed models costs a millisecond each)."""
-
-    _api_info = create_api_info("batch", "v1", "Job", "jobs")
-
-
-class RawPod(GenericNamespacedResource):
-    """v1 Pods as plain dicts."""
-
-    _api_info = create_api_info("", "v1", "Pod", "pods")
 
 
 ViewOf = Callable[[Mapping[str, Any]], Hashable]
@@ -98,6 +80,53 @@ class ChildCache:
         }
 
 
+class ChildSink:
+    """The loop's sink for one namespace (or all) of a ChildCache: views in, changes notified."""
+
+    def __init__(
+        self,
+        cache: ChildCache,
+        namespace: str | None,
+        view_of: ViewOf,
+        notify: Callable[[ChildKey], None],
+    ) -> None:
+        self._cache = cache
+        self._namespace = namespace
+        self._view_of = view_of
+        self._notify = notify
+
+    async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
+        """Views of a fresh list; children known here but not listed are gone."""
+        seen: set[str] = set()
+        async for body in objects:
+            key = owner_key(body)
+            if key is None:
+                continue
+            uid = str(body.get("metadata", {}).get("uid", ""))
+            seen.add(uid)
+            if self._cache.apply(uid, key, self._view_of(body)):
+                self._notify(key)
+        for uid in self._cache.uids_in(self._namespace) - seen:
+            gone = self._cache.remove(uid)
+            if gone is not None:
+                self._notify(gone)
+
+    def apply(self, event_type: str, obj: dict[str, Any]) -> None:
+        """One watch event."""
+        uid = str(obj.get("metadata", {}).get("uid", ""))
+        if event_type == "DELETED":
+            gone = self._cache.remove(uid)
+            if gone is not None:
+                self._notify(gone)
+            return
+        key = owner_key(obj)
+        if key is not None and self._cache.apply(uid, key, self._view_of(obj)):
+            self._notify(key)
+
+    def mark_unsynced(self) -> None:
+        """Views stay as they are until the list that follows corrects them."""
+
+
 class ChildInformer:
     """Keeps a ChildCache in step with the cluster for one kind of child."""
 
@@ -110,12 +139,21 @@ class ChildInformer:
         notify: Callable[[ChildKey], None],
     ) -> None:
         self.cache = ChildCache()
-        self._client = client
         self._resource = resource
-        self._view_of = view_of
-        self._namespaces: list[str | None] = list(namespaces) or [None]
-        self._notify = notify
-        self._synced = {namespace: asyncio.Event() for namespace in self._namespaces}
+        scopes: list[str | None] = [*namespaces] or [None]
+        self._reflectors: list[Reflector] = [
+            list_and_watch(
+                client,
+                resource,
+                ChildSink(self.cache, namespace, view_of, notify),
+                name=f"{self.kind}s in {namespace or 'all namespaces'}",
+                namespace=namespace or ALL_NS,
+                labels={LABEL_JOB_NAME: None},
+                chunk_size=PAGE_SIZE,
+                server_timeout=WATCH_SECONDS,
+            )
+            for namespace in scopes
+        ]
 
     @property
     def kind(self) -> str:
@@ -124,82 +162,8 @@ class ChildInformer:
 
     async def run(self) -> None:
         """Watch every namespace, forever."""
-        await asyncio.gather(*(self._run(namespace) for namespace in self._namespaces))
+        await asyncio.gather(*(reflector.run() for reflector in self._reflectors))
 
     async def wait_synced(self) -> None:
         """Return once every namespace was listed once."""
-        await asyncio.gather(*(event.wait() for event in self._synced.values()))
-
-    async def _run(self, namespace: str | None) -> None:
-        version: str | None = None
-        failures = 0
-        while True:
-            try:
-                if version is None:
-                    version = await self._relist(namespace)
-                    self._synced[namespace].set()
-                async for _type, obj in self._client.watch(
-                    self._resource,
-                    namespace=namespace or ALL_NS,
-                    labels={LABEL_JOB_NAME: None},
-                    resource_version=version,
-                    server_timeout=WATCH_SECONDS,
-                ):
-                    version = self._on_event(_type, obj) or version
-                    failures = 0
-            except asyncio.CancelledError:
-                raise
-            except ApiError as error:
-                if error.status.code == 410:
-                    logger.info("%s watch in %s expired; listing again", self.kind, namespace)
-                    version = None
-                    continue
-                failures += 1
-                logger.warning("%s watch in %s: %s", self.kind, namespace, error.status.message)
-            except (httpx.HTTPError, OSError) as error:
-                failures += 1
-                logger.warning("%s watch in %s: %s", self.kind, namespace, error)
-            except Exception:
-                # E.g. an event lightkube cannot decode: its line reader also splits on
-                # U+0085, which the API server writes raw (a pod's termination message may
-                # hold one). The list that follows reads the object whole.
-                failures += 1
-                logger.exception("%s watch in %s failed; listing again", self.kind, namespace)
-                version = None
-            await asyncio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1])
-
-    async def _relist(self, namespace: str | None) -> str:
-        listing = self._client.list(
-            self._resource,
-            namespace=namespace or ALL_NS,
-            labels={LABEL_JOB_NAME: None},
-            chunk_size=PAGE_SIZE,
-        )
-        seen: set[str] = set()
-        async for obj in listing:
-            body: Mapping[str, Any] = obj
-            uid = str(body.get("metadata", {}).get("uid", ""))
-            key = owner_key(body)
-            if key is None:
-                continue
-            seen.add(uid)
-            if self.cache.apply(uid, key, self._view_of(body)):
-                self._notify(key)
-        for uid in self.cache.uids_in(namespace) - seen:
-            gone = self.cache.remove(uid)
-            if gone is not None:
-                self._notify(gone)
-        return listing.resourceVersion
-
-    def _on_event(self, event: str, obj: Mapping[str, Any]) -> str | None:
-        metadata = obj.get("metadata", {})
-        uid = str(metadata.get("uid", ""))
-        key = owner_key(obj)
-        if event == "DELETED":
-            gone = self.cache.remove(uid)
-            if gone is not None:
-                self._notify(gone)
-        elif key is not None and self.cache.apply(uid, key, self._view_of(obj)):
-            self._notify(key)
-        version = metadata.get("resourceVersion")
-        return str(version) if version else None
+        await asyncio.gather(*(reflector.wait_synced() for reflector in self._reflectors))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
+from aijob_kube.errors import ConflictError, ForbiddenError, InvalidError
 from pydantic import ValidationError
 
 from aijob_operator import metrics
@@ -34,7 +35,7 @@ from aijob_operator.dependency import (
     training_job_name,
 )
 from aijob_operator.events import EventPoster, PendingEvent
-from aijob_operator.kube import ConflictError, KubeApi, RefusedError
+from aijob_operator.kube import KubeApi
 from aijob_operator.pacing import StatusPacer
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
@@ -141,7 +142,7 @@ class Reconciler:
             assert inputs.runtime is not None
             try:
                 job = await self._create_children(aijob, inputs.runtime, decision.model_uri)
-            except RefusedError as error:
+            except (InvalidError, ForbiddenError) as error:  # refused for good
                 inputs = replace(inputs, runtime_error=str(error))
             else:
                 if job is None:

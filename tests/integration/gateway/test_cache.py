@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from aijob_gateway.kube.client import AIJobResource
+from aijob_kube.resources import AIJobResource
 from lightkube import Client
 
 from tests.support.eventually import Timeout, eventually
@@ -18,7 +18,7 @@ def create_wine_svm(kube: Client, namespace: str, name: str, **metadata: object)
         "metadata": {"name": name, "namespace": namespace, **metadata},
         "spec": {"task": "training", "model": {"type": "svm"}, "dataset": {"name": "wine"}},
     }
-    kube.create(AIJobResource(manifest))
+    kube.create(AIJobResource.from_dict(manifest))
 
 
 def test_jobs_created_and_deleted_with_kubectl_show_through_the_gateway(

@@ -11,7 +11,7 @@ import yaml
 from aijob_api.conditions import Phase
 from aijob_api.constants import LABEL_JOB_NAME
 from aijob_api.models import AIJob
-from aijob_operator.kube import AIJobResource
+from aijob_kube.resources import AIJobResource
 from lightkube import ApiError, Client
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event, Pod

@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aijob_api.constants import GROUP, KIND, PLURAL, VERSION
+from aijob_api.constants import API_VERSION, KIND
 from aijob_api.models import AIJob, AIJobSpec
+from aijob_kube.resources import AIJobResource
 from lightkube import Client
-from lightkube.generic_resource import create_namespaced_resource
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WORKER_IMAGES = REPO_ROOT / "worker-images"
 
-AIJobResource = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
 _synced: set[str] = set()
 _sync_lock = threading.Lock()
 
@@ -59,7 +58,7 @@ def framework_python(framework: str) -> Path:
 def create_aijob(kube: Client, namespace: str, name: str, spec: dict[str, Any]) -> AIJob:
     """Create an AIJob through the API server and return it as stored (with its UID)."""
     body = {
-        "apiVersion": f"{GROUP}/{VERSION}",
+        "apiVersion": API_VERSION,
         "kind": KIND,
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,

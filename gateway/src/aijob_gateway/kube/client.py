@@ -1,18 +1,11 @@
-"""The lightkube client of the gateway and the generic AIJob resource class."""
+"""The lightkube client of the gateway (the resource classes are `aijob_kube.resources`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx2
-from aijob_api.constants import GROUP, KIND, PLURAL, VERSION
 from lightkube import AsyncClient, KubeConfig
-from lightkube.generic_resource import create_namespaced_resource
 
 from aijob_gateway.settings import GatewaySettings
-
-AIJobResource: Any = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
-"""The AIJob custom resource, as lightkube addresses it (objects are plain dicts)."""
 
 
 def make_client(settings: GatewaySettings) -> AsyncClient:

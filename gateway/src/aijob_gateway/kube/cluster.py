@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aijob_api.constants import GPU_RESOURCE, LABEL_JOB_NAME
-from lightkube import ALL_NS, ApiError, AsyncClient, operators
+from lightkube import ALL_NS, AsyncClient, operators
 from lightkube.resources.core_v1 import Node, Pod
 
-from aijob_gateway.kube.errors import TRANSPORT_ERRORS, translate, unreachable
+from aijob_gateway.kube.errors import answered
 
 FINISHED_POD_PHASES = ("Succeeded", "Failed")
 
@@ -133,8 +133,7 @@ class ClusterReader:
         now = self._clock()
         if self._snapshot is not None and now - self._snapshot.read_at < self._ttl:
             return self._snapshot
-        what = "list nodes and pods"
-        try:
+        with answered("list nodes and pods"):
             nodes = [_node_info(node) async for node in self._client.list(Node)]
             pods = [
                 usage
@@ -145,9 +144,5 @@ class ClusterReader:
                 )
                 if (usage := _pod_usage(pod)) is not None
             ]
-        except ApiError as error:
-            raise translate(error, what) from error
-        except TRANSPORT_ERRORS as error:
-            raise unreachable(what, error) from error
         self._snapshot = ClusterSnapshot(nodes=nodes, pods=pods, read_at=now)
         return self._snapshot

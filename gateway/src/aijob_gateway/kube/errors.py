@@ -1,18 +1,20 @@
-"""Turn the API server's errors into the gateway's domain errors.
+"""The gateway's answer to each Kubernetes failure: `aijob_kube.errors` as its domain errors.
 
-Only this layer sees `lightkube.ApiError` and transport errors; services and
-routers deal in `aijob_gateway.errors`.
+`aijob_kube.errors` turns lightkube's `ApiError` and transport errors into aijob's
+exceptions; this module says what each means to a client of the gateway. Services and
+routers deal in `aijob_gateway.errors` only.
 """
 
 from __future__ import annotations
 
-import httpx2
-from lightkube import ApiError
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aijob_kube import errors as kube
 
 from aijob_gateway.errors import (
     ConflictError,
     FieldError,
-    ForbiddenError,
     GatewayError,
     InvalidRequestError,
     NotFoundError,
@@ -20,59 +22,44 @@ from aijob_gateway.errors import (
     UpstreamError,
 )
 
-TRANSPORT_ERRORS = (httpx2.TransportError, OSError)
-"""Errors that mean the API server did not answer."""
-
 
 class AlreadyExistsError(ConflictError):
     """The object to create exists already (the idempotency path handles it)."""
 
 
-def _causes(error: ApiError) -> list[FieldError]:
-    details = error.status.details
-    if details is None or not details.causes:
-        return []
-    return [
-        FieldError(field=cause.field or "", message=cause.message or cause.reason or "")
-        for cause in details.causes
-    ]
-
-
-def translate(error: ApiError, what: str) -> GatewayError:
-    """The domain error for an API server refusal while doing `what`."""
-    status = error.status
-    code = status.code or 500
-    message = status.message or str(error)
-    if code == 404:
+def as_gateway_error(error: kube.KubeError) -> GatewayError:
+    """The domain error for a failed request to the API server."""
+    what, message = error.what, error.message
+    if isinstance(error, kube.NotFoundError):
         return NotFoundError(f"{what}: not found")
-    if code == 409 and status.reason == "AlreadyExists":
+    if isinstance(error, kube.AlreadyExistsError):
         return AlreadyExistsError(f"{what}: already exists")
-    if code == 409:
-        return ConflictError(f"{what}: {message}")
-    if code in (400, 422):
-        causes = _causes(error)
+    if isinstance(error, kube.ConflictError):
+        return ConflictError(str(error))
+    if isinstance(error, kube.InvalidError):
+        causes = [FieldError(field=cause.field, message=cause.message) for cause in error.causes]
         field = causes[0].field if causes else None
-        return InvalidRequestError(f"{what}: {message}", field=field, errors=causes)
-    if code == 403:
+        return InvalidRequestError(str(error), field=field, errors=causes)
+    if isinstance(error, kube.UnauthorizedError):
+        return UpstreamError(f"{what}: the gateway's credentials were refused")
+    if isinstance(error, kube.ForbiddenError):
         # The gateway's own service account lacks a permission: not the client's fault.
         return UpstreamError(f"{what}: the gateway is not allowed to do this ({message})")
-    if code == 429 or code >= 500:
-        retry = status.details.retryAfterSeconds if status.details else None
+    if isinstance(error, kube.UnavailableError):
+        if not error.answered:
+            return UnavailableError(str(error), headers={"Retry-After": "1"})
         return UnavailableError(
             f"{what}: the Kubernetes API server is busy or failing ({message})",
-            headers={"Retry-After": str(retry or 1)},
+            headers={"Retry-After": str(error.retry_after or 1)},
         )
-    if code == 401:
-        return UpstreamError(f"{what}: the gateway's credentials were refused")
-    return UpstreamError(f"{what}: {message}")
+    return UpstreamError(str(error))
 
 
-def unreachable(what: str, error: BaseException) -> UnavailableError:
-    """The domain error for an API server that did not answer."""
-    return UnavailableError(
-        f"{what}: the Kubernetes API server did not answer ({type(error).__name__})",
-        headers={"Retry-After": "1"},
-    )
-
-
-__all__ = ["TRANSPORT_ERRORS", "AlreadyExistsError", "ForbiddenError", "translate", "unreachable"]
+@contextmanager
+def answered(what: str) -> Iterator[None]:
+    """Raise the failures of the API requests inside the block as the gateway's domain errors."""
+    try:
+        with kube.kube_errors(what):
+            yield
+    except kube.KubeError as error:
+        raise as_gateway_error(error) from error

@@ -9,7 +9,7 @@ models are left out (and counted) rather than served half-understood.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,10 +42,10 @@ class JobCache:
         self.synced = False
 
     # The reflector's side.
-    def replace(self, objects: list[dict[str, Any]]) -> None:
+    async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
         """Replace the whole content with a fresh list."""
         jobs: dict[str, dict[str, AIJob]] = {}
-        for obj in objects:
+        async for obj in objects:
             job = self._parse(obj)
             if job is not None:
                 jobs.setdefault(job.metadata.namespace or "", {})[job.metadata.name or ""] = job

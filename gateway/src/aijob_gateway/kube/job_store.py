@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from aijob_api.models import AIJob
-from lightkube import ApiError, AsyncClient
+from aijob_kube.resources import AIJobResource
+from lightkube import AsyncClient
 from lightkube.types import PatchType
 
-from aijob_gateway.kube.client import AIJobResource
-from aijob_gateway.kube.errors import TRANSPORT_ERRORS, translate, unreachable
+from aijob_gateway.errors import NotFoundError
+from aijob_gateway.kube.errors import answered
 from aijob_gateway.kube.job_cache import JobCache
 
 
@@ -28,31 +29,24 @@ class JobStore:
         """Create `job` (AlreadyExistsError when its name is taken)."""
         namespace = job.metadata.namespace or ""
         what = f"create AIJob {namespace}/{job.metadata.name}"
-        try:
-            created = await self._client.create(AIJobResource(job.to_manifest()))
-        except ApiError as error:
-            raise translate(error, what) from error
-        except TRANSPORT_ERRORS as error:
-            raise unreachable(what, error) from error
+        with answered(what):
+            created = await self._client.create(AIJobResource.from_dict(job.to_manifest()))
         return self._remember(created)
 
     async def read(self, namespace: str, name: str) -> AIJob | None:
         """Read one AIJob from the API server itself (bypassing the cache)."""
         what = f"read AIJob {namespace}/{name}"
         try:
-            obj = await self._client.get(AIJobResource, name, namespace=namespace)
-        except ApiError as error:
-            if error.status.code == 404:
-                return None
-            raise translate(error, what) from error
-        except TRANSPORT_ERRORS as error:
-            raise unreachable(what, error) from error
+            with answered(what):
+                obj = await self._client.get(AIJobResource, name, namespace=namespace)
+        except NotFoundError:
+            return None
         return self._remember(obj)
 
     async def cancel(self, namespace: str, name: str) -> AIJob:
         """Set `spec.cancel: true` (a merge patch); the operator stops the pods."""
         what = f"cancel AIJob {namespace}/{name}"
-        try:
+        with answered(what):
             patched = await self._client.patch(
                 AIJobResource,
                 name,
@@ -60,10 +54,6 @@ class JobStore:
                 namespace=namespace,
                 patch_type=PatchType.MERGE,
             )
-        except ApiError as error:
-            raise translate(error, what) from error
-        except TRANSPORT_ERRORS as error:
-            raise unreachable(what, error) from error
         return self._remember(patched)
 
     def _remember(self, obj: Any) -> AIJob:

@@ -7,6 +7,7 @@ without restarting the gateway. A missing Secret means no key is accepted.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aijob_gateway.security.keys import KeyTable, Tenant
@@ -20,11 +21,12 @@ class KeyStore:
         self.table = KeyTable()
         self.synced = False
 
-    def replace(self, objects: list[dict[str, Any]]) -> None:
+    async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
         """A fresh list of (at most one) Secret."""
-        data = next(
-            (o.get("data") for o in objects if o["metadata"]["name"] == self.secret_name), None
-        )
+        data = None
+        async for obj in objects:
+            if obj["metadata"]["name"] == self.secret_name:
+                data = obj.get("data")
         self.table = KeyTable.from_secret_data(data)
         self.synced = True
 

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aijob_api.contract import CONTAINER_NAME
-from lightkube import ApiError, AsyncClient
+from aijob_kube.errors import InvalidError, KubeError, NotFoundError, kube_errors
+from lightkube import AsyncClient
 
-from aijob_gateway.errors import ConflictError, GatewayError, NotFoundError
-from aijob_gateway.kube.errors import TRANSPORT_ERRORS, translate, unreachable
+from aijob_gateway import errors
+from aijob_gateway.kube.errors import as_gateway_error
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +53,22 @@ class PodLogs:
             )
         )
         try:
-            first = await anext(lines)
+            with kube_errors(what):
+                first = await anext(lines)
         except StopAsyncIteration:
             return _empty()
-        except ApiError as error:
-            raise _refusal(error, what, pod) from error
-        except TRANSPORT_ERRORS as error:
-            raise unreachable(what, error) from error
+        except KubeError as error:
+            raise _refusal(error, pod) from error
         return _rest(first, lines, what)
 
 
-def _refusal(error: ApiError, what: str, pod: str) -> GatewayError:
-    code = error.status.code
-    message = error.status.message or str(error)
-    if code == 404:
-        return NotFoundError(f"pod {pod} no longer exists; its log went with it")
-    if code == 400:
+def _refusal(error: KubeError, pod: str) -> errors.GatewayError:
+    if isinstance(error, NotFoundError):
+        return errors.NotFoundError(f"pod {pod} no longer exists; its log went with it")
+    if isinstance(error, InvalidError) and error.code == 400:
         # "container ... is waiting to start: ContainerCreating", and the like.
-        return ConflictError(f"no log yet: {message}")
-    return translate(error, what)
+        return errors.ConflictError(f"no log yet: {error.message}")
+    return as_gateway_error(error)
 
 
 async def _empty() -> AsyncIterator[str]:
@@ -81,7 +79,8 @@ async def _empty() -> AsyncIterator[str]:
 async def _rest(first: str, lines: AsyncIterator[str], what: str) -> AsyncIterator[str]:
     yield first
     try:
-        async for line in lines:
-            yield line
-    except (ApiError, *TRANSPORT_ERRORS) as error:
-        log.warning("%s: the stream ended early: %s", what, error)
+        with kube_errors(what):
+            async for line in lines:
+                yield line
+    except KubeError as error:
+        log.warning("the stream ended early: %s", error)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import kopf
+from aijob_kube.resources import RawJob, RawPod
 from lightkube import AsyncClient
 from prometheus_client import start_http_server
 
@@ -15,7 +16,7 @@ from aijob_operator import kopf_settings, metrics
 from aijob_operator.catalog import CatalogError, load_catalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.events import EventPoster
-from aijob_operator.informer import ChildInformer, RawJob, RawPod
+from aijob_operator.informer import ChildInformer
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
 from aijob_operator.runtime import OperatorState

@@ -19,19 +19,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx2 as httpx
-from aijob_api.constants import GROUP, KIND, PLURAL, VERSION
 from aijob_api.models import AIJobStatus
+from aijob_kube.resources import AIJobResource
 from lightkube import ApiError, Client
-from lightkube.generic_resource import create_namespaced_resource
 from lightkube.types import PatchType
 
 logger = logging.getLogger(__name__)
 
 FIELD_MANAGER = "aijob-worker"
 REQUEST_TIMEOUT_SECONDS = 10.0
-
-AIJobResource = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
-"""The AIJob custom resource as a lightkube generic resource."""
 
 _PERMANENT_CODES = frozenset({404, 409, 410})
 """Gone (404, 410) or re-created under the same name (409 on the UID precondition)."""

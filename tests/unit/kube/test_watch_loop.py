@@ -1,4 +1,4 @@
-"""The reflector's loop: it never dies on an unexpected error and renews a silent watch."""
+"""The list-and-watch loop: survives any error, renews a silent watch, lists again on 410."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import pytest
-from aijob_gateway.kube.reflector import MIN_WATCH_SECONDS, Reflector
+from aijob_kube.watch import MIN_WATCH_SECONDS, Reflector
+from lightkube import ApiError
+from lightkube.models.meta_v1 import Status
 
 # How long a test waits for the reflector to reach the state it expects.
 REACTION_SECONDS = 5
@@ -41,8 +44,9 @@ class RecordingSink:
         self._fail_on = fail_on or set()
         self.changed = asyncio.Event()
 
-    def replace(self, objects: list[dict[str, Any]]) -> None:
-        self.calls.append(("replace", ",".join(o["metadata"]["name"] for o in objects)))
+    async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
+        names = [o["metadata"]["name"] async for o in objects]
+        self.calls.append(("replace", ",".join(names)))
         self.synced = True
         self.changed.set()
 
@@ -162,3 +166,95 @@ async def test_a_watch_that_ends_at_once_lists_again() -> None:
     reflector = Reflector("jobs", lambda: next(lists), watcher, sink, max_backoff=0.01)
     await run_until(reflector, sink, ("MODIFIED", "a"))
     assert sink.calls == [("replace", ""), ("unsynced", ""), ("replace", "a"), ("MODIFIED", "a")]
+
+
+def refusal(code: int) -> ApiError:
+    return ApiError(status=Status(code=code, reason="Expired" if code == 410 else "Refused"))
+
+
+async def test_an_expired_version_lists_again_at_once_without_marking_the_sink_stale() -> None:
+    sink = RecordingSink()
+    lists = iter([Listing([], "1"), Listing([obj("a", "7")], "7")])
+    restarts: list[str] = []
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        if version == "1":
+            raise refusal(410)
+        yield "MODIFIED", obj("a", "8")
+        await asyncio.Event().wait()
+
+    reflector = Reflector("jobs", lambda: next(lists), watcher, sink, on_restart=restarts.append)
+    await run_until(reflector, sink, ("MODIFIED", "a"))
+    assert sink.calls == [("replace", ""), ("replace", "a"), ("MODIFIED", "a")]
+    assert restarts == ["expired"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (httpx2.ConnectError("connection refused"), "unreachable"),
+        (refusal(403), "api-error-403"),
+        (refusal(500), "api-error-500"),
+        (KeyError("type"), "error"),
+    ],
+)
+async def test_a_failed_watch_is_counted_by_its_reason_and_the_loop_is_unsynced_until_listed(
+    failure: Exception, reason: str
+) -> None:
+    sink = RecordingSink()
+    lists = iter([Listing([], "1"), Listing([obj("a", "3")], "3")])
+    restarts: list[str] = []
+    reflector: Reflector
+    synced_after_failure: list[bool] = []
+
+    def lister() -> Listing:
+        if restarts:
+            synced_after_failure.append(reflector.synced)
+        return next(lists)
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        if version == "1":
+            raise failure
+        yield "MODIFIED", obj("a", "4")
+        await asyncio.Event().wait()
+
+    reflector = Reflector(
+        "jobs", lister, watcher, sink, max_backoff=0.01, on_restart=restarts.append
+    )
+    assert not reflector.synced
+    await run_until(reflector, sink, ("MODIFIED", "a"))
+    assert restarts == [reason]
+    assert synced_after_failure == [False]
+    assert sink.calls == [("replace", ""), ("unsynced", ""), ("replace", "a"), ("MODIFIED", "a")]
+    assert reflector.synced
+
+
+async def test_wait_synced_returns_once_the_first_list_reached_the_sink() -> None:
+    sink = RecordingSink()
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class SlowListing(Listing):
+        async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+            started.set()
+            await release.wait()
+            yield obj("a", "1")
+
+    async def watcher(version: str) -> AsyncIterator[tuple[str, Any]]:
+        await asyncio.Event().wait()
+        yield "MODIFIED", obj("a", version)
+
+    reflector = Reflector("jobs", lambda: SlowListing([], "1"), watcher, sink)
+    task = asyncio.create_task(reflector.run())
+    try:
+        waiting = asyncio.create_task(reflector.wait_synced())
+        await asyncio.wait_for(started.wait(), timeout=REACTION_SECONDS)
+        assert not waiting.done()
+        assert not reflector.synced
+        release.set()
+        await asyncio.wait_for(waiting, timeout=REACTION_SECONDS)
+        assert sink.calls == [("replace", "a")]
+        assert reflector.synced
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

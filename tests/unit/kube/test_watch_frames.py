@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from aijob_gateway.kube.watch import decode_event, split_frames
+from aijob_kube.watch import decode_event, split_frames
 from lightkube import ApiError
 
 
