@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from aijob_gateway.dependencies import CallerDep
-from aijob_gateway.kube.pod_logs import LogOptions
 from aijob_gateway.problems import problem_responses
 from aijob_gateway.routers.params import (
     ClientRequestIdHeader,
@@ -184,8 +183,12 @@ async def get_logs(
     timestamps: Annotated[bool, Query(description="Prefix each line with its time.")] = False,
 ) -> StreamingResponse:
     """409 while the job has no pod yet or its container has not started."""
-    options = LogOptions(
-        tail_lines=tail, since_seconds=since_seconds, follow=follow, timestamps=timestamps
+    lines = await caller.jobs.logs(
+        caller.tenant,
+        name,
+        tail_lines=tail,
+        since_seconds=since_seconds,
+        follow=follow,
+        timestamps=timestamps,
     )
-    lines = await caller.jobs.logs(caller.tenant, name, options)
     return StreamingResponse(lines, media_type="text/plain; charset=utf-8")

@@ -153,7 +153,16 @@ class JobService:
             )
         return job
 
-    async def logs(self, tenant: Tenant, name: str, options: LogOptions) -> AsyncIterator[str]:
+    async def logs(
+        self,
+        tenant: Tenant,
+        name: str,
+        *,
+        tail_lines: int | None = None,
+        since_seconds: int | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+    ) -> AsyncIterator[str]:
         """The worker's log of the job's latest pod (409 while it has none)."""
         job = self.get(tenant, name)
         pod = job.status.pod_name
@@ -161,6 +170,9 @@ class JobService:
             phase = job_phase(job)
             why = f": {job.status.message}" if job.status.message else ""
             raise ConflictError(f"job {name!r} has no pod yet ({phase.value}{why})")
+        options = LogOptions(
+            tail_lines=tail_lines, since_seconds=since_seconds, follow=follow, timestamps=timestamps
+        )
         return await self._logs.open(tenant.namespace, pod, options)
 
     @staticmethod
