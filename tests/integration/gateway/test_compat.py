@@ -11,7 +11,13 @@ from aijob_api.constants import ANNOTATION_DESCRIPTION
 from lightkube import Client
 
 from tests.support.eventually import Timeout, eventually
-from tests.support.gateway import RunningGateway, TenantKey, get_aijob, patch_status
+from tests.support.gateway import (
+    RunningGateway,
+    TenantKey,
+    get_aijob,
+    list_aijobs,
+    patch_status,
+)
 
 SEED_STATUSES = {"pending", "running", "completed", "failed", "cancelled"}
 SEED_FIELDS = {
@@ -26,6 +32,11 @@ SEED_FIELDS = {
     "framework",
     "worker_type",
 }
+
+
+def store(tenant: TenantKey, path: str) -> str:
+    """A path in the tenant's store, the one place a worker pod reads files from."""
+    return f"/var/lib/aijob/artifacts/{tenant.namespace}/{path}"
 
 
 def curl(*args: str) -> Any:
@@ -44,12 +55,31 @@ def test_readme_curl_examples_work_with_only_a_key_header(
     gateway: RunningGateway, tenant: TenantKey, kube: Client
 ) -> None:
     key = f"X-API-Key: {tenant.key}"
-    # README, Quick Start step 2: submit a training job.
+    # README, Quick Start step 2: submit a training job. Its /data/train.csv is no file a
+    # worker pod can read: refused at submit, naming the field and what to send instead.
+    refused = subprocess.run(
+        [
+            "curl", "--silent", "--show-error", "--write-out", "\n%{http_code}",
+            "-X", "POST", f"{gateway.url}/jobs/training",
+            "-H", "Content-Type: application/json",
+            "-H", key,
+            "-d", '{"model_type": "transformer", "data_path": "/data/train.csv"}',
+        ],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    problem_text, status_code = refused.stdout.rsplit("\n", 1)
+    problem = json.loads(problem_text)
+    assert status_code == "422"
+    assert problem["field"] == "data_path"
+    assert "sentiment" in problem["detail"]
+    assert f"file://{store(tenant, '')}" in problem["detail"]
+    assert list_aijobs(kube, tenant.namespace) == []  # nothing was created
+    # The same request with a bundled data set.
     training = curl(
         "-X", "POST", f"{gateway.url}/jobs/training",
         "-H", "Content-Type: application/json",
         "-H", key,
-        "-d", '{"model_type": "transformer", "data_path": "/data/train.csv"}',
+        "-d", '{"model_type": "transformer", "data_path": "sentiment"}',
     )  # fmt: skip
     assert set(training) >= SEED_FIELDS
     assert training["status"] == "pending"
@@ -57,7 +87,8 @@ def test_readme_curl_examples_work_with_only_a_key_header(
     assert training["framework"] == "pytorch"
     stored = get_aijob(kube, tenant.namespace, training["job_id"])
     assert stored["spec"]["model"]["type"] == "transformer"
-    assert stored["spec"]["dataset"]["uri"] == "file:///data/train.csv"
+    assert stored["spec"]["dataset"]["name"] == "sentiment"
+    assert "uri" not in stored["spec"]["dataset"]
     # Step 3: submit an inference job.
     inference = curl(
         "-X", "POST", f"{gateway.url}/jobs/inference",
@@ -84,9 +115,10 @@ def test_readme_curl_examples_work_with_only_a_key_header(
 
 
 def test_faq_training_body(api: httpx.Client, tenant: TenantKey, kube: Client) -> None:
+    data_path = store(tenant, "data/sentiment_analysis.csv")
     body = {
         "model_type": "bert",
-        "data_path": "/data/sentiment_analysis.csv",
+        "data_path": data_path,
         "hyperparameters": {"epochs": 5, "learning_rate": 0.001, "batch_size": 16},
         "description": "BERT sentiment analysis training",
         "requires_gpu": False,
@@ -97,12 +129,13 @@ def test_faq_training_body(api: httpx.Client, tenant: TenantKey, kube: Client) -
     assert stored["spec"]["model"]["hyperparameters"] == body["hyperparameters"]
     assert stored["metadata"]["annotations"][ANNOTATION_DESCRIPTION] == body["description"]
     assert stored["spec"]["resources"]["gpu"] == 0
+    assert stored["spec"]["dataset"]["uri"] == "file://" + data_path
 
 
 def test_gpu_and_framework_override(api: httpx.Client, tenant: TenantKey, kube: Client) -> None:
     body = {
         "model_type": "resnet",
-        "data_path": "/data/image_classification",
+        "data_path": "digits",
         "hyperparameters": {"epochs": 10, "learning_rate": 0.001, "batch_size": 32},
         "description": "Train ResNet-50 for image classification",
         "requires_gpu": True,
@@ -116,7 +149,7 @@ def test_gpu_and_framework_override(api: httpx.Client, tenant: TenantKey, kube: 
     bad = api.post("/jobs/training", json={**body, "framework_override": "caffe"})
     assert bad.status_code == 422
     assert bad.json()["field"] == "framework_override"
-    missing = api.post("/jobs/training", json={"data_path": "/d"})
+    missing = api.post("/jobs/training", json={"data_path": "digits"})
     assert missing.status_code == 422
     assert missing.json()["field"] == "model_type"
 
@@ -125,7 +158,7 @@ def test_status_follows_the_job_to_completion(
     api: httpx.Client, tenant: TenantKey, kube: Client
 ) -> None:
     job_id = api.post(
-        "/jobs/training", json={"model_type": "random_forest", "data_path": "/d.csv"}
+        "/jobs/training", json={"model_type": "random_forest", "data_path": "iris"}
     ).json()["job_id"]
     patch_status(kube, tenant.namespace, job_id, {"phase": "Running", "progress": {"percent": 60}})
 
@@ -166,7 +199,7 @@ def test_status_follows_the_job_to_completion(
 def test_cancel_and_idempotency_on_seed_routes(
     api: httpx.Client, tenant: TenantKey, kube: Client
 ) -> None:
-    body = {"model_type": "svm", "data_path": "/d.csv"}
+    body = {"model_type": "svm", "data_path": "wine"}
     first = api.post("/jobs/training", json=body, headers={"Idempotency-Key": "seed-1"})
     again = api.post("/jobs/training", json=body, headers={"Idempotency-Key": "seed-1"})
     assert first.json()["job_id"] == again.json()["job_id"]

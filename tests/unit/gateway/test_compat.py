@@ -14,24 +14,37 @@ from aijob_gateway.services import compat
 
 from tests.unit.gateway.factories import make_job
 
-# The bodies of the seed README and its FAQ, verbatim.
+TENANT = "team-a"
+STORE = f"/var/lib/aijob/artifacts/{TENANT}/"
+# The bodies of the seed README and its FAQ, verbatim but for data paths the pod can read.
 README_TRAINING = {"model_type": "transformer", "data_path": "/data/train.csv"}
 README_INFERENCE = {"model_id": "model_123", "input_data": "sample text"}
 FAQ_TRAINING = {
     "model_type": "bert",
-    "data_path": "/data/sentiment_analysis.csv",
+    "data_path": STORE + "data/sentiment_analysis.csv",
     "hyperparameters": {"epochs": 5, "learning_rate": 0.001, "batch_size": 16},
     "description": "BERT sentiment analysis training",
     "requires_gpu": False,
 }
 
 
-def test_readme_training_body() -> None:
-    new = compat.training_job(SeedTrainingRequest.model_validate(README_TRAINING), None)
+def test_readme_training_body_is_refused_naming_what_to_send() -> None:
+    with pytest.raises(InvalidRequestError) as error:
+        compat.training_job(SeedTrainingRequest.model_validate(README_TRAINING), None, TENANT)
+    assert error.value.field == "data_path"
+    assert error.value.detail.startswith("data_path: '/data/train.csv'")
+    assert "iris" in error.value.detail
+    assert f"file://{STORE}" in error.value.detail
+
+
+def test_readme_training_body_with_a_bundled_data_set() -> None:
+    body = {**README_TRAINING, "data_path": "sentiment"}
+    new = compat.training_job(SeedTrainingRequest.model_validate(body), None, TENANT)
     assert new.spec.task == "training"
     assert new.spec.model.type == "transformer"
     assert new.spec.dataset is not None
-    assert new.spec.dataset.uri == "file:///data/train.csv"
+    assert new.spec.dataset.name == "sentiment"
+    assert new.spec.dataset.uri is None
     assert new.spec.resolved_framework is Framework.PYTORCH
     assert new.spec.resources.gpu == 0
     assert (
@@ -40,8 +53,10 @@ def test_readme_training_body() -> None:
 
 
 def test_faq_training_body() -> None:
-    new = compat.training_job(SeedTrainingRequest.model_validate(FAQ_TRAINING), "req-7")
+    new = compat.training_job(SeedTrainingRequest.model_validate(FAQ_TRAINING), "req-7", TENANT)
     assert new.spec.model.hyperparameters == FAQ_TRAINING["hyperparameters"]
+    assert new.spec.dataset is not None
+    assert new.spec.dataset.uri == f"file://{STORE}data/sentiment_analysis.csv"
     assert new.description == "BERT sentiment analysis training"
     assert new.client_request_id == "req-7"
 
@@ -78,51 +93,76 @@ def test_inference_takes_type_and_framework_from_the_training_job() -> None:
 )
 def test_framework_override(override: str, framework: Framework, gpu: bool) -> None:
     assert compat.parse_framework_override(override) == (framework, gpu)
-    body = SeedTrainingRequest(model_type="resnet", data_path="/d", framework_override=override)
-    new = compat.training_job(body, None)
+    body = SeedTrainingRequest(model_type="resnet", data_path="digits", framework_override=override)
+    new = compat.training_job(body, None, TENANT)
     assert new.spec.framework is framework
     assert new.spec.resources.gpu == (1 if gpu else 0)
 
 
 def test_requires_gpu_asks_for_one_gpu() -> None:
-    body = SeedTrainingRequest(model_type="resnet", data_path="/d", requires_gpu=True)
-    assert compat.training_job(body, None).spec.resources.gpu == 1
+    body = SeedTrainingRequest(model_type="resnet", data_path="digits", requires_gpu=True)
+    assert compat.training_job(body, None, TENANT).spec.resources.gpu == 1
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         (
-            {"model_type": "resnet", "data_path": "/d", "framework_override": "jax"},
+            {"model_type": "resnet", "data_path": "digits", "framework_override": "jax"},
             "framework_override",
         ),
-        ({"model_type": "Res Net!", "data_path": "/d"}, "model_type"),
+        ({"model_type": "Res Net!", "data_path": "digits"}, "model_type"),
         ({"model_type": "resnet", "data_path": "http://x/y.csv"}, "data_path"),
-        ({"model_type": "resnet", "data_path": "/d", "hyperparameters": {"a": 1}}, None),
+        ({"model_type": "resnet", "data_path": "x" * 64}, "data_path"),
+        ({"model_type": "resnet", "data_path": "digits", "hyperparameters": {"a": 1}}, None),
     ],
 )
 def test_bad_training_fields_are_named(body: dict[str, object], field: str | None) -> None:
     request = SeedTrainingRequest.model_validate(body)
     if field is None:
-        compat.training_job(request, None)
+        compat.training_job(request, None, TENANT)
         return
     with pytest.raises(InvalidRequestError) as error:
-        compat.training_job(request, None)
+        compat.training_job(request, None, TENANT)
     assert error.value.field == field
     assert field in error.value.detail
 
 
 @pytest.mark.parametrize(
-    ("path", "uri"),
+    ("path", "dataset"),
     [
-        ("/data/train.csv", "file:///data/train.csv"),
-        ("data/train.csv", "file:///data/train.csv"),
-        ("file:///x.csv", "file:///x.csv"),
-        ("s3://bucket/key.csv", "s3://bucket/key.csv"),
+        ("iris", {"name": "iris"}),
+        ("breast_cancer", {"name": "breast_cancer"}),
+        (STORE + "train.csv", {"uri": f"file://{STORE}train.csv"}),
+        (f"file://{STORE}data/./train.csv", {"uri": f"file://{STORE}data/train.csv"}),
+        ("s3://bucket/key.csv", {"uri": "s3://bucket/key.csv"}),
     ],
 )
-def test_dataset_uri(path: str, uri: str) -> None:
-    assert compat.dataset_uri(path) == uri
+def test_data_paths_the_pod_can_read(path: str, dataset: dict[str, str]) -> None:
+    assert compat.training_dataset(path, TENANT) == dataset
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/train.csv",
+        "data/train.csv",
+        "train.csv",
+        "file:///x.csv",
+        "file://host/var/lib/aijob/artifacts/team-a/x.csv",
+        "/var/lib/aijob/artifacts/team-b/x.csv",  # another tenant's store
+        STORE + "../team-b/x.csv",
+        "/var/lib/aijob/artifacts/team-a",  # the store itself, not a file in it
+        "/var/lib/aijob/artifacts/team-ab/x.csv",
+        "s3://",
+        "Iris",
+    ],
+)
+def test_data_paths_the_pod_cannot_read_are_refused(path: str) -> None:
+    with pytest.raises(InvalidRequestError) as error:
+        compat.training_dataset(path, TENANT)
+    assert error.value.field == "data_path"
+    assert f"file://{STORE}" in error.value.detail
 
 
 @pytest.mark.parametrize(

@@ -49,13 +49,18 @@ async def submit_training(
     idempotency_key: IdempotencyKey = None,
     x_client_request_id: ClientRequestIdHeader = None,
 ) -> SeedJobStatus:
-    """model_type, data_path, hyperparameters, description, requires_gpu, framework_override."""
+    """model_type, data_path, hyperparameters, description, requires_gpu, framework_override.
+
+    data_path: a bundled data set's name or a CSV in the namespace's store; a path the job's
+    pod cannot read (the seed's `/data/train.csv`) is a 422 naming data_path.
+    """
     request_id = client_request_id(
         ("Idempotency-Key", idempotency_key),
         ("X-Client-Request-ID", x_client_request_id),
         ("client_request_id", body.client_request_id),
     )
-    submitted = await caller.jobs.submit(caller.tenant, compat.training_job(body, request_id))
+    new_job = compat.training_job(body, request_id, caller.tenant.namespace)
+    submitted = await caller.jobs.submit(caller.tenant, new_job)
     return compat.seed_job_status(submitted.job)
 
 

@@ -41,7 +41,12 @@ class SeedTrainingRequest(SeedModel):
     data_path: Annotated[
         str,
         Field(
-            description="Training data: a path (read as file://) or a file:// or s3:// URI.",
+            description=(
+                "Training data: a bundled data set's name (iris, digits, wine, breast_cancer, "
+                "sentiment), a CSV file in the namespace's store "
+                "(/var/lib/aijob/artifacts/<namespace>/..., or as a file:// URI), or an s3:// "
+                "URI. Any other path is refused (422): the job's pod could not read it."
+            ),
             min_length=1,
             max_length=2000,
         ),

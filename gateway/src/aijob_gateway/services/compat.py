@@ -1,7 +1,8 @@
 """Mapping between the seed job queue's requests and responses and AIJobs (pure).
 
-Training: model_type -> spec.model.type, data_path -> spec.dataset.uri (a bare
-path becomes file://), hyperparameters -> spec.model.hyperparameters,
+Training: model_type -> spec.model.type, data_path -> spec.dataset (a bundled data
+set's name, a file in the tenant's store, or an s3:// URI; any other path is refused,
+since the job's pod could not read it), hyperparameters -> spec.model.hyperparameters,
 description -> the description annotation, requires_gpu -> resources.gpu = 1,
 framework_override -> spec.framework (the seed's version part is recorded, not
 used: the runtime catalog picks the version; a `-gpu` suffix asks for a GPU).
@@ -14,12 +15,14 @@ seed's `metadata`.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from datetime import datetime
 from typing import Any, Final
 
 from aijob_api.conditions import Phase
 from aijob_api.constants import ANNOTATION_DESCRIPTION, GROUP
+from aijob_api.contract import ARTIFACTS_MOUNT_PATH
 from aijob_api.models import DNS_LABEL_PATTERN, MODEL_TYPE_PATTERN, AIJob, AIJobSpec, Task
 from aijob_api.routing import Framework
 from pydantic import ValidationError
@@ -51,7 +54,6 @@ _SEED_STATUS: Final[dict[Phase, SeedStatus]] = {
     Phase.CANCELLED: "cancelled",
 }
 _URI: Final = re.compile(r"^(file|s3)://.+")
-_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 # Where a field of the AIJob spec came from in the seed's training and inference requests.
 _TRAINING_FIELDS: Final = {
@@ -75,16 +77,34 @@ def seed_status(phase: Phase) -> SeedStatus:
     return _SEED_STATUS[phase]
 
 
-def dataset_uri(data_path: str) -> str:
-    """data_path as a URI: file:// and s3:// kept, a bare path made absolute file://."""
-    if _URI.match(data_path):
-        return data_path
-    if _SCHEME.match(data_path):
-        raise InvalidRequestError(
-            "data_path: only file:// and s3:// URIs (or a plain path) are supported",
-            field="data_path",
-        )
-    return "file://" + (data_path if data_path.startswith("/") else "/" + data_path)
+def tenant_store_path(namespace: str) -> str:
+    """The directory of a namespace's store as worker pods see it (their models go there too)."""
+    return f"{ARTIFACTS_MOUNT_PATH}/{namespace}/"
+
+
+def training_dataset(data_path: str, namespace: str) -> dict[str, str]:
+    """data_path as spec.dataset, refused (naming what to send) when the pod cannot read it.
+
+    A bundled data set's name (`iris`) becomes `name`; an `s3://` URI is kept; a
+    `file://` URI or an absolute path is kept only inside the namespace's store (the one
+    directory of files a worker pod mounts, and no other tenant's), so the seed's
+    `/data/train.csv` is refused at submit instead of failing in the pod.
+    """
+    if re.fullmatch(MODEL_TYPE_PATTERN, data_path):
+        return {"name": data_path}
+    if data_path.startswith("s3://") and len(data_path) > len("s3://"):
+        return {"uri": data_path}
+    store = tenant_store_path(namespace)
+    path = data_path.removeprefix("file://") if data_path.startswith("file:///") else data_path
+    if path.startswith("/") and posixpath.normpath(path).startswith(store):
+        return {"uri": "file://" + posixpath.normpath(path)}
+    raise InvalidRequestError(
+        f"data_path: {data_path!r} is not a file the job's pod can read; send a bundled "
+        "data set's name (iris, digits, wine, breast_cancer; sentiment for text) or a CSV "
+        f"file in this namespace's store, file://{store}<path> (where its models are "
+        "written too)",
+        field="data_path",
+    )
 
 
 def parse_framework_override(value: str) -> tuple[Framework, bool]:
@@ -148,8 +168,10 @@ def _seed_annotation(request: SeedTrainingRequest | SeedInferenceRequest) -> dic
     return {ANNOTATION_SEED_REQUEST: text}
 
 
-def training_job(request: SeedTrainingRequest, client_request_id: str | None) -> NewJob:
-    """The AIJob submission of a seed training request."""
+def training_job(
+    request: SeedTrainingRequest, client_request_id: str | None, namespace: str
+) -> NewJob:
+    """The AIJob submission of a seed training request in the tenant's `namespace`."""
     model_type = request.model_type.strip().lower()
     if not re.fullmatch(MODEL_TYPE_PATTERN, model_type):
         raise InvalidRequestError(
@@ -159,7 +181,7 @@ def training_job(request: SeedTrainingRequest, client_request_id: str | None) ->
     document: dict[str, Any] = {
         "task": Task.TRAINING.value,
         "model": {"type": model_type, "hyperparameters": request.hyperparameters or {}},
-        "dataset": {"uri": dataset_uri(request.data_path)},
+        "dataset": training_dataset(request.data_path, namespace),
     }
     gpu = bool(request.requires_gpu)
     if request.framework_override:
