@@ -19,6 +19,17 @@ import pytest
 from tests.support.cluster import REPO_ROOT
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+CONTROL_PLANE_CONFIG = REPO_ROOT / "pyproject.toml"
+CONTROL_PLANE_PACKAGES = {
+    name: REPO_ROOT / project / "src" / name
+    for project, name in [
+        ("api", "aijob_api"),
+        ("kube", "aijob_kube"),
+        ("operator", "aijob_operator"),
+        ("gateway", "aijob_gateway"),
+        ("cli", "aijob_cli"),
+    ]
+}
 WORKER_CONFIG = REPO_ROOT / "worker-images" / ".importlinter"
 WORKER_PACKAGES = {
     "aijob_worker": REPO_ROOT / "worker-images/runtime/src/aijob_worker",
@@ -58,6 +69,11 @@ def lint_imports(config: Path, sources: Path) -> str:
         check=False,
     )
     return f"exit {result.returncode}\n{result.stdout}{result.stderr}"
+
+
+def broken(contract: str, output: str) -> bool:
+    """Whether lint-imports reported `contract` broken (its lines wrap long names)."""
+    return f"{contract} BROKEN" in " ".join(output.split())
 
 
 def add_import(sources: Path, wrong: WrongImport) -> None:
@@ -104,5 +120,69 @@ def test_a_wrong_worker_import_breaks_its_contract(tmp_path: Path, wrong: WrongI
     output = lint_imports(WORKER_CONFIG, sources)
 
     assert output.startswith("exit 1"), output
-    assert f"{wrong.contract} BROKEN" in output, output
+    assert broken(wrong.contract, output), output
     assert "3 kept, 1 broken" in output, output
+
+
+def test_the_control_plane_contracts_hold_for_the_sources(tmp_path: Path) -> None:
+    output = lint_imports(CONTROL_PLANE_CONFIG, copy_packages(CONTROL_PLANE_PACKAGES, tmp_path))
+
+    assert output.startswith("exit 0"), output
+    assert " 0 broken" in output, output
+    assert "Operator layers" in output, output
+    assert "Gateway layers" in output, output
+
+
+OPERATOR_LAYERS = (
+    "Operator layers: kopf handlers, process wiring, reconcilers, Kubernetes I/O, pure modules"
+)
+OPERATOR_PURE = (
+    "The operator's pure modules use no Kubernetes client and no kopf (lightkube's types only)"
+)
+GATEWAY_LAYERS = (
+    "Gateway layers: app, routers, dependencies, process wiring, services, Kubernetes and pods"
+)
+CONTROL_PLANE_WRONG_IMPORTS = [
+    WrongImport("aijob_operator/decide.py", "from lightkube import AsyncClient", OPERATOR_PURE),
+    WrongImport("aijob_operator/status.py", "import kopf", OPERATOR_PURE),
+    WrongImport("aijob_operator/views.py", "from aijob_kube import errors", OPERATOR_PURE),
+    WrongImport(
+        "aijob_operator/builders/job.py", "import aijob_operator.reconciler", OPERATOR_LAYERS
+    ),
+    WrongImport("aijob_operator/kube.py", "import aijob_operator.handlers", OPERATOR_LAYERS),
+    WrongImport("aijob_gateway/services/nodes.py", "import aijob_gateway.routers", GATEWAY_LAYERS),
+    WrongImport("aijob_gateway/kube/cluster.py", "import aijob_gateway.services", GATEWAY_LAYERS),
+    WrongImport(
+        "aijob_gateway/routers/nodes.py",
+        "from aijob_gateway.kube import cluster",
+        "The gateway's routers reach Kubernetes only through its services",
+    ),
+    WrongImport(
+        "aijob_cli/render.py",
+        "import aijob_gateway.schemas",
+        "The CLI and the gateway are independent",
+    ),
+]
+
+
+@pytest.mark.parametrize("wrong", CONTROL_PLANE_WRONG_IMPORTS, ids=lambda wrong: wrong.module)
+def test_a_wrong_import_across_a_layer_breaks_the_control_plane_contracts(
+    tmp_path: Path, wrong: WrongImport
+) -> None:
+    sources = copy_packages(CONTROL_PLANE_PACKAGES, tmp_path)
+    add_import(sources, wrong)
+
+    output = lint_imports(CONTROL_PLANE_CONFIG, sources)
+
+    assert output.startswith("exit 1"), output
+    assert broken(wrong.contract, output), output
+
+
+def test_a_new_module_outside_every_layer_breaks_the_layers(tmp_path: Path) -> None:
+    sources = copy_packages(CONTROL_PLANE_PACKAGES, tmp_path)
+    (sources / "aijob_operator" / "helpers.py").write_text('"""Placed in no layer."""\n')
+
+    output = lint_imports(CONTROL_PLANE_CONFIG, sources)
+
+    assert output.startswith("exit 1"), output
+    assert "aijob_operator.helpers" in output, output
