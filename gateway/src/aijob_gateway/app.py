@@ -16,15 +16,17 @@ from aijob_gateway.observability.logs import configure_logging
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.observability.middleware import ObservabilityMiddleware
 from aijob_gateway.problems import install_problem_handlers
-from aijob_gateway.routers import compat, health, jobs, nodes, queue
+from aijob_gateway.routers import compat, endpoints, health, inference_v2, jobs, nodes, queue
 from aijob_gateway.runtime import Runtime
+from aijob_gateway.security.body_limit import BodyLimitMiddleware
 from aijob_gateway.settings import GatewaySettings
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/health"})
 """Routes that need no API key."""
 
 DESCRIPTION = """\
-Submit, watch, cancel and fetch the results of AI training and inference jobs.
+Submit, watch, cancel and fetch the results of AI training and inference jobs; serve
+models warm (endpoints) and predict synchronously, also over the Open Inference Protocol.
 
 Every job is an `AIJob` custom resource in the namespace bound to your API key;
 send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are
@@ -66,9 +68,19 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.inference_max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
     install_problem_handlers(app)
-    for router in (jobs.router, queue.router, nodes.router, compat.router, health.router):
+    routers = (
+        jobs.router,
+        endpoints.router,
+        inference_v2.router,
+        queue.router,
+        nodes.router,
+        compat.router,
+        health.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     return app

@@ -21,6 +21,8 @@ from aijob_gateway.errors import (
 from aijob_gateway.runtime import Runtime
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.services.endpoints import EndpointService
+from aijob_gateway.services.inference import InferenceService
 from aijob_gateway.services.jobs import JobService
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aijob"'}
@@ -82,6 +84,16 @@ class Caller:
     def jobs(self) -> JobService:
         """The job service."""
         return self.runtime.jobs
+
+    @property
+    def endpoints(self) -> EndpointService:
+        """The endpoint service."""
+        return self.runtime.endpoints
+
+    @property
+    def inference(self) -> InferenceService:
+        """The inference service."""
+        return self.runtime.inference
 
 
 async def authenticated_caller(

@@ -85,6 +85,14 @@ class ConflictError(GatewayError):
     title = "Conflict"
 
 
+class PayloadTooLargeError(GatewayError):
+    """The request body is larger than the route accepts."""
+
+    status = 413
+    slug = "too-large"
+    title = "Request too large"
+
+
 class RateLimitedError(GatewayError):
     """The key sent more requests than its rate limit allows."""
 

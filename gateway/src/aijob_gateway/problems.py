@@ -8,6 +8,7 @@ request id and, when a field is at fault, its name.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -21,6 +22,8 @@ from aijob_gateway.schemas.problem import Problem, ProblemField
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 TYPE_PREFIX: Final = "urn:aijob:problem:"
+V2_PATH: Final = re.compile(r"^/v1/endpoints/[^/]+/v2(/|$)")
+"""Open Inference Protocol routes: their problems also carry the V2 `error` string."""
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ def problem_response(
         request_id=getattr(request.state, "request_id", None),
         field=field,
         errors=[ProblemField(field=e.field, message=e.message) for e in errors],
+        error=detail if V2_PATH.match(request.url.path) else None,
     )
     return JSONResponse(
         problem.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -156,12 +160,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "A query parameter cannot be understood.",
         401: "No API key, or an unknown one.",
         403: "The job belongs to another tenant.",
-        404: "No such job in the caller's namespace.",
+        404: "No such job or endpoint in the caller's namespace.",
         409: "Conflict with the job's state or an earlier request.",
         422: "A field is invalid; `field` and `errors` name it.",
-        429: "Rate limit exceeded; see Retry-After.",
-        502: "The Kubernetes API server refused the call.",
-        503: "The API server cannot be reached or the cache is not synced.",
+        413: "The request body is over the route's limit (refused before it is parsed).",
+        429: "Rate limit exceeded, or the endpoint's queue is full; see Retry-After.",
+        502: "The Kubernetes API server refused the call, or every replica failed the request.",
+        503: "The API server cannot be reached, a cache is not synced, or no replica is ready.",
         504: "The request's deadline passed before a model server pod answered.",
     }
     return {

@@ -12,20 +12,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aijob_api.constants import LABEL_ENDPOINT_NAME
 from aijob_kube.errors import KubeError, kube_errors
-from aijob_kube.resources import AIJobResource
+from aijob_kube.resources import AIEndpointResource, AIJobResource, RawPod
 from aijob_kube.watch import Reflector, list_and_watch
-from lightkube import ALL_NS, AsyncClient
+from lightkube import ALL_NS, AsyncClient, operators
 from lightkube.resources.core_v1 import Secret
 
+from aijob_gateway.dispatch.contract import DispatchPolicy
+from aijob_gateway.dispatch.registry import DispatcherRegistry
 from aijob_gateway.kube.cluster import ClusterReader
+from aijob_gateway.kube.endpoint_cache import EndpointCache
+from aijob_gateway.kube.endpoint_pods import EndpointPods
+from aijob_gateway.kube.endpoint_store import EndpointStore
 from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.services.endpoints import EndpointDispatchers, EndpointService
+from aijob_gateway.services.inference import InferenceService
 from aijob_gateway.services.jobs import JobService
+from aijob_gateway.serving.transport import PodTransport
 from aijob_gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -69,6 +78,12 @@ class Runtime:
     cluster: ClusterReader
     limiter: RateLimiter
     probe: ApiServerProbe
+    endpoint_cache: EndpointCache
+    endpoint_pods: EndpointPods
+    transport: PodTransport
+    dispatchers: EndpointDispatchers
+    endpoints: EndpointService
+    inference: InferenceService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -77,6 +92,25 @@ class Runtime:
     ) -> Runtime:
         """Wire the parts together (nothing runs until `start`)."""
         cache = JobCache(on_invalid=metrics.invalid_jobs.inc)
+        endpoint_cache = EndpointCache(on_invalid=metrics.invalid_endpoints.inc)
+        transport = PodTransport(
+            settings.inference_connect_timeout_seconds, settings.inference_max_connections
+        )
+        dispatchers: EndpointDispatchers = DispatcherRegistry(
+            transport.send,
+            DispatchPolicy(
+                queue_limit=settings.inference_queue_limit,
+                max_attempts=settings.inference_max_attempts,
+            ),
+        )
+        metrics.collect_dispatch(
+            lambda: [
+                (entry.namespace, entry.endpoint, entry.dispatcher.stats()) for entry in dispatchers
+            ]
+        )
+        endpoints = EndpointService(
+            endpoint_cache, EndpointStore(client, endpoint_cache), dispatchers
+        )
         return cls(
             settings=settings,
             client=client,
@@ -87,6 +121,12 @@ class Runtime:
             cluster=ClusterReader(client, settings.nodes_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             probe=ApiServerProbe(client, settings),
+            endpoint_cache=endpoint_cache,
+            endpoint_pods=EndpointPods(dispatchers),
+            transport=transport,
+            dispatchers=dispatchers,
+            endpoints=endpoints,
+            inference=InferenceService(endpoints, metrics),
         )
 
     def _reflectors(self) -> list[Reflector]:
@@ -118,6 +158,25 @@ class Runtime:
                 server_timeout=settings.watch_timeout_seconds,
                 on_restart=restarted("api-keys"),
             ),
+            list_and_watch(
+                client,
+                AIEndpointResource,
+                self.endpoint_cache,
+                name="aiendpoints",
+                namespace=ALL_NS,
+                server_timeout=settings.watch_timeout_seconds,
+                on_restart=restarted("aiendpoints"),
+            ),
+            list_and_watch(
+                client,
+                RawPod,
+                self.endpoint_pods,
+                name="endpoint-pods",
+                namespace=ALL_NS,
+                labels={LABEL_ENDPOINT_NAME: operators.exists()},
+                server_timeout=settings.watch_timeout_seconds,
+                on_restart=restarted("endpoint-pods"),
+            ),
         ]
 
     @property
@@ -135,4 +194,5 @@ class Runtime:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.transport.close()
         await self.client.close()

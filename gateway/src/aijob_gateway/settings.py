@@ -61,6 +61,29 @@ class GatewaySettings(BaseSettings):
         float,
         Field(description="How long a successful API server probe counts for /readyz.", ge=0),
     ] = 5.0
+    inference_queue_limit: Annotated[
+        int,
+        Field(
+            description=(
+                "Requests per endpoint that may wait for a free replica slot; one more is 429."
+            ),
+            ge=0,
+        ),
+    ] = 256
+    inference_max_attempts: Annotated[
+        int,
+        Field(description="Attempts per inference request, on different replicas.", ge=1, le=10),
+    ] = 3
+    inference_max_body_bytes: Annotated[
+        int,
+        Field(description="Largest body of an inference request (413 above).", ge=1024),
+    ] = 16 * 1024 * 1024
+    inference_connect_timeout_seconds: Annotated[
+        float, Field(description="Timeout of connecting to a replica.", gt=0)
+    ] = 2.0
+    inference_max_connections: Annotated[
+        int, Field(description="Connections to replicas the gateway keeps open at most.", ge=1)
+    ] = 1000
     log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104

@@ -2,9 +2,9 @@
 
 Each error is a `GatewayError`, so the gateway's one exception handler (`problems`)
 answers it as a problem document with its status, slug and headers: 429 with
-Retry-After when the queue is full, 504 when the deadline passed, 503 when no ready
-pod exists, 502 when every attempt failed on a pod's fault. Each carries how many
-attempts were made, so the answer can report the retries as a result would.
+Retry-After when the queue is full, 504 when the deadline passed, 503 with Retry-After
+when no ready pod exists, 502 when every attempt failed on a pod's fault. Each carries
+how many attempts were made, so the answer can report the retries as a result would.
 """
 
 from __future__ import annotations
@@ -56,9 +56,17 @@ class DeadlineExceededError(DispatchError):
 class NoReadyPodError(DispatchError):
     """The endpoint has no ready pod to send the request to (none left, or none ready yet)."""
 
+    retry_after: int = 1
+    """Whole seconds after which to try again (the Retry-After header): a replica may be
+    starting, loading its model or replacing one that left."""
+
     status = 503
     slug = "no-ready-pod"
     title = "No ready pod"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.headers.setdefault("Retry-After", str(max(1, self.retry_after)))
 
 
 @dataclass

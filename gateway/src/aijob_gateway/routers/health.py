@@ -51,5 +51,6 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 async def metrics(runtime: RuntimeDep) -> Response:
     """Requests by route and status, latency histograms, cache state."""
     runtime.metrics.cached_jobs.set(runtime.cache.size())
+    runtime.metrics.cached_endpoints.set(runtime.endpoint_cache.size())
     runtime.metrics.cache_synced.set(1 if runtime.cache.synced else 0)
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

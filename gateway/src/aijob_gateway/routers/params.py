@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
+from aijob_api.validation import DNS_1035_LABEL_PATTERN
 from fastapi import Header, Path
 
 from aijob_gateway.errors import InvalidRequestError
@@ -14,6 +16,14 @@ JOB_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 JobName = Annotated[
     str,
     Path(description="Name of the job (its AIJob).", max_length=253, pattern=JOB_NAME_PATTERN),
+]
+EndpointName = Annotated[
+    str,
+    Path(
+        description="Name of the endpoint (its AIEndpoint).",
+        max_length=ENDPOINT_MAX_NAME_LENGTH,
+        pattern=DNS_1035_LABEL_PATTERN,
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,

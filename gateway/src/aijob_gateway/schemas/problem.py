@@ -30,3 +30,12 @@ class Problem(BaseModel):
     errors: Annotated[
         list[ProblemField], Field(description="Every invalid field (validation errors).")
     ] = Field(default_factory=list)
+    error: Annotated[
+        str | None,
+        Field(
+            description=(
+                "The Open Inference Protocol's error string (the detail), on the routes under "
+                "/v1/endpoints/{name}/v2 only: what V2 clients such as tritonclient raise."
+            )
+        ),
+    ] = None

@@ -21,7 +21,8 @@ from fastapi import FastAPI
         (QueueFullError("queue full", retry_after=7), 429, "queue-full", "7"),
         (QueueFullError("queue full", retry_after=0), 429, "queue-full", "1"),
         (DeadlineExceededError("too late", attempts=2), 504, "deadline-exceeded", None),
-        (NoReadyPodError("no ready pod"), 503, "no-ready-pod", None),
+        (NoReadyPodError("no ready pod"), 503, "no-ready-pod", "1"),
+        (NoReadyPodError("no ready pod", retry_after=5), 503, "no-ready-pod", "5"),
         (PodsFailedError("all failed", attempts=3), 502, "inference-failed", None),
     ],
 )

@@ -1,0 +1,48 @@
+"""Writes of AIEndpoints to the API server (create, delete) and the direct read they need.
+
+A create hands the object the API server answered with to the cache, and a delete
+takes the endpoint out of it, so a client reads its own write back at once.
+"""
+
+from __future__ import annotations
+
+from aijob_api.endpoint import AIEndpoint
+from aijob_kube.resources import AIEndpointResource
+from lightkube import AsyncClient
+
+from aijob_gateway.errors import NotFoundError
+from aijob_gateway.kube.endpoint_cache import EndpointCache
+from aijob_gateway.kube.errors import answered
+
+
+class EndpointStore:
+    """Creates, reads and deletes AIEndpoints; translates the API server's errors."""
+
+    def __init__(self, client: AsyncClient, cache: EndpointCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    async def create(self, endpoint: AIEndpoint) -> AIEndpoint:
+        """Create `endpoint` (AlreadyExistsError when its name is taken)."""
+        namespace = endpoint.metadata.namespace or ""
+        manifest = AIEndpointResource.from_dict(endpoint.to_manifest())
+        with answered(f"create AIEndpoint {namespace}/{endpoint.metadata.name}"):
+            created = await self._client.create(manifest)
+        stored = AIEndpoint.model_validate(dict(created))
+        self._cache.upsert_if_newer(stored)
+        return stored
+
+    async def read(self, namespace: str, name: str) -> AIEndpoint | None:
+        """Read one AIEndpoint from the API server itself (bypassing the cache)."""
+        try:
+            with answered(f"read AIEndpoint {namespace}/{name}"):
+                obj = await self._client.get(AIEndpointResource, name, namespace=namespace)
+        except NotFoundError:
+            return None
+        return AIEndpoint.model_validate(dict(obj))
+
+    async def delete(self, namespace: str, name: str) -> None:
+        """Delete the endpoint; its Deployment, Service and pods go with it (owner references)."""
+        with answered(f"delete AIEndpoint {namespace}/{name}"):
+            await self._client.delete(AIEndpointResource, name, namespace=namespace)
+        self._cache.remove(namespace, name)

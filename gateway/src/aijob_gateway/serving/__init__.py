@@ -1,0 +1,1 @@
+"""The gateway's other outside world, beside `kube/`: HTTP to the model server pods."""
