@@ -26,6 +26,8 @@ class Timeout(IntEnum):
     """An API object to appear, change or go (watch latency, a controller's reaction)."""
     SCHEDULING = 45
     """A pod to be scheduled or reported unschedulable, a preemption to happen."""
+    PROCESS = 60
+    """A local process (a model server, a worker) to start and answer, or to stop."""
     SIMULATED_JOB = 90
     """A Job on KWOK nodes to run through its pod lifecycle, retries included."""
     REAL_POD = 240

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from lightkube import Client
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Namespace
 
 from tests.support.eventually import Timeout, eventually
-from tests.support.gateway import RunningGateway, TenantKey, mint_tenant_key
+from tests.support.gateway import RunningGateway, TenantKey
 
 JOB = {"spec": {"task": "training", "model": {"type": "svm"}, "dataset": {"name": "iris"}}}
 PROTECTED = [
@@ -23,6 +17,14 @@ PROTECTED = [
     ("GET", "/v1/jobs/x/results"),
     ("GET", "/v1/queue/stats"),
     ("GET", "/v1/nodes"),
+    ("GET", "/v1/endpoints"),
+    ("POST", "/v1/endpoints"),
+    ("GET", "/v1/endpoints/x"),
+    ("DELETE", "/v1/endpoints/x"),
+    ("POST", "/v1/endpoints/x/infer"),
+    ("GET", "/v1/endpoints/x/stats"),
+    ("GET", "/v1/endpoints/x/v2/health/ready"),
+    ("POST", "/v1/endpoints/x/v2/models/x/infer"),
     ("POST", "/jobs/training"),
     ("POST", "/jobs/inference"),
     ("GET", "/jobs/x/status"),
@@ -58,17 +60,6 @@ def test_health_and_metrics_need_no_key(gateway: RunningGateway, path: str) -> N
 def test_both_header_styles(gateway: RunningGateway, tenant: TenantKey) -> None:
     for headers in ({"Authorization": f"Bearer {tenant.key}"}, {"X-API-Key": tenant.key}):
         assert httpx.get(f"{gateway.url}/v1/jobs", headers=headers).status_code == 200
-
-
-@pytest.fixture
-def other_tenant(gateway: RunningGateway, kube: Client) -> Iterator[TenantKey]:
-    """A second tenant with a namespace and key of its own."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
-    try:
-        yield mint_tenant_key(gateway, name)
-    finally:
-        kube.delete(Namespace, name)
 
 
 def test_another_tenants_job(
