@@ -124,7 +124,7 @@ def job_table(job: dict[str, Any]) -> Table:
     spec, status = job["spec"], job.get("status") or {}
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     progress = status.get("progress") or {}
     rows = [
         ("Name", job["name"]),
@@ -157,7 +157,7 @@ def results_table(view: dict[str, Any]) -> Table:
     results = view.get("results") or {}
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     table.add_row("Job", view["name"])
     table.add_row("Phase", _styled_phase(str(view.get("phase") or "-")))
     if view.get("message"):

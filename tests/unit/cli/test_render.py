@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import pytest
-from aijob_cli.render import DROPPED_FIRST, jobs_table
+from aijob_cli.render import DROPPED_FIRST, jobs_table, results_table
 from rich.console import Console
 
 ALL_HEADERS = ("NAME", "TASK", "MODEL", "FRAMEWORK", "PHASE", "PROGRESS", "GPUS", "PRIORITY")
@@ -78,3 +78,22 @@ def test_columns_go_in_the_documented_order() -> None:
     kept_at_80 = next(line for line in render([GENERATED_NAME], 80) if "NAME" in line)
     dropped = [column for column in DROPPED_FIRST if column not in kept_at_80]
     assert dropped == list(DROPPED_FIRST[: len(dropped)])
+
+
+def test_results_keep_every_uri_whole_at_80_columns() -> None:
+    uri = "file:///var/lib/aijob/artifacts/demo/wine-boosting/model/aijob-model.json"
+    view = {
+        "name": "wine-boosting",
+        "phase": "Succeeded",
+        "results": {
+            "metrics": {"accuracy": 0.94},
+            "modelUri": uri.rsplit("/", 1)[0],
+            "artifacts": [{"name": "model/aijob-model.json", "uri": uri}],
+        },
+    }
+    output = io.StringIO()
+    Console(width=80, file=output, color_system=None).print(results_table(view))
+    lines = output.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "…" not in output.getvalue()
+    assert uri in "".join(line.strip() for line in lines)
