@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aijob_api.endpoint import AIEndpoint
 from aijob_api.models import AIJob
 from aijob_gateway.schemas.jobs import SubmitJobRequest
 
@@ -15,7 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "examples"
 MANIFESTS = sorted(EXAMPLES.glob("*.yaml"))
 REST_BODIES = sorted((EXAMPLES / "rest").glob("*.json"))
-RUNNERS = [*sorted((REPO_ROOT / "tests").rglob("*.py")), REPO_ROOT / "hack" / "demo.sh"]
+RUNNERS = [
+    *sorted((REPO_ROOT / "tests").rglob("*.py")),
+    REPO_ROOT / "hack" / "demo.sh",
+    REPO_ROOT / "README.md",  # its "Using it" blocks: run by hack/check-readme.sh in make test
+]
 
 
 def test_there_are_examples() -> None:
@@ -24,10 +29,11 @@ def test_there_are_examples() -> None:
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-def test_manifest_is_a_valid_aijob(path: Path) -> None:
+def test_manifest_is_a_valid_resource(path: Path) -> None:
     manifest = yaml.safe_load(path.read_text())
-    aijob = AIJob.model_validate(manifest)
-    assert aijob.metadata.name, "an example needs a name to be applied as it is"
+    resource = AIEndpoint if manifest.get("kind") == "AIEndpoint" else AIJob
+    parsed = resource.model_validate(manifest)
+    assert parsed.metadata.name, "an example needs a name to be applied as it is"
 
 
 @pytest.mark.parametrize("path", REST_BODIES, ids=lambda path: path.name)
