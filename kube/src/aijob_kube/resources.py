@@ -2,15 +2,14 @@
 
 The custom resources are generic lightkube resources (their objects are plain dicts,
 validated by the `aijob_api` models where they are read), made from the group and
-version in `aijob_api.constants`. A new kind is one line beside `AIJobResource`, e.g.
-`AIEndpointResource: Final = custom_resource(ENDPOINT_KIND, ENDPOINT_PLURAL)`.
+version in `aijob_api.constants`. A new kind is one line beside `AIJobResource`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from aijob_api.constants import GROUP, KIND, PLURAL, VERSION
+from aijob_api.constants import ENDPOINT_KIND, ENDPOINT_PLURAL, GROUP, KIND, PLURAL, VERSION
 from lightkube.generic_resource import (
     GenericNamespacedResource,
     create_api_info,
@@ -25,6 +24,8 @@ def custom_resource(kind: str, plural: str) -> type[GenericNamespacedResource]:
 
 AIJobResource: Final = custom_resource(KIND, PLURAL)
 """The AIJob custom resource."""
+AIEndpointResource: Final = custom_resource(ENDPOINT_KIND, ENDPOINT_PLURAL)
+"""The AIEndpoint custom resource (its `.Scale` too)."""
 
 
 class RawJob(GenericNamespacedResource):
@@ -37,3 +38,21 @@ class RawPod(GenericNamespacedResource):
     """v1 Pods as plain dicts."""
 
     _api_info = create_api_info("", "v1", "Pod", "pods")
+
+
+class RawDeployment(GenericNamespacedResource):
+    """apps/v1 Deployments as plain dicts (an AIEndpoint's model servers)."""
+
+    _api_info = create_api_info("apps", "v1", "Deployment", "deployments")
+
+
+class RawService(GenericNamespacedResource):
+    """v1 Services as plain dicts."""
+
+    _api_info = create_api_info("", "v1", "Service", "services")
+
+
+class RawConfigMap(GenericNamespacedResource):
+    """v1 ConfigMaps as plain dicts."""
+
+    _api_info = create_api_info("", "v1", "ConfigMap", "configmaps")

@@ -1,4 +1,4 @@
-"""List-then-watch of the Jobs and Pods the operator made, into compact views (an informer).
+"""List-then-watch of the objects the operator made, into compact views (an informer).
 
 Why not kopf's indices: kopf makes every object's processing wait until every
 indexed resource has been listed, so at start-up it holds the full body of every
@@ -6,11 +6,13 @@ Job and Pod at once (measured: 330 MB and climbing with 10,000 finished jobs). H
 each page of the initial list (500 objects) and each watch event becomes a few
 hundred bytes of view at once; the bodies go.
 
-Per namespace (or cluster-wide), `aijob_kube.watch`'s loop lists with the label
-selector `aijob.dev/job-name` (what was not listed was deleted), then watches from
-the list's resourceVersion, renews ended or silent watches from the last version
-seen, and lists again after any failure. Every change of a view (not of the object:
-most pod updates change nothing read here) calls `notify` with the owning AIJob's key.
+Per namespace (or cluster-wide), `aijob_kube.watch`'s loop lists with the owner's
+label as selector, `aijob.dev/job-name` for an AIJob's Jobs and Pods,
+`aijob.dev/endpoint` for an AIEndpoint's children (what was not listed was deleted),
+then watches from the list's resourceVersion, renews ended or silent watches from the
+last version seen, and lists again after any failure. Every change of a view (not of
+the object: most pod updates change nothing read here) calls `notify` with the
+owner's key.
 """
 
 from __future__ import annotations
@@ -89,17 +91,19 @@ class ChildSink:
         namespace: str | None,
         view_of: ViewOf,
         notify: Callable[[ChildKey], None],
+        owner_label: str = LABEL_JOB_NAME,
     ) -> None:
         self._cache = cache
         self._namespace = namespace
         self._view_of = view_of
         self._notify = notify
+        self._owner_label = owner_label
 
     async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
         """Views of a fresh list; children known here but not listed are gone."""
         seen: set[str] = set()
         async for body in objects:
-            key = owner_key(body)
+            key = owner_key(body, self._owner_label)
             if key is None:
                 continue
             uid = str(body.get("metadata", {}).get("uid", ""))
@@ -119,7 +123,7 @@ class ChildSink:
             if gone is not None:
                 self._notify(gone)
             return
-        key = owner_key(obj)
+        key = owner_key(obj, self._owner_label)
         if key is not None and self._cache.apply(uid, key, self._view_of(obj)):
             self._notify(key)
 
@@ -137,6 +141,7 @@ class ChildInformer:
         view_of: ViewOf,
         namespaces: Sequence[str],
         notify: Callable[[ChildKey], None],
+        owner_label: str = LABEL_JOB_NAME,
     ) -> None:
         self.cache = ChildCache()
         self._resource = resource
@@ -145,10 +150,10 @@ class ChildInformer:
             list_and_watch(
                 client,
                 resource,
-                ChildSink(self.cache, namespace, view_of, notify),
+                ChildSink(self.cache, namespace, view_of, notify, owner_label),
                 name=f"{self.kind}s in {namespace or 'all namespaces'}",
                 namespace=namespace or ALL_NS,
-                labels={LABEL_JOB_NAME: None},
+                labels={owner_label: None},
                 chunk_size=PAGE_SIZE,
                 server_timeout=WATCH_SECONDS,
             )

@@ -27,6 +27,7 @@ from aijob_kube.errors import (
 from aijob_kube.resources import AIJobResource
 from lightkube import AsyncClient
 from lightkube.core.resource import NamespacedResource
+from lightkube.generic_resource import GenericNamespacedResource
 from lightkube.models.core_v1 import EventSource, ObjectReference
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
@@ -62,6 +63,24 @@ class KubeApi:
             return None
         return created
 
+    async def apply(self, obj: _Obj) -> _Obj:
+        """Server-side apply an object the operator owns (its field manager, forced)."""
+        kind = type(obj).__name__
+        with self._request("apply", kind.lower(), f"applying the {kind}", 200):
+            return await self._client.apply(obj, force=True)
+
+    async def get(
+        self, resource: type[GenericNamespacedResource], namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """An object (of a raw or custom resource) as a dict, or None when it does not exist."""
+        kind = resource._api_info.resource.kind
+        try:
+            with self._request("get", kind.lower(), f"reading {kind} {namespace}/{name}", 200):
+                found = await self._client.get(resource, name, namespace=namespace)
+        except NotFoundError:
+            return None
+        return dict(found)
+
     async def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A Job as a dict, or None when it does not exist."""
         try:
@@ -92,20 +111,27 @@ class KubeApi:
             return
 
     async def patch_status(
-        self, namespace: str, name: str, status: dict[str, Any], uid: str | None
+        self,
+        namespace: str,
+        name: str,
+        status: dict[str, Any],
+        uid: str | None,
+        resource: type[GenericNamespacedResource] = AIJobResource,
     ) -> dict[str, Any] | None:
-        """Merge-patch an AIJob's status; return the new body, None when the AIJob is gone.
+        """Merge-patch the status of an AIJob (or another of aijob's resources); return the
+        new body, None when the object is gone.
 
-        The patch carries the AIJob's uid as a precondition, so it can never land on a
+        The patch carries the object's uid as a precondition, so it can never land on a
         namesake created after the one the status was computed for (`ConflictError`).
         """
         patch: dict[str, Any] = {"status": status}
         if uid:
             patch["metadata"] = {"uid": uid}
+        kind = resource._api_info.resource.kind.lower()
         try:
-            with self._request("patch", "aijob/status", "patching the status", 200):
+            with self._request("patch", f"{kind}/status", "patching the status", 200):
                 result = await self._client.patch(
-                    AIJobResource.Status,
+                    resource.Status,
                     name,
                     patch,
                     namespace=namespace,
@@ -124,14 +150,16 @@ class KubeApi:
         type_: str,
         reason: str,
         message: str,
+        kind: str = KIND,
     ) -> None:
-        """Post a core/v1 Event on an AIJob (what `kubectl describe aijob` shows)."""
+        """Post a core/v1 Event on an AIJob, or an object of another of aijob's kinds (what
+        `kubectl describe` shows)."""
         now = datetime.now(UTC)
         event = Event(
             # Named as client-go names Events: the object's name and the time in nanoseconds.
             metadata=ObjectMeta(name=f"{name}.{time.time_ns():x}", namespace=namespace),
             involvedObject=ObjectReference(
-                apiVersion=API_VERSION, kind=KIND, name=name, namespace=namespace, uid=uid
+                apiVersion=API_VERSION, kind=kind, name=name, namespace=namespace, uid=uid
             ),
             type=type_,
             reason=reason,
@@ -158,6 +186,7 @@ class KubeApi:
             type_=event.type,
             reason=event.reason,
             message=event.message,
+            kind=event.kind,
         )
 
     @contextmanager

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
-from aijob_kube.errors import ConflictError, ForbiddenError, InvalidError
+from aijob_kube.errors import ForbiddenError, InvalidError
 from pydantic import ValidationError
 
 from aijob_operator import metrics
@@ -35,10 +33,12 @@ from aijob_operator.dependency import (
     training_job_name,
 )
 from aijob_operator.events import EventPoster, PendingEvent
+from aijob_operator.invalid import report_invalid_spec
 from aijob_operator.kube import KubeApi
 from aijob_operator.pacing import StatusPacer
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
+from aijob_operator.worker_loop import run_reconcile_worker
 from aijob_operator.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -92,29 +92,7 @@ class Reconciler:
 
     async def run_worker(self) -> None:
         """Take keys from the queue and reconcile them, forever."""
-        while True:
-            key, waited = await self._queue.get()
-            metrics.WORKQUEUE_WAIT_SECONDS.observe(waited)
-            started = time.perf_counter()
-            outcome = "ok"
-            try:
-                await self.reconcile(key)
-                self._queue.forget(key)
-            except asyncio.CancelledError:
-                self._queue.done(key)
-                raise
-            except ConflictError:
-                outcome = "conflict"
-                self._queue.add(key)
-            except Exception:
-                outcome = "error"
-                delay = self._queue.retry(key)
-                logger.exception("reconciling %s/%s failed; retrying in %.1fs", *key, delay)
-            finally:
-                metrics.RECONCILE_SECONDS.labels(outcome=outcome).observe(
-                    time.perf_counter() - started
-                )
-            self._queue.done(key)
+        await run_reconcile_worker(self._queue, self.reconcile)
 
     async def reconcile(self, key: Key) -> None:
         """Bring one AIJob's children and status in line with its spec and its pods."""
@@ -303,19 +281,4 @@ class Reconciler:
 
     async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:
         """A body the models refuse (the CRD let it through): say so once, do nothing else."""
-        status = body.get("status") or {}
-        if status.get("phase") == Phase.FAILED and status.get("reason") == Reason.INVALID_SPEC:
-            return
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = f"spec is invalid at {where}: {first['msg']}"
-        metadata = body.get("metadata", {})
-        patch = {"phase": Phase.FAILED.value, "reason": Reason.INVALID_SPEC, "message": message}
-        result = await self._api.patch_status(key[0], key[1], patch, metadata.get("uid"))
-        if result is not None:
-            self._caches.aijobs.put(result)
-        self._events.post(
-            PendingEvent(
-                key[0], key[1], metadata.get("uid"), "Warning", Reason.INVALID_SPEC, message
-            )
-        )
+        await report_invalid_spec(self._api, self._events, self._caches.aijobs, key, body, error)

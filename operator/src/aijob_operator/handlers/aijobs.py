@@ -1,4 +1,5 @@
-"""AIJob watch events: remember the latest body and queue the AIJob (and its dependents)."""
+"""AIJob watch events: remember the latest body and queue the AIJob and what depends on it
+(inference AIJobs and AIEndpoints that load its model)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from aijob_operator.store import key_of
 async def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:  # noqa: A002
     """Every change of an AIJob (and the initial listing) queues a reconcile."""
     state: OperatorState = memo[STATE]
-    raw = _raw(body)
+    raw = raw_body(body)
     key = key_of(raw)
     if type == "DELETED":
         state.store.remove(key)
@@ -27,6 +28,9 @@ async def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: A
         state.queue.add(key, urgent=needs_action(raw))
     for dependent in state.store.dependents(key):
         state.queue.add(dependent)
+    if state.endpoints is not None:
+        for endpoint in state.endpoints.store.dependents(key):
+            state.endpoints.queue.add(endpoint)
 
 
 def needs_action(body: dict[str, Any]) -> bool:
@@ -37,6 +41,6 @@ def needs_action(body: dict[str, Any]) -> bool:
     return not status.get("jobName") or bool((body.get("spec") or {}).get("cancel"))
 
 
-def _raw(body: kopf.Body) -> dict[str, Any]:
+def raw_body(body: kopf.Body) -> dict[str, Any]:
     """The plain dict behind kopf's read-only body view."""
     return {key: body[key] for key in body}

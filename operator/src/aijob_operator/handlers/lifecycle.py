@@ -1,4 +1,5 @@
-"""Start-up and clean-up: credentials, settings, API client, caches, reconcile workers, metrics."""
+"""Start-up and clean-up: credentials, settings, API client, caches, reconcile workers, metrics
+(for AIJobs and for AIEndpoints)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import kopf
-from aijob_kube.resources import RawJob, RawPod
+from aijob_api.constants import LABEL_ENDPOINT_NAME
+from aijob_kube.resources import RawConfigMap, RawDeployment, RawJob, RawPod, RawService
 from lightkube import AsyncClient
 from prometheus_client import start_http_server
 
 from aijob_operator import kopf_settings, metrics
-from aijob_operator.catalog import CatalogError, load_catalog
+from aijob_operator.catalog import CatalogError, RuntimeCatalog, load_catalog
 from aijob_operator.config import OperatorConfig
+from aijob_operator.endpoint_reconciler import EndpointCaches, EndpointReconciler
+from aijob_operator.endpoint_views import DeploymentView, EndpointPodView, OwnedView
 from aijob_operator.events import EventPoster
 from aijob_operator.informer import ChildInformer
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
-from aijob_operator.runtime import OperatorState
-from aijob_operator.store import AIJobStore, Key
+from aijob_operator.runtime import EndpointState, OperatorState
+from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.workqueue import WorkQueue
 
@@ -28,6 +32,8 @@ STATE = "aijob"
 """The key of the operator's state in kopf's memo."""
 EVENT_POSTERS = 2
 """Tasks posting Events (off the reconcile path)."""
+ENDPOINT_WORKERS = 4
+"""Concurrent reconciles of AIEndpoints (few, long-lived objects)."""
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
@@ -99,6 +105,7 @@ async def start(
         reconciler=reconciler,
         events=events,
         informers=informers,
+        endpoints=endpoint_state(client, api, store, catalog, config, events),
     )
     state.workers = [
         asyncio.create_task(informer.run(), name=f"aijob-informer-{informer.kind}")
@@ -111,6 +118,7 @@ async def start(
         asyncio.create_task(events.run(), name=f"aijob-events-{number}")
         for number in range(EVENT_POSTERS)
     ]
+    state.workers += _endpoint_tasks(state, logger)
     metrics.STATE.attach(store, queue)
     state.stoppers.append(metrics.STATE.detach)
     if config.metrics_port:
@@ -140,6 +148,54 @@ async def _start_workers(state: OperatorState, logger: kopf.Logger) -> None:
     await asyncio.gather(*workers)
 
 
+def endpoint_state(
+    client: AsyncClient,
+    api: KubeApi,
+    aijobs: AIJobStore,
+    catalog: RuntimeCatalog,
+    config: OperatorConfig,
+    events: EventPoster,
+) -> EndpointState:
+    """The AIEndpoints' store, queue, reconciler, and informers of what they own."""
+    store = EndpointStore()
+    queue: WorkQueue[Key] = WorkQueue()
+    namespaces = config.namespace_list
+    informers = [
+        ChildInformer(
+            client, resource, view_of, namespaces, queue.add, owner_label=LABEL_ENDPOINT_NAME
+        )
+        for resource, view_of in (
+            (RawDeployment, DeploymentView.from_body),
+            (RawPod, EndpointPodView.from_body),
+            (RawService, OwnedView.from_body),
+            (RawConfigMap, OwnedView.from_body),
+        )
+    ]
+    deployments, pods, services, config_maps = (informer.cache for informer in informers)
+    caches = EndpointCaches(store, aijobs, deployments, pods, services, config_maps)
+    reconciler = EndpointReconciler(api, caches, catalog, config, queue, events)
+    return EndpointState(store=store, queue=queue, reconciler=reconciler, informers=informers)
+
+
+def _endpoint_tasks(state: OperatorState, logger: kopf.Logger) -> list[asyncio.Task[None]]:
+    """The endpoints' informers, and their reconcile workers once those listed everything."""
+    endpoints = state.endpoints
+    if endpoints is None:
+        return []
+
+    async def start_workers() -> None:
+        await asyncio.gather(*(informer.wait_synced() for informer in endpoints.informers))
+        logger.info("listed endpoint children; starting %d endpoint workers", ENDPOINT_WORKERS)
+        await asyncio.gather(*(endpoints.reconciler.run_worker() for _ in range(ENDPOINT_WORKERS)))
+
+    tasks = [
+        asyncio.create_task(informer.run(), name=f"aiendpoint-informer-{informer.kind}")
+        for informer in endpoints.informers
+    ]
+    tasks.append(asyncio.create_task(start_workers(), name="aiendpoint-start-workers"))
+    return tasks
+
+
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """Stop the workers and the metrics server, close the client."""
@@ -147,6 +203,8 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     if state is None:
         return
     state.queue.close()
+    if state.endpoints is not None:
+        state.endpoints.queue.close()
     await state.events.drain(within=2)
     for task in state.workers:
         task.cancel()
@@ -171,4 +229,5 @@ async def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
         "processing": state.queue.processing,
         "aijobs": len(state.store),
         "events_queued": len(state.events),
+        "aiendpoints": len(state.endpoints.store) if state.endpoints else 0,
     }
