@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from aijob_worker.data.features import records_to_matrix
 from aijob_worker.data.tabular import TabularData, load_tabular
 from aijob_worker.hyperparameters import OptimizerHyperparameters
+from aijob_worker.outputs import classification_outputs
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
 
@@ -122,10 +123,7 @@ class SoftmaxRunner(Runner):
         return self._probabilities(prepared)
 
     def postprocess(self, raw: Any) -> list[Any]:
-        return [
-            {"prediction": self.class_names[int(row.argmax())], "confidence": float(row.max())}
-            for row in raw
-        ]
+        return classification_outputs(raw, self.class_names)
 
 
 def dump(value: Any) -> str:

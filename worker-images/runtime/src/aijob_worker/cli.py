@@ -12,6 +12,7 @@ from aijob_worker import __version__
 from aijob_worker.job import run_job
 from aijob_worker.logs import configure_logging
 from aijob_worker.runners import RunnerRegistry
+from aijob_worker.serve.config import add_config_arguments
 from aijob_worker.signals import StopFlag, install_sigterm_handler
 
 
@@ -24,7 +25,7 @@ def version_text(registry: RunnerRegistry) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the job described by the environment."""
+    """Parse the command line: run the job the environment describes, or serve a model."""
     parser = argparse.ArgumentParser(
         prog="aijob-worker",
         description=(
@@ -35,11 +36,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--version", action="store_true", help="print the runtime and framework versions"
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve a saved model over HTTP until SIGTERM (see docs/serving.md)",
+        description=(
+            "Load a saved model once and answer the Open Inference Protocol (KServe V2) and "
+            "POST /v1/models/NAME/predict, batching concurrent requests. Settings come from "
+            "--config FILE (YAML or JSON, camelCase names) and the flags, which win."
+        ),
+    )
+    add_config_arguments(serve_parser)
     arguments = parser.parse_args(argv)
     if arguments.version:
         print(version_text(RunnerRegistry.from_entry_points()))
         return 0
     configure_logging()
+    if arguments.command == "serve":
+        from aijob_worker.serve.server import serve_command  # needs the `serve` extra
+
+        return serve_command(arguments, os.environ)
     stop = StopFlag()
     install_sigterm_handler(stop)
     code = run_job(os.environ, stop=stop)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,14 @@ from aijob_api.models import Artifact, Results
 from aijob_worker.context import JobContext
 from aijob_worker.data.records import load_records
 from aijob_worker.errors import BadInputError, JobInterruptedError
-from aijob_worker.manifest import ManifestError, read_manifest
+from aijob_worker.manifest import MODEL_MANIFEST, Manifest, ManifestError, read_manifest
+from aijob_worker.predict import predict_batch
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.runners import MODEL_TYPE_FIELD, Runner, RunnerRegistry
 from aijob_worker.signals import StopFlag
 from aijob_worker.status import KubeStatusWriter, StatusWriteError, StatusWriter
 from aijob_worker.storage import join_uri, storage_for
+from aijob_worker.storage.base import sha256_of
 from aijob_worker.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -66,10 +69,28 @@ def resolve_model_uri(context: JobContext, writer: StatusWriter) -> str:
     return status.results.model_uri
 
 
-def load_runner(
-    registry: RunnerRegistry, model_uri: str, requested_type: str, work_dir: Path
-) -> Runner:
-    """Fetch and verify the model, and load it into the runner of its model type."""
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model fetched, verified against its manifest's checksums, and loaded into its runner."""
+
+    runner: Runner
+    manifest: Manifest
+    directory: Path
+    """The local copy of the model directory (it must outlive the runner)."""
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the manifest, which holds every file's SHA-256: one digest of the model."""
+        return sha256_of(self.directory / MODEL_MANIFEST)
+
+
+def load_model(
+    registry: RunnerRegistry, model_uri: str, requested_type: str | None, work_dir: Path
+) -> LoadedModel:
+    """Fetch and verify the model, and load it into the runner of its model type.
+
+    `requested_type` (when given) must be the model's type or one its runner serves.
+    """
     local = work_dir / "model"
     try:
         storage_for(model_uri).get_tree(model_uri, local)
@@ -79,7 +100,11 @@ def load_runner(
             MODEL_SOURCE_FIELD, f"cannot load the model at {model_uri}: {error}"
         ) from error
     runner_class = registry.runner_for(manifest.model_type)
-    if requested_type != manifest.model_type and requested_type not in runner_class.model_types:
+    if (
+        requested_type is not None
+        and requested_type != manifest.model_type
+        and requested_type not in runner_class.model_types
+    ):
         raise BadInputError(
             MODEL_TYPE_FIELD,
             f"{requested_type!r} does not match the model at {model_uri}, "
@@ -87,7 +112,7 @@ def load_runner(
         )
     runner = runner_class(manifest.model_type)
     runner.load(local, manifest.metadata)
-    return runner
+    return LoadedModel(runner=runner, manifest=manifest, directory=local)
 
 
 def run_inference(
@@ -106,7 +131,7 @@ def run_inference(
     with timer.stage("prepare"):
         reporter.report(stage="loading model")
         model_uri = resolve_model_uri(context, writer)
-        runner = load_runner(registry, model_uri, spec.model.type, work_dir)
+        runner = load_model(registry, model_uri, spec.model.type, work_dir).runner
         records = load_records(spec.input)
     total = len(records)
     batch_size = spec.input.batch_size
@@ -115,18 +140,10 @@ def run_inference(
     for offset in range(0, total, batch_size):
         if stop.requested:
             raise JobInterruptedError(None)
-        batch = records[offset : offset + batch_size]
-        with timer.stage("prepare"):
-            prepared = runner.prepare(batch, offset=offset)
-        with timer.stage("infer"):
-            raw = runner.infer(prepared)
-            batch_outputs = runner.postprocess(raw)
-        if len(batch_outputs) != len(batch):
-            raise RuntimeError(
-                f"{type(runner).__name__} returned {len(batch_outputs)} outputs for "
-                f"{len(batch)} records"
-            )
-        outputs.extend(batch_outputs)
+        predicted = predict_batch(runner, records[offset : offset + batch_size], offset=offset)
+        timer.add("prepare", predicted.times.prepare_ms)
+        timer.add("infer", predicted.times.infer_ms + predicted.times.postprocess_ms)
+        outputs.extend(predicted.outputs)
         reporter.report(step=len(outputs), total_steps=total, stage="inferring")
     elapsed = time.perf_counter() - started
 

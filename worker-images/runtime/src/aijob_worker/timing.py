@@ -29,6 +29,12 @@ class StageTimer:
             elapsed = (time.perf_counter() - started) * 1000
             self.milliseconds[name] = self.milliseconds.get(name, 0.0) + elapsed
 
+    def add(self, name: str, milliseconds: float) -> None:
+        """Add time measured elsewhere (e.g. by `predict_batch`) to a stage's total."""
+        if name not in STAGES:
+            raise ValueError(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
+        self.milliseconds[name] = self.milliseconds.get(name, 0.0) + milliseconds
+
     def to_status(self) -> StageTimings:
         """The totals as the status's StageTimings (rounded to 0.1 ms)."""
         rounded = {name: round(value, 1) for name, value in self.milliseconds.items()}
