@@ -13,21 +13,6 @@ from tests.conftest import run_offline
 IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
 
-@pytest.fixture(scope="module")
-def iris_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The model URI of a random forest trained on iris."""
-    workdir = tmp_path_factory.mktemp("train")
-    spec = {
-        "task": "training",
-        "model": {"type": "random_forest", "hyperparameters": {"nEstimators": 30, "seed": 1}},
-        "dataset": {"name": "iris"},
-    }
-    code, status = run_offline(spec, workdir)
-    assert code == 0
-    model_uri: str = status["results"]["modelUri"]
-    return model_uri
-
-
 def inference_spec(**input_spec: Any) -> dict[str, Any]:
     return {
         "task": "inference",
