@@ -19,11 +19,13 @@ import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
+import pytest
 from aijob_api.constants import LABEL_ENDPOINT_NAME
 from lightkube import Client
 from lightkube.models.core_v1 import Container, ContainerPort, PodSpec
@@ -154,6 +156,11 @@ class LocalModelServer:
         response = httpx.put(f"{self.url}/admin/faults", json=rule, timeout=5)
         assert response.status_code == 200, response.text
 
+    def clear_faults(self) -> None:
+        """Remove the failure rule, if any (`DELETE /admin/faults`)."""
+        response = httpx.delete(f"{self.url}/admin/faults", timeout=5)
+        assert response.status_code in (200, 204), response.text
+
     def predict(self, records: list[Any]) -> dict[str, Any]:
         """The server's own answer, straight from it (no gateway)."""
         response = httpx.post(
@@ -199,3 +206,24 @@ def set_replica_ready(kube: Client, namespace: str, name: str, *, ready: bool) -
     kube.patch(
         Pod.Status, name, {"status": status}, namespace=namespace, patch_type=PatchType.MERGE
     )
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModelServer]:
+    """The iris random forest served by `aijob-worker serve` on loopback (model name iris)."""
+    model_uri = train_iris_model(tmp_path_factory.mktemp("train"))
+    with LocalModelServer("iris", model_uri) as running:
+        yield running
+
+
+def ready_replica(
+    kube: Client, api: httpx.Client, namespace: str, name: str, port: int, endpoint: str = "iris"
+) -> None:
+    """A ready replica of `endpoint`, once the gateway (`api`) dispatches to it."""
+    create_replica(kube, namespace, endpoint, name, port)
+
+    def dispatched_to() -> bool:
+        pods = api.get(f"/v1/endpoints/{endpoint}/stats").json()["pods"]
+        return any(pod["name"] == name and pod["ready"] for pod in pods)
+
+    eventually(dispatched_to, timeout=Timeout.API, what=f"replica {name} ready in the gateway")

@@ -134,3 +134,38 @@ class GatewayClient:
         """GET /v1/nodes."""
         result: dict[str, Any] = self._call("GET", "/v1/nodes")
         return result
+
+    def create_endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/endpoints."""
+        result: dict[str, Any] = self._call("POST", "/v1/endpoints", json=body)
+        return result
+
+    def list_endpoints(self) -> dict[str, Any]:
+        """GET /v1/endpoints."""
+        result: dict[str, Any] = self._call("GET", "/v1/endpoints")
+        return result
+
+    def get_endpoint(self, name: str) -> dict[str, Any]:
+        """GET /v1/endpoints/{name}."""
+        result: dict[str, Any] = self._call("GET", f"/v1/endpoints/{name}")
+        return result
+
+    def delete_endpoint(self, name: str) -> dict[str, Any]:
+        """DELETE /v1/endpoints/{name}."""
+        result: dict[str, Any] = self._call("DELETE", f"/v1/endpoints/{name}")
+        return result
+
+    def endpoint_stats(self, name: str) -> dict[str, Any]:
+        """GET /v1/endpoints/{name}/stats."""
+        result: dict[str, Any] = self._call("GET", f"/v1/endpoints/{name}/stats")
+        return result
+
+    def predict(
+        self, name: str, body: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """POST /v1/endpoints/{name}/infer (waiting up to `timeout` seconds, when given)."""
+        waits = {} if timeout is None else {"timeout": timeout}
+        result: dict[str, Any] = self._call(
+            "POST", f"/v1/endpoints/{name}/infer", json=body, **waits
+        )
+        return result

@@ -1,59 +1,30 @@
-"""`aijob`: submit, list, get, watch and cancel jobs, read their results and logs (gateway)."""
+"""`aijob`: submit, list, get, watch and cancel jobs, read their results and logs; serve
+models (endpoints) and predict (gateway)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from aijob_cli.client import GatewayClient, GatewayProblemError
-from aijob_cli.config import ConfigError, load_config
-from aijob_cli.exitcodes import ExitCode, for_status
+from aijob_cli import endpoints
+from aijob_cli.exitcodes import ExitCode
 from aijob_cli.manifest import JobFlags, ManifestError, body_from_file
-from aijob_cli.render import job_table, jobs_table, print_problem, results_table
+from aijob_cli.render import job_table, jobs_table, results_table
+from aijob_cli.session import JsonOption, exit_with, fail, gateway, out, print_json
 from aijob_cli.watch import watch as watch_job
 
 app = typer.Typer(
     name="aijob",
-    help="Submit, watch, cancel and fetch the results of AI jobs through the aijob gateway.",
+    help=(
+        "Submit, watch, cancel and fetch the results of AI jobs, serve models and predict, "
+        "through the aijob gateway."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the gateway's JSON.")]
-
-
-def _exit(code: ExitCode) -> NoReturn:
-    raise typer.Exit(int(code))
-
-
-@contextmanager
-def gateway() -> Iterator[GatewayClient]:
-    """A client of the configured gateway; errors become messages and exit codes."""
-    try:
-        config = load_config()
-    except ConfigError as error:
-        err.print(f"[bold red]error[/bold red]: {error}")
-        _exit(ExitCode.CONFIG)
-    client = GatewayClient(config)
-    try:
-        yield client
-    except GatewayProblemError as problem:
-        print_problem(err, problem)
-        _exit(for_status(problem.status))
-    finally:
-        client.close()
-
-
-def _print_json(document: Any) -> None:
-    out.print_json(json.dumps(document))
 
 
 @app.command()
@@ -120,15 +91,14 @@ def submit(
                 description=description,
             ).body()
     except ManifestError as error:
-        err.print(f"[bold red]error[/bold red]: {error}")
         code = ExitCode.CONFIG if str(error).startswith("cannot read") else ExitCode.INVALID
-        _exit(code)
+        fail(str(error), code)
     if client_request_id:
         body["clientRequestId"] = client_request_id
     with gateway() as client:
         job = client.submit(body)
     if as_json:
-        _print_json(job)
+        print_json(job)
     else:
         out.print(job["name"])
 
@@ -161,7 +131,7 @@ def list_jobs(
             items += page["items"]
     page = {**page, "items": items}
     if as_json:
-        _print_json(page)
+        print_json(page)
         return
     out.print(jobs_table(page, out.width))
     if page.get("continue"):
@@ -174,7 +144,7 @@ def get(name: str, as_json: JsonOption = False) -> None:
     with gateway() as client:
         job = client.get(name)
     if as_json:
-        _print_json(job)
+        print_json(job)
     else:
         out.print(job_table(job))
 
@@ -189,7 +159,7 @@ def watch(
     with gateway() as client:
         fetch: Callable[[], dict[str, Any]] = lambda: client.get(name)  # noqa: E731
         code = watch_job(fetch, name, out, interval, timeout)
-    _exit(code)
+    exit_with(code)
 
 
 @app.command()
@@ -198,7 +168,7 @@ def cancel(name: str, as_json: JsonOption = False) -> None:
     with gateway() as client:
         job = client.cancel(name)
     if as_json:
-        _print_json(job)
+        print_json(job)
     else:
         out.print(f"{job['name']}: cancel requested")
 
@@ -209,7 +179,7 @@ def results(name: str, as_json: JsonOption = False) -> None:
     with gateway() as client:
         view = client.results(name)
     if as_json:
-        _print_json(view)
+        print_json(view)
     else:
         out.print(results_table(view))
 
@@ -236,7 +206,7 @@ def queue(as_json: JsonOption = False) -> None:
     with gateway() as client:
         stats = client.queue_stats()
     if as_json:
-        _print_json(stats)
+        print_json(stats)
         return
     out.print(f"total {stats['total']}  waiting {stats['waiting']}  running {stats['running']}")
     out.print(f"waiting by priority: {stats['waitingByPriority']}")
@@ -252,7 +222,7 @@ def nodes(as_json: JsonOption = False) -> None:
     with gateway() as client:
         view = client.nodes()
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     from rich.table import Table
 
@@ -270,6 +240,10 @@ def nodes(as_json: JsonOption = False) -> None:
             ", ".join(node["jobs"]) or "-",
         )
     out.print(table)
+
+
+app.add_typer(endpoints.app, name="endpoints")
+app.command()(endpoints.predict)
 
 
 def main() -> None:

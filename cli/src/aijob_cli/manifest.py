@@ -1,4 +1,5 @@
-"""Build the body of a submission from an AIJob YAML file or from flags, checked locally first.
+"""Build request bodies from files or flags, checked locally first: a job's submission (an
+AIJob YAML file or flags), an endpoint's creation (an AIEndpoint YAML file), records to predict.
 
 The spec is validated with the same models the gateway and the CRD use, so a
 mistake is reported, naming the field, before anything is sent.
@@ -12,20 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aijob_api.constants import ANNOTATION_DESCRIPTION, API_VERSION, KIND
+from aijob_api.constants import ANNOTATION_DESCRIPTION, API_VERSION, ENDPOINT_KIND, KIND
+from aijob_api.endpoint_spec import AIEndpointSpec
 from aijob_api.models import AIJobSpec
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 class ManifestError(ValueError):
     """The job file or the flags do not describe a valid job; the message names the field."""
 
 
-def _check_spec(spec: Any) -> dict[str, Any]:
+def _check_spec(spec: Any, model_class: type[BaseModel] = AIJobSpec) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise ManifestError("spec: must be a mapping")
     try:
-        model = AIJobSpec.model_validate(spec)
+        model = model_class.model_validate(spec)
     except ValidationError as error:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
@@ -36,12 +38,17 @@ def _check_spec(spec: Any) -> dict[str, Any]:
     return dumped
 
 
-def body_from_file(path: Path) -> dict[str, Any]:
-    """A submission from an AIJob manifest (apiVersion/kind/metadata/spec) or a bare body."""
+def _read_document(path: Path) -> Any:
+    """A YAML (or JSON) file's content."""
     try:
-        document = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise ManifestError(f"cannot read {path}: {error}") from error
+
+
+def body_from_file(path: Path) -> dict[str, Any]:
+    """A submission from an AIJob manifest (apiVersion/kind/metadata/spec) or a bare body."""
+    document = _read_document(path)
     if not isinstance(document, dict) or "spec" not in document:
         raise ManifestError(f"{path}: expected an AIJob manifest with a spec")
     if "kind" in document and document["kind"] != KIND:
@@ -151,3 +158,52 @@ class JobFlags:
         if self.description:
             body["description"] = self.description
         return body
+
+
+def endpoint_body_from_file(path: Path) -> dict[str, Any]:
+    """An endpoint to create from an AIEndpoint manifest (or a bare `{name, spec}` body)."""
+    document = _read_document(path)
+    if not isinstance(document, dict) or "spec" not in document:
+        raise ManifestError(f"{path}: expected an AIEndpoint manifest with a spec")
+    if "kind" in document and document["kind"] != ENDPOINT_KIND:
+        raise ManifestError(f"kind: expected {ENDPOINT_KIND}, got {document['kind']!r}")
+    if "apiVersion" in document and document["apiVersion"] != API_VERSION:
+        raise ManifestError(f"apiVersion: expected {API_VERSION}, got {document['apiVersion']!r}")
+    body: dict[str, Any] = {"spec": _check_spec(document["spec"], AIEndpointSpec)}
+    metadata = document.get("metadata") or {}
+    name = metadata.get("name") if "kind" in document else document.get("name")
+    if not name:
+        raise ManifestError("metadata.name: an endpoint needs a name")
+    body["name"] = name
+    labels = metadata.get("labels") if "kind" in document else document.get("labels")
+    if labels:
+        body["labels"] = labels
+    description = (
+        (metadata.get("annotations") or {}).get(ANNOTATION_DESCRIPTION)
+        if "kind" in document
+        else document.get("description")
+    )
+    if description:
+        body["description"] = description
+    return body
+
+
+def records_from(flags: list[str], path: Path | None) -> list[Any]:
+    """Records to predict: `--record JSON` flags, or a JSON file (a list or `{"records": []}`)."""
+    if flags and path is not None:
+        raise ManifestError("--record and --file: give records one way, not both")
+    if path is not None:
+        document = _read_document(path)
+        records = document.get("records") if isinstance(document, dict) else document
+        if not isinstance(records, list) or not records:
+            raise ManifestError(f'{path}: expected a list of records or {{"records": [...]}}')
+        return records
+    if not flags:
+        raise ManifestError("--record: give at least one record (JSON), or --file")
+    records = []
+    for index, text in enumerate(flags):
+        try:
+            records.append(json.loads(text))
+        except ValueError as error:
+            raise ManifestError(f"--record {index + 1}: not JSON ({error}): {text!r}") from error
+    return records

@@ -29,7 +29,8 @@ def phase_of(job: dict[str, Any]) -> str:
     return str((job.get("status") or {}).get("phase") or "Pending")
 
 
-def _age(created: str | None) -> str:
+def age_of(created: str | None) -> str:
+    """How long ago a creation timestamp was, shortly (5m, 2h, 3d)."""
     if not created:
         return "-"
     moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
@@ -40,9 +41,14 @@ def _age(created: str | None) -> str:
     return f"{max(seconds, 0)}s"
 
 
+def styled(value: str, styles: dict[str, str]) -> str:
+    """`value` in the style `styles` gives it (white when none)."""
+    style = styles.get(value, "white")
+    return f"[{style}]{value}[/{style}]"
+
+
 def _styled_phase(phase: str) -> str:
-    style = PHASE_STYLES.get(phase, "white")
-    return f"[{style}]{phase}[/{style}]"
+    return styled(phase, PHASE_STYLES)
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ _LIST_COLUMNS = (
     _ListColumn("PROGRESS", _progress),
     _ListColumn("GPUS", lambda job: str((job["spec"].get("resources") or {}).get("gpu", 0))),
     _ListColumn("PRIORITY", lambda job: str(job["spec"].get("priority", "normal"))),
-    _ListColumn("AGE", lambda job: _age(job.get("createdAt"))),
+    _ListColumn("AGE", lambda job: age_of(job.get("createdAt"))),
 )
 DROPPED_FIRST = ("FRAMEWORK", "PRIORITY", "GPUS", "TASK", "MODEL", "AGE", "PROGRESS")
 """The columns `aijob list` leaves out, in this order, until the table fits the terminal;

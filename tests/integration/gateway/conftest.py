@@ -1,5 +1,7 @@
-"""Fixtures of the gateway's integration tests: a real gateway on loopback, real keys."""
+"""Fixtures of the gateway's integration tests: a real gateway on loopback, real keys,
+a real model server."""
 
 from tests.support.gateway import api, gateway, other_tenant, tenant
+from tests.support.model_server import model_server
 
-__all__ = ["api", "gateway", "other_tenant", "tenant"]
+__all__ = ["api", "gateway", "model_server", "other_tenant", "tenant"]

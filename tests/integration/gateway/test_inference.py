@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,9 +29,9 @@ from tests.support.model_server import (
     LocalModelServer,
     create_replica,
     free_port,
+    ready_replica,
     set_replica_ready,
     sklearn_command,
-    train_iris_model,
 )
 
 ENDPOINT = {
@@ -45,12 +44,11 @@ ENDPOINT = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModelServer]:
-    """The iris random forest served by `aijob-worker serve` on loopback (model name iris)."""
-    model_uri = train_iris_model(tmp_path_factory.mktemp("train"))
-    with LocalModelServer("iris", model_uri) as running:
-        yield running
+@pytest.fixture
+def server(model_server: LocalModelServer) -> LocalModelServer:
+    """The session's model server, with no failure rule left by another test."""
+    model_server.clear_faults()
+    return model_server
 
 
 @pytest.fixture
@@ -61,17 +59,6 @@ def endpoint(api: httpx.Client) -> str:
     return "iris"
 
 
-def ready_replica(kube: Client, api: httpx.Client, tenant: TenantKey, name: str, port: int) -> None:
-    """Create a ready replica and wait until the gateway dispatches to it."""
-    create_replica(kube, tenant.namespace, "iris", name, port)
-
-    def dispatched_to() -> bool:
-        pods = api.get("/v1/endpoints/iris/stats").json()["pods"]
-        return any(pod["name"] == name and pod["ready"] for pod in pods)
-
-    eventually(dispatched_to, timeout=Timeout.API, what=f"replica {name} ready in the gateway")
-
-
 def infer(api: httpx.Client, records: list[Any], **extra: Any) -> httpx.Response:
     return api.post("/v1/endpoints/iris/infer", json={"records": records, **extra})
 
@@ -79,7 +66,7 @@ def infer(api: httpx.Client, records: list[Any], **extra: Any) -> httpx.Response
 def test_infer_answers_the_model_servers_outputs_with_timings_and_the_pod(
     api: httpx.Client, tenant: TenantKey, kube: Client, endpoint: str, server: LocalModelServer
 ) -> None:
-    ready_replica(kube, api, tenant, "iris-0", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-0", server.port)
     records = [SETOSA, {"features": VIRGINICA}, VERSICOLOR]
     response = infer(api, records, priority="high", timeoutSeconds=5)
     assert response.status_code == 200, response.text
@@ -160,8 +147,8 @@ def test_no_ready_replica_is_a_503_until_one_is_ready(
 def test_a_bad_record_is_a_422_naming_it_and_is_not_retried(
     api: httpx.Client, tenant: TenantKey, kube: Client, endpoint: str, server: LocalModelServer
 ) -> None:
-    ready_replica(kube, api, tenant, "iris-0", server.port)
-    ready_replica(kube, api, tenant, "iris-1", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-0", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-1", server.port)
     response = infer(api, [SETOSA, [5.1, 3.5]])
     assert response.status_code == 422
     problem = response.json()
@@ -181,8 +168,8 @@ def test_a_bad_record_is_a_422_naming_it_and_is_not_retried(
 def test_a_replica_that_does_not_answer_is_retried_on_another(
     api: httpx.Client, tenant: TenantKey, kube: Client, endpoint: str, server: LocalModelServer
 ) -> None:
-    ready_replica(kube, api, tenant, "iris-a-dead", free_port())
-    ready_replica(kube, api, tenant, "iris-b", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-a-dead", free_port())
+    ready_replica(kube, api, tenant.namespace, "iris-b", server.port)
     answers = [infer(api, [SETOSA]) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [200] * 4
     assert {answer.json()["pod"] for answer in answers} == {"iris-b"}
@@ -196,8 +183,8 @@ def test_a_replica_that_does_not_answer_is_retried_on_another(
 def test_a_request_on_a_deleted_replica_fails_over_to_another(
     api: httpx.Client, tenant: TenantKey, kube: Client, endpoint: str, server: LocalModelServer
 ) -> None:
-    ready_replica(kube, api, tenant, "iris-0", server.port)
-    ready_replica(kube, api, tenant, "iris-1", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-0", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-1", server.port)
     server.inject(mode="delay", count=1, delayMs=10_000)
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(infer, api, [VIRGINICA])
@@ -227,7 +214,7 @@ def test_the_open_inference_protocol_through_the_gateway(
     server: LocalModelServer,
 ) -> None:
     assert api.get("/v1/endpoints/iris/v2/health/ready").status_code == 503
-    ready_replica(kube, api, tenant, "iris-0", server.port)
+    ready_replica(kube, api, tenant.namespace, "iris-0", server.port)
     tensor = {"name": "features", "datatype": "FP64", "shape": [1, 4], "data": [SETOSA]}
     response = api.post("/v1/endpoints/iris/v2/models/iris/infer", json={"inputs": [tensor]})
     assert response.status_code == 200, response.text
