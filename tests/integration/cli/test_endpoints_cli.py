@@ -21,26 +21,12 @@ from lightkube import Client
 
 from tests.support.gateway import RunningGateway, TenantKey
 from tests.support.model_server import SETOSA, VIRGINICA, LocalModelServer, ready_replica
+from tests.support.prerequisites import REPO_ROOT
 
 AIJOB = str(Path(sys.executable).parent / "aijob")
 
-MANIFEST = """\
-apiVersion: aijob.dev/v1alpha1
-kind: AIEndpoint
-metadata:
-  name: iris
-  labels:
-    team: tabular
-  annotations:
-    aijob.dev/description: the iris forest, warm
-spec:
-  model:
-    source:
-      trainingJob: iris-forest
-  replicas: 1
-  concurrency: 4
-  priority: high
-"""
+EXAMPLE = REPO_ROOT / "examples" / "endpoint-sklearn.yaml"
+"""The sklearn endpoint the docs show: iris, two replicas, concurrency 16, priority high."""
 
 
 @pytest.fixture
@@ -61,34 +47,25 @@ def aijob(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "endpoint.yaml"
-    path.write_text(MANIFEST)
-    return path
-
-
-def test_create_list_get_and_delete(
-    env: dict[str, str], tenant: TenantKey, kube: Client, manifest: Path
-) -> None:
-    created = aijob(env, "endpoints", "create", "-f", str(manifest))
+def test_create_list_get_and_delete(env: dict[str, str], tenant: TenantKey, kube: Client) -> None:
+    created = aijob(env, "endpoints", "create", "-f", str(EXAMPLE))
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip() == "iris"
     stored = dict(kube.get(AIEndpointResource, "iris", namespace=tenant.namespace))
     assert stored["spec"]["priority"] == "high"
-    assert stored["metadata"]["labels"] == {"team": "tabular"}
+    assert stored["spec"]["batching"] == {"maxBatchSize": 32, "maxWaitMilliseconds": 5}
 
     listed = aijob(env, "endpoints", "list")
     assert listed.returncode == 0, listed.stderr
     assert "iris" in listed.stdout
     assert "iris-forest" in listed.stdout
-    assert "0/1" in listed.stdout
+    assert "0/2" in listed.stdout
     shown = aijob(env, "endpoints", "get", "iris")
     assert shown.returncode == 0, shown.stderr
-    assert "the iris forest, warm" in shown.stdout
-    assert "4 per replica" in shown.stdout
+    assert "16 per replica" in shown.stdout
+    assert "up to 32 records, 5 ms wait" in shown.stdout
     as_json = json.loads(aijob(env, "endpoints", "get", "iris", "--json").stdout)
-    assert as_json["spec"]["concurrency"] == 4
+    assert as_json["spec"]["requestTimeoutSeconds"] == 10
 
     deleted = aijob(env, "endpoints", "delete", "iris")
     assert deleted.returncode == 0, deleted.stderr
@@ -101,7 +78,7 @@ def test_a_bad_manifest_is_refused_locally_naming_the_field(
     env: dict[str, str], tenant: TenantKey, kube: Client, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(MANIFEST.replace("replicas: 1", "replicas: 0"))
+    path.write_text(EXAMPLE.read_text().replace("replicas: 2", "replicas: 0"))
     refused = aijob(env, "endpoints", "create", "-f", str(path))
     assert refused.returncode == ExitCode.INVALID
     assert "spec.replicas" in refused.stderr
@@ -115,11 +92,10 @@ def test_predict_prints_outputs_and_latency_and_monitor_shows_the_load(
     api: httpx.Client,
     tenant: TenantKey,
     kube: Client,
-    manifest: Path,
     model_server: LocalModelServer,
     tmp_path: Path,
 ) -> None:
-    assert aijob(env, "endpoints", "create", "-f", str(manifest)).returncode == 0
+    assert aijob(env, "endpoints", "create", "-f", str(EXAMPLE)).returncode == 0
     ready_replica(kube, api, tenant.namespace, "iris-0", model_server.port)
 
     predicted = aijob(
@@ -149,6 +125,6 @@ def test_predict_prints_outputs_and_latency_and_monitor_shows_the_load(
     monitored = aijob(env, "endpoints", "monitor", "--once")
     assert monitored.returncode == 0, monitored.stderr
     row = next(line for line in monitored.stdout.splitlines() if "iris" in line)
-    assert "1 ready / 1" in row
+    assert "1 ready / 2" in row
     cells = row.split("│") if "│" in row else row.split()
     assert [cell.strip() for cell in cells][8:11] == ["3", "0", "0"], row
