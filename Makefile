@@ -7,8 +7,9 @@ export UV_PYTHON := python3.11
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-CRD := crds/aijob.dev_aijobs.yaml
-CHART_CRD := helm/aijob/crds/aijob.dev_aijobs.yaml
+# Every generated CRD, in crds/ and in the chart (each file is named after its resource).
+CRD := crds/aijob.dev_aijobs.yaml crds/aijob.dev_aiendpoints.yaml
+CHART_CRD := $(CRD:crds/%=helm/aijob/crds/%)
 PYTEST := $(UV) run --frozen pytest
 WORKER_PROJECTS := runtime sklearn pytorch tensorflow
 # Where import-linter finds the worker packages (worker-images/.importlinter).
@@ -30,7 +31,7 @@ sync: tools ## Create the workspace virtualenv from uv.lock
 	$(UV) sync --frozen $(if $(filter kind,$(AIJOB_TEST_CLUSTER)),--group kind)
 
 .PHONY: generate
-generate: sync ## Regenerate the CRD (and the chart's copy) from the API models
+generate: sync ## Regenerate the CRDs (and the chart's copies) from the API models
 	$(UV) run --frozen aijob-generate-crd $(CRD) $(CHART_CRD)
 
 .PHONY: verify
