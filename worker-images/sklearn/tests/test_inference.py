@@ -89,3 +89,17 @@ def test_a_model_of_another_type_is_refused(tmp_path: Path, iris_model: str) -> 
     code, _ = run_offline(spec, tmp_path)
     assert code == 65
     assert "spec.model.type: 'svm' does not match" in (tmp_path / "termination-log").read_text()
+
+
+def test_a_loaded_forest_predicts_on_the_calling_thread(iris_model: str) -> None:
+    """Trained with n_jobs=-1; loaded for inference or serving it predicts single-threaded."""
+    from urllib.parse import urlparse
+
+    from aijob_worker_sklearn.random_forest import RandomForestRunner
+
+    model_dir = Path(urlparse(iris_model).path)
+    metadata = json.loads((model_dir / "aijob-model.json").read_text())
+    runner = RandomForestRunner("random_forest")
+    runner.load(model_dir, metadata["metadata"])
+    forest = runner.model.steps[-1][1]
+    assert forest.get_params()["n_jobs"] == 1

@@ -123,6 +123,7 @@ class SklearnRunner(Runner):
     def load(self, model_dir: Path, metadata: Mapping[str, Any]) -> None:
         """Load the pipeline (joblib: load models only from URIs you trust)."""
         self.model = joblib.load(model_dir / MODEL_FILE)
+        single_threaded_prediction(self.model)
         self.feature_names = list(metadata["featureNames"])
         self.class_names = list(metadata["classNames"])
 
@@ -137,6 +138,15 @@ class SklearnRunner(Runner):
     def postprocess(self, raw: Any) -> list[Any]:
         """The predicted class, its probability, and every class's probability."""
         return classification_outputs(raw, self.class_names)
+
+
+def single_threaded_prediction(model: Any) -> None:
+    """Predict on the calling thread: a forest trained with n_jobs=-1 would start a thread pool
+    for every call, 12 ms for a single record instead of about 1 ms (served models predict a
+    few records at a time)."""
+    for _, step in getattr(model, "steps", [("model", model)]):
+        if "n_jobs" in step.get_params(deep=False):
+            step.set_params(n_jobs=1)
 
 
 def share(total: int, stage: int, stages: int) -> int:
