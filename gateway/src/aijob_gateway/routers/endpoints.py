@@ -22,7 +22,7 @@ from aijob_gateway.services.inference import deadline_after
 router = APIRouter(
     prefix="/v1/endpoints",
     tags=["endpoints"],
-    responses=problem_responses(401, 422, 429, 503),
+    responses=problem_responses(401, 403, 422, 429, 503),
 )
 
 

@@ -27,7 +27,7 @@ from aijob_gateway.serving.transport import PodRequest
 router = APIRouter(
     prefix="/v1/endpoints/{name}/v2",
     tags=["open inference protocol"],
-    responses=problem_responses(401, 403, 404, 429, 502, 503, 504),
+    responses=problem_responses(401, 403, 404, 422, 429, 502, 503, 504),
 )
 
 ModelName = Annotated[
