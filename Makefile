@@ -57,6 +57,10 @@ typecheck: sync worker-envs ## mypy --strict over every package and the tests; e
 demo: tools ## The main job: local cluster up, then aijob end to end on it
 	hack/demo.sh
 
+.PHONY: readme-check
+readme-check: ## Run the README's "Using it" blocks verbatim, as a new user would after make demo
+	hack/check-readme.sh
+
 .PHONY: binaries
 binaries: ## Build the control plane's binaries from Go modules (cached)
 	hack/build-binaries.sh
@@ -129,4 +133,6 @@ helm-lint: ## helm lint --strict with the default and the local values
 test: sync verify lint typecheck worker-envs ## Everything CI runs: checks, every worker suite, then every suite on a real cluster
 	$(MAKE) test-workers
 	$(if $(LOCAL_CLUSTER),hack/cluster-with-images.sh)
+	$(if $(LOCAL_CLUSTER),hack/demo.sh)
+	$(if $(LOCAL_CLUSTER),hack/check-readme.sh)
 	$(PYTEST) $(if $(LOCAL_CLUSTER),--no-env-skips)
