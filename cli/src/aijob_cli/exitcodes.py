@@ -19,14 +19,16 @@ class ExitCode(IntEnum):
     AUTH = 4
     """The gateway refused the API key (401) or the namespace is another tenant's (403)."""
     NOT_FOUND = 5
-    """No such job (404)."""
+    """No such job or endpoint (404)."""
     CONFLICT = 6
     """Conflict (409): the client request id was used for another request, the job is not
-    finished (results), it already finished (cancel), or it has no log yet (logs)."""
+    finished (results), it already finished (cancel), it has no log yet (logs), or an
+    endpoint of that name holds another spec (endpoints create)."""
     INVALID = 7
-    """The job or a parameter is invalid (400, 422, or refused locally before sending)."""
+    """The job, endpoint, a record or a parameter is invalid (400, 413, 422, or refused
+    locally before sending)."""
     RATE_LIMITED = 8
-    """Too many requests (429); retry after the time printed."""
+    """Too many requests, or the endpoint's queue is full (429); retry after the time printed."""
     UNAVAILABLE = 9
     """The gateway or the Kubernetes API server cannot be reached or failed (5xx)."""
     JOB_FAILED = 10
@@ -45,7 +47,7 @@ def for_status(status: int) -> ExitCode:
         return ExitCode.NOT_FOUND
     if status == 409:
         return ExitCode.CONFLICT
-    if status in (400, 422):
+    if status in (400, 413, 422):
         return ExitCode.INVALID
     if status == 429:
         return ExitCode.RATE_LIMITED
