@@ -122,7 +122,7 @@ class Runtime:
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             probe=ApiServerProbe(client, settings),
             endpoint_cache=endpoint_cache,
-            endpoint_pods=EndpointPods(dispatchers),
+            endpoint_pods=EndpointPods(dispatchers, on_emptied=endpoints.forget_if_deleted),
             transport=transport,
             dispatchers=dispatchers,
             endpoints=endpoints,

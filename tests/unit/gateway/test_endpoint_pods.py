@@ -163,3 +163,21 @@ def test_the_registry_forgets_an_endpoint_only_once_it_has_no_pod() -> None:
     assert pods.forget("team-a", "iris")
     assert pods.get("team-a", "iris") is None
     assert pods.forget("team-a", "never")
+
+
+async def test_an_endpoints_last_pod_leaving_is_told() -> None:
+    pods = registry()
+    emptied: list[tuple[str, str]] = []
+    sink = EndpointPods(
+        pods, on_emptied=lambda namespace, endpoint: emptied.append((namespace, endpoint))
+    )
+    await sink.replace(
+        listed([pod_object("iris-0"), pod_object("iris-1"), pod_object("wine-0", "wine")])
+    )
+    assert emptied == []
+    sink.apply("DELETED", pod_object("iris-0"))
+    assert emptied == []
+    sink.apply("MODIFIED", pod_object("iris-1", "wine"))
+    assert emptied == [("team-a", "iris")]
+    await sink.replace(listed([]))
+    assert emptied == [("team-a", "iris"), ("team-a", "iris"), ("team-a", "wine")]

@@ -145,3 +145,24 @@ async def test_every_outcome_is_counted_with_the_retries() -> None:
     )
     assert retries == 1
     assert not inference.has_ready_replica(TEAM_A, "iris")
+
+
+async def test_a_deleted_endpoints_dispatcher_is_dropped_once_its_pods_are_gone() -> None:
+    registry: DispatcherRegistry[PodRequest, PodAnswer] = DispatcherRegistry(
+        Pods().send, DispatchPolicy()
+    )
+    cache = EndpointCache()
+    await cache.replace(listed([endpoint_manifest()]))
+    endpoints = EndpointService(cache, EndpointStore(cast(Any, None), cache), registry)
+    add_replica(registry, "iris-0")
+    cache.remove("team-a", "iris")
+    endpoints.forget_if_deleted("team-a", "iris")
+    assert registry.get("team-a", "iris") is not None
+    registry.pods("team-a", "iris").remove("iris-0")
+    endpoints.forget_if_deleted("team-a", "iris")
+    assert registry.get("team-a", "iris") is None
+    add_replica(registry, "iris-0")
+    await cache.replace(listed([endpoint_manifest()]))
+    registry.pods("team-a", "iris").remove("iris-0")
+    endpoints.forget_if_deleted("team-a", "iris")
+    assert registry.get("team-a", "iris") is not None

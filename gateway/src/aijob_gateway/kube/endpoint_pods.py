@@ -16,7 +16,7 @@ the integration tests, on the host, reach them the same way.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -97,10 +97,17 @@ class PodSets(Protocol):
 
 
 class EndpointPods:
-    """A reflector sink keeping every endpoint's pod set equal to its pods."""
+    """A reflector sink keeping every endpoint's pod set equal to its pods.
 
-    def __init__(self, pod_sets: PodSets) -> None:
+    `on_emptied(namespace, endpoint)` is told when an endpoint's last pod left (so what
+    is kept for a deleted endpoint can go).
+    """
+
+    def __init__(
+        self, pod_sets: PodSets, on_emptied: Callable[[str, str], None] | None = None
+    ) -> None:
         self._pod_sets = pod_sets
+        self._on_emptied = on_emptied or (lambda namespace, endpoint: None)
         self._endpoint_of: dict[tuple[str, str], str] = {}
         """(namespace, pod name) to the endpoint it serves (a label may change)."""
         self.synced = False
@@ -117,10 +124,15 @@ class EndpointPods:
                 serving.ready
             )
             endpoint_of[(serving.namespace, serving.pod.name)] = serving.endpoint
+        emptied = []
         for key in set(self._pod_sets.pod_set_keys()) | set(listed):
             self._pod_sets.pods(*key).sync(listed.get(key, {}))
+            if key not in listed:
+                emptied.append(key)
         self._endpoint_of = endpoint_of
         self.synced = True
+        for namespace, endpoint in emptied:
+            self._on_emptied(namespace, endpoint)
 
     def apply(self, event_type: str, obj: dict[str, Any]) -> None:
         """A pod was added, changed or deleted."""
@@ -129,8 +141,11 @@ class EndpointPods:
         serving = None if event_type == "DELETED" else serving_pod(obj)
         previous = self._endpoint_of.get(key)
         if previous is not None and (serving is None or serving.endpoint != previous):
-            self._pod_sets.pods(key[0], previous).remove(key[1])
+            pods = self._pod_sets.pods(key[0], previous)
+            pods.remove(key[1])
             del self._endpoint_of[key]
+            if not len(pods):
+                self._on_emptied(key[0], previous)
         if serving is not None:
             self._pod_sets.pods(serving.namespace, serving.endpoint).upsert(
                 serving.pod, ready=serving.ready

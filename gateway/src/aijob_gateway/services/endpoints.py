@@ -114,7 +114,14 @@ class EndpointService:
         """Delete the endpoint; its replicas stop (requests in flight on them fail over)."""
         endpoint = self.get(tenant, name)
         await self._store.delete(tenant.namespace, name)
+        self._dispatchers.forget(tenant.namespace, name)
         return endpoint
+
+    def forget_if_deleted(self, namespace: str, name: str) -> None:
+        """Drop a deleted endpoint's dispatcher once its last pod is gone (a live one keeps
+        its figures, whatever its pods do)."""
+        if self._cache.get(namespace, name) is None:
+            self._dispatchers.forget(namespace, name)
 
     def dispatcher(self, endpoint: AIEndpoint) -> EndpointDispatcher:
         """The endpoint's dispatcher, at the endpoint's current per-replica concurrency."""
