@@ -1,9 +1,10 @@
 """Pydantic models of the AIJob resource, in one import: the single source of truth for its schema.
 
-The models live by concern: `spec` (what to run), `status` (what happens, and who writes
-each part), `metadata` (object and pod metadata), `validation` (patterns and the one
-label validator), `cel` (the CEL rules), `priority` and `routing` (the tables of
-priorities and model types), `resource` (the AIJob itself). This module re-exports
+The models live by concern: `spec` (what to run), `inputs` (what it takes in),
+`status` (what happens, and who writes each part), `metadata` (object and pod
+metadata), `validation` (patterns and the one label validator), `cel` (the CEL
+rules), `priority` and `routing` (the tables of priorities and model types),
+`resource` (the AIJob itself). This module re-exports
 them, so `from aijob_api.models import AIJob, AIJobSpec` keeps working. The CRD in
 `crds/` is generated from them (see `aijob_api.crd`).
 """

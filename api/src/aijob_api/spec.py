@@ -1,9 +1,11 @@
 """The AIJob spec: what to run (task, model, data, resources, priority, retries).
 
 The spec is written by users (directly, through the gateway or the CLI) and never by
-aijob. Its CEL rules (per task, exactly one of two sources, immutability) are attached
-with `json_schema_extra` next to the fields they guard, and mirrored by validators so
-clients that import `aijob_api` get the same error before the API server does.
+aijob. Its CEL rules (per task, exactly one of two sources, immutability, an endpoint
+for inference only) are attached with `json_schema_extra` next to the fields they
+guard, and mirrored by validators so clients that import `aijob_api` get the same
+error before the API server does. What jobs take in (model source, data set, inference
+input) is `aijob_api.inputs`, re-exported here.
 """
 
 from __future__ import annotations
@@ -11,23 +13,54 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from aijob_api.cel import exactly_one_rule, immutability_rule
+from aijob_api.cel import immutability_rule
+from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
+from aijob_api.inputs import (
+    MAX_INLINE_RECORDS,
+    URI_PATTERN,
+    DatasetSpec,
+    InferenceInput,
+    ModelSource,
+    exclusive_pair,
+)
 from aijob_api.metadata import PodTemplateMetadata
 from aijob_api.priority import Priority
 from aijob_api.routing import Framework, model_type_description, route_framework
-from aijob_api.validation import DNS_LABEL_PATTERN, MODEL_TYPE_PATTERN, QUANTITY_PATTERN
+from aijob_api.validation import (
+    DNS_1035_LABEL_PATTERN,
+    DNS_LABEL_PATTERN,
+    MODEL_TYPE_PATTERN,
+    QUANTITY_PATTERN,
+)
 from aijob_api.wire import WireModel
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "FRAMEWORK_VERSION_PATTERN",
+    "IMMUTABLE_SPEC_FIELDS",
+    "MAX_GPUS",
+    "MAX_INLINE_RECORDS",
+    "MAX_RETRIES",
+    "MAX_TIMEOUT_SECONDS",
+    "URI_PATTERN",
+    "AIJobSpec",
+    "DatasetSpec",
+    "InferenceInput",
+    "ModelSource",
+    "ModelSpec",
+    "ModelTypeName",
+    "ResourceSpec",
+    "RetryPolicy",
+    "Task",
+]
 
 MAX_GPUS: Final = 64
 """Upper bound on GPUs one job may ask for (a sane ceiling for one pod)."""
 MAX_RETRIES: Final = 10
 DEFAULT_MAX_RETRIES: Final = 2
 MAX_TIMEOUT_SECONDS: Final = 7 * 24 * 3600
-MAX_INLINE_RECORDS: Final = 1000
-"""Inline inference records are for small inputs; larger ones go in a file."""
-URI_PATTERN: Final = r"^(file|s3)://.+"
 FRAMEWORK_VERSION_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
 """A runtime version of the catalog, e.g. 1.9 or 2.15."""
 
@@ -48,37 +81,6 @@ class Task(StrEnum):
 
     TRAINING = "training"
     INFERENCE = "inference"
-
-
-class ModelSource(WireModel):
-    """Where an inference job takes its model from: a finished training AIJob or a URI."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                exactly_one_rule(
-                    "trainingJob", "uri", "model.source needs exactly one of trainingJob or uri"
-                )
-            ]
-        }
-    )
-
-    training_job: Annotated[
-        str | None,
-        Field(
-            description="Name of a training AIJob in the same namespace whose model to use.",
-            max_length=63,
-            pattern=DNS_LABEL_PATTERN,
-        ),
-    ] = None
-    uri: Annotated[
-        str | None,
-        Field(
-            description="URI of a saved model (file:///path or s3://bucket/key).",
-            max_length=2048,
-            pattern=URI_PATTERN,
-        ),
-    ] = None
 
 
 class ModelSpec(WireModel):
@@ -102,75 +104,6 @@ class ModelSpec(WireModel):
         ModelSource | None,
         Field(description="For inference: the model to load."),
     ] = None
-
-
-class DatasetSpec(WireModel):
-    """Training data: a data set bundled with the framework, or a CSV file."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                exactly_one_rule("name", "uri", "dataset needs exactly one of name or uri")
-            ]
-        }
-    )
-
-    name: Annotated[
-        str | None,
-        Field(
-            description="A bundled data set: iris, digits, wine, breast_cancer, or a text set.",
-            max_length=63,
-            pattern=MODEL_TYPE_PATTERN,
-        ),
-    ] = None
-    uri: Annotated[
-        str | None,
-        Field(
-            description="A CSV file (file:///path or s3://bucket/key).",
-            max_length=2048,
-            pattern=URI_PATTERN,
-        ),
-    ] = None
-    target_column: Annotated[
-        str | None,
-        Field(
-            description="The label column of a CSV data set (default: the last).", max_length=253
-        ),
-    ] = None
-    test_fraction: Annotated[
-        float,
-        Field(description="Share of rows held out for evaluation.", gt=0, lt=1),
-    ] = 0.2
-
-
-class InferenceInput(WireModel):
-    """Input of an inference job: inline records (small) or a file."""
-
-    # Not a CEL rule: records hold any JSON (numbers, lists, objects, strings), which CEL
-    # cannot type, so a rule could not name the field. Plain OpenAPI can: exactly one of.
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["records"]}, {"required": ["uri"]}]}
-    )
-
-    records: Annotated[
-        list[Any] | None,
-        Field(
-            description="Inline records: feature lists, objects, or strings for text models.",
-            max_length=MAX_INLINE_RECORDS,
-        ),
-    ] = None
-    uri: Annotated[
-        str | None,
-        Field(
-            description="A CSV or JSON-lines file of records (file:///path or s3://bucket/key).",
-            max_length=2048,
-            pattern=URI_PATTERN,
-        ),
-    ] = None
-    batch_size: Annotated[
-        int,
-        Field(description="Records per inference batch.", ge=1, le=100_000),
-    ] = 64
 
 
 class ResourceSpec(WireModel):
@@ -224,6 +157,7 @@ IMMUTABLE_SPEC_FIELDS: Final = (
     "timeoutSeconds",
     "queue",
     "podTemplate",
+    "endpoint",
 )
 """Spec fields that cannot change once the job exists (only cancel and the TTL may)."""
 
@@ -235,9 +169,29 @@ class AIJobSpec(WireModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.task != 'inference' || has(self.model.source)",
-                    "message": "an inference job needs model.source (trainingJob or uri)",
+                    "rule": (
+                        "self.task != 'inference' || has(self.model.source) || has(self.endpoint)"
+                    ),
+                    "message": (
+                        "an inference job needs model.source (trainingJob or uri) or endpoint"
+                    ),
                     "fieldPath": ".model.source",
+                },
+                {
+                    "rule": "!has(self.endpoint) || self.task == 'inference'",
+                    "message": "spec.endpoint is for inference jobs only",
+                    "fieldPath": ".endpoint",
+                },
+                {
+                    "rule": "!has(self.endpoint) || !has(self.model.source)",
+                    "message": "spec.endpoint and spec.model.source are exclusive: the endpoint "
+                    "serves its own model",
+                    "fieldPath": ".endpoint",
+                },
+                {
+                    "rule": "!has(self.endpoint) || !has(self.input) || !has(self.input.uri)",
+                    "message": "a job on an endpoint takes inline input.records, not input.uri",
+                    "fieldPath": ".input.uri",
                 },
                 {
                     "rule": "self.task != 'inference' || has(self.input)",
@@ -328,6 +282,20 @@ class AIJobSpec(WireModel):
         PodTemplateMetadata | None,
         Field(description="Extra labels and annotations for the worker pods."),
     ] = None
+    endpoint: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Inference only, instead of model.source: the name of an AIEndpoint of this "
+                "namespace whose warm replicas predict input.records (no Job, no pod is "
+                "started; the operator sends the records in chunks of the endpoint's "
+                "batching.maxBatchSize). model.type is then informative: the endpoint's "
+                "model decides."
+            ),
+            max_length=ENDPOINT_MAX_NAME_LENGTH,
+            pattern=DNS_1035_LABEL_PATTERN,
+        ),
+    ] = None
     cancel: Annotated[
         bool,
         Field(
@@ -350,10 +318,14 @@ class AIJobSpec(WireModel):
     def _check_task_fields(self) -> AIJobSpec:
         """Mirror the CEL rules, so clients get the same error before the API server."""
         if self.task is Task.INFERENCE:
-            if self.model.source is None:
-                raise ValueError("model.source: an inference job needs trainingJob or uri")
+            if self.model.source is None and self.endpoint is None:
+                raise ValueError(
+                    "model.source: an inference job needs trainingJob or uri, or endpoint"
+                )
             if self.input is None:
                 raise ValueError("input: an inference job needs records or uri")
+        if self.endpoint is not None:
+            self._check_endpoint_fields()
         if self.task is Task.TRAINING and self.dataset is None:
             raise ValueError("dataset: a training job needs a dataset (name or uri)")
         for name, part in (
@@ -363,20 +335,20 @@ class AIJobSpec(WireModel):
         ):
             if part is None:
                 continue
-            first, second = _exclusive_pair(part)
+            first, second = exclusive_pair(part)
             if (getattr(part, first) is None) == (getattr(part, second) is None):
                 raise ValueError(f"{name}: needs exactly one of {first} or {second}")
         return self
+
+    def _check_endpoint_fields(self) -> None:
+        if self.task is not Task.INFERENCE:
+            raise ValueError("endpoint: spec.endpoint is for inference jobs only")
+        if self.model.source is not None:
+            raise ValueError("endpoint: spec.endpoint and spec.model.source are exclusive")
+        if self.input is not None and self.input.uri is not None:
+            raise ValueError("input.uri: a job on an endpoint takes inline input.records")
 
     @property
     def resolved_framework(self) -> Framework:
         """The framework the job runs on: explicit, or routed from the model type."""
         return route_framework(self.model.type, self.framework)
-
-
-def _exclusive_pair(part: BaseModel) -> tuple[str, str]:
-    if isinstance(part, ModelSource):
-        return ("training_job", "uri")
-    if isinstance(part, DatasetSpec):
-        return ("name", "uri")
-    return ("records", "uri")

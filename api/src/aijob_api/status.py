@@ -108,6 +108,10 @@ class StageTimings(WireModel):
     prepare_ms: Annotated[float | None, Field(description="Loading model and input.", ge=0)] = None
     train_ms: Annotated[float | None, Field(description="Training.", ge=0)] = None
     infer_ms: Annotated[float | None, Field(description="Running the model.", ge=0)] = None
+    postprocess_ms: Annotated[
+        float | None,
+        Field(description="Turning the model's outputs into results (jobs on an endpoint).", ge=0),
+    ] = None
     upload_ms: Annotated[
         float | None, Field(description="Writing results and artifacts.", ge=0)
     ] = None

@@ -1,0 +1,130 @@
+"""What jobs take in: the model an inference job loads, training data, inference input.
+
+Each is a pair of mutually exclusive sources (a name or a URI, inline records or a
+file), guarded by a CEL rule (or, for records, which CEL cannot type, an OpenAPI
+`oneOf`) next to the fields, and by `exclusive_pair`, which the spec's validator uses
+to give clients the same error before the API server does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aijob_api.cel import exactly_one_rule
+from aijob_api.validation import DNS_LABEL_PATTERN, MODEL_TYPE_PATTERN
+from aijob_api.wire import WireModel
+
+MAX_INLINE_RECORDS: Final = 1000
+"""Inline inference records are for small inputs; larger ones go in a file."""
+URI_PATTERN: Final = r"^(file|s3)://.+"
+
+
+class ModelSource(WireModel):
+    """Where an inference job takes its model from: a finished training AIJob or a URI."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                exactly_one_rule(
+                    "trainingJob", "uri", "model.source needs exactly one of trainingJob or uri"
+                )
+            ]
+        }
+    )
+
+    training_job: Annotated[
+        str | None,
+        Field(
+            description="Name of a training AIJob in the same namespace whose model to use.",
+            max_length=63,
+            pattern=DNS_LABEL_PATTERN,
+        ),
+    ] = None
+    uri: Annotated[
+        str | None,
+        Field(
+            description="URI of a saved model (file:///path or s3://bucket/key).",
+            max_length=2048,
+            pattern=URI_PATTERN,
+        ),
+    ] = None
+
+
+class DatasetSpec(WireModel):
+    """Training data: a data set bundled with the framework, or a CSV file."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                exactly_one_rule("name", "uri", "dataset needs exactly one of name or uri")
+            ]
+        }
+    )
+
+    name: Annotated[
+        str | None,
+        Field(
+            description="A bundled data set: iris, digits, wine, breast_cancer, or a text set.",
+            max_length=63,
+            pattern=MODEL_TYPE_PATTERN,
+        ),
+    ] = None
+    uri: Annotated[
+        str | None,
+        Field(
+            description="A CSV file (file:///path or s3://bucket/key).",
+            max_length=2048,
+            pattern=URI_PATTERN,
+        ),
+    ] = None
+    target_column: Annotated[
+        str | None,
+        Field(
+            description="The label column of a CSV data set (default: the last).", max_length=253
+        ),
+    ] = None
+    test_fraction: Annotated[
+        float,
+        Field(description="Share of rows held out for evaluation.", gt=0, lt=1),
+    ] = 0.2
+
+
+class InferenceInput(WireModel):
+    """Input of an inference job: inline records (small) or a file."""
+
+    # Not a CEL rule: records hold any JSON (numbers, lists, objects, strings), which CEL
+    # cannot type, so a rule could not name the field. Plain OpenAPI can: exactly one of.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["records"]}, {"required": ["uri"]}]}
+    )
+
+    records: Annotated[
+        list[Any] | None,
+        Field(
+            description="Inline records: feature lists, objects, or strings for text models.",
+            max_length=MAX_INLINE_RECORDS,
+        ),
+    ] = None
+    uri: Annotated[
+        str | None,
+        Field(
+            description="A CSV or JSON-lines file of records (file:///path or s3://bucket/key).",
+            max_length=2048,
+            pattern=URI_PATTERN,
+        ),
+    ] = None
+    batch_size: Annotated[
+        int,
+        Field(description="Records per inference batch.", ge=1, le=100_000),
+    ] = 64
+
+
+def exclusive_pair(part: BaseModel) -> tuple[str, str]:
+    """The two fields of an input of which exactly one must be set (Python names)."""
+    if isinstance(part, ModelSource):
+        return ("training_job", "uri")
+    if isinstance(part, DatasetSpec):
+        return ("name", "uri")
+    return ("records", "uri")
