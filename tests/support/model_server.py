@@ -161,6 +161,31 @@ class LocalModelServer:
         response = httpx.delete(f"{self.url}/admin/faults", timeout=5)
         assert response.status_code in (200, 204), response.text
 
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of a Prometheus sample of the server's `/metrics` over the series whose labels
+        contain `labels` (e.g. `metric("aijob_serve_requests_total", outcome="ok")`)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=5).text
+        total = 0.0
+        for line in text.splitlines():
+            series, _, value = line.rpartition(" ")
+            if not series.startswith(name) or series[len(name) : len(name) + 1] not in ("", "{"):
+                continue
+            if all(f'{key}="{wanted}"' in series for key, wanted in labels.items()):
+                total += float(value)
+        return total
+
+    def predictions_answered(self) -> int:
+        """Requests of the JSON route answered with outputs, since the server started."""
+        return int(
+            self.metric(
+                "aijob_serve_requests_total", route="/v1/models/{name}/predict", outcome="ok"
+            )
+        )
+
+    def in_flight(self) -> int:
+        """Inference requests the server holds now (queued, running or delayed)."""
+        return int(self.metric("aijob_serve_in_flight_requests"))
+
     def predict(self, records: list[Any]) -> dict[str, Any]:
         """The server's own answer, straight from it (no gateway)."""
         response = httpx.post(

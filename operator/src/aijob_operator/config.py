@@ -77,6 +77,34 @@ class OperatorConfig(BaseSettings):
         ),
     ] = 120.0
     workers: Annotated[int, Field(description="Concurrent reconciles.", ge=1, le=256)] = 16
+    endpoint_wait_seconds: Annotated[
+        float,
+        Field(
+            description=(
+                "How long a job on an endpoint (spec.endpoint) waits for the endpoint to exist "
+                "and have a ready replica before it fails."
+            ),
+            ge=0,
+        ),
+    ] = 300.0
+    endpoint_call_attempts: Annotated[
+        int,
+        Field(
+            description=(
+                "Attempts to predict one chunk of a job on an endpoint, the first included "
+                "(a replica's refusal of a record is never retried)."
+            ),
+            ge=1,
+            le=10,
+        ),
+    ] = 3
+    endpoint_job_concurrency: Annotated[
+        int,
+        Field(description="Jobs on endpoints whose records are being sent at once.", ge=1, le=256),
+    ] = 8
+    progress_interval_seconds: Annotated[
+        int, Field(description="Least seconds between two progress writes of a worker.", ge=1)
+    ] = 5
     progress_interval_seconds: Annotated[
         int, Field(description="Least seconds between two progress writes of a worker.", ge=1)
     ] = 5

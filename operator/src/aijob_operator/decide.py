@@ -115,13 +115,15 @@ def decide(inputs: Inputs) -> Decision:
         message = "cancelled by the user"
         if inputs.job is not None or current.job_name:
             message += f"; Job {current.job_name or job_name(_name(aijob))} and its pods deleted"
-        status = _status(inputs, Phase.CANCELLED, Reason.CANCELLED, message, completion_time=now)
+        status = desired_status(
+            inputs, Phase.CANCELLED, Reason.CANCELLED, message, completion_time=now
+        )
         action = Action.DELETE_JOB if inputs.job is not None else Action.NOTHING
         return Decision(action, status, requeue_after=_ttl_wait(spec.ttl_seconds_after_finished))
 
     if inputs.runtime_error is not None and inputs.job is None and not current.job_name:
         # Only before a Job exists: a catalog changed under a running job does not fail it.
-        status = _status(
+        status = desired_status(
             inputs, Phase.FAILED, Reason.INVALID_SPEC, inputs.runtime_error, completion_time=now
         )
         return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
@@ -132,7 +134,7 @@ def decide(inputs: Inputs) -> Decision:
             f"a Job named {name} exists and is not owned by this AIJob; "
             "waiting for it to be deleted"
         )
-        status = _status(inputs, Phase.PENDING, Reason.JOB_NAME_TAKEN, message)
+        status = desired_status(inputs, Phase.PENDING, Reason.JOB_NAME_TAKEN, message)
         return Decision(Action.NOTHING, status, inputs.recheck_seconds)
 
     if inputs.job is None:
@@ -141,7 +143,7 @@ def decide(inputs: Inputs) -> Decision:
     observed = observe_job(aijob, inputs.job, inputs.pods, now)
     if observed.settling and current.phase is not None:
         return Decision(Action.NOTHING, current, SETTLING_RECHECK_SECONDS)
-    status = _status(
+    status = desired_status(
         inputs,
         observed.phase,
         observed.reason,
@@ -187,17 +189,21 @@ def _without_job(inputs: Inputs) -> Decision:
             f"Job {current.job_name} disappeared before it finished; it is not re-created, "
             "so the work never runs twice"
         )
-        status = _status(inputs, Phase.FAILED, Reason.JOB_LOST, message, completion_time=inputs.now)
+        status = desired_status(
+            inputs, Phase.FAILED, Reason.JOB_LOST, message, completion_time=inputs.now
+        )
         return Decision(Action.NOTHING, status, _ttl_wait(aijob.spec.ttl_seconds_after_finished))
     dependency = inputs.dependency
     if dependency.state is DependencyState.WAITING:
-        status = _status(inputs, Phase.PENDING, Reason.WAITING_FOR_DEPENDENCY, dependency.message)
+        status = desired_status(
+            inputs, Phase.PENDING, Reason.WAITING_FOR_DEPENDENCY, dependency.message
+        )
         wait = inputs.recheck_seconds
         if dependency.retry_after is not None:
             wait = min(wait, dependency.retry_after + 0.5)
         return Decision(Action.NOTHING, status, wait)
     if dependency.state is DependencyState.FAILED:
-        status = _status(
+        status = desired_status(
             inputs,
             Phase.FAILED,
             Reason.DEPENDENCY_FAILED,
@@ -205,7 +211,9 @@ def _without_job(inputs: Inputs) -> Decision:
             completion_time=inputs.now,
         )
         return Decision(Action.NOTHING, status, _ttl_wait(aijob.spec.ttl_seconds_after_finished))
-    status = _status(inputs, Phase.PENDING, Reason.JOB_CREATED, "creating the Job", facts=None)
+    status = desired_status(
+        inputs, Phase.PENDING, Reason.JOB_CREATED, "creating the Job", facts=None
+    )
     return Decision(
         Action.CREATE_CHILDREN,
         status,
@@ -214,7 +222,7 @@ def _without_job(inputs: Inputs) -> Decision:
     )
 
 
-def _status(
+def desired_status(
     inputs: Inputs,
     phase: Phase,
     reason: str,

@@ -14,13 +14,14 @@ from typing import Any
 
 from aijob_api.endpoint_status import ServedModel
 
+from aijob_operator.builders.endpoint_config import SERVE_PORT
 from aijob_operator.builders.endpoint_deployment import (
     MODEL_CHECKSUM_ANNOTATION,
     MODEL_URI_ANNOTATION,
     TRAINING_JOB_ANNOTATION,
     TRAINING_JOB_UID_ANNOTATION,
 )
-from aijob_operator.builders.endpoint_meta import APPLIED_HASH_ANNOTATION, REVISION_LABEL
+from aijob_operator.builders.endpoint_meta import APPLIED_HASH_ANNOTATION, PORT_NAME, REVISION_LABEL
 from aijob_operator.views import (
     ConditionView,
     ContainerExit,
@@ -110,7 +111,7 @@ class DeploymentView:
 
 @dataclass(frozen=True, slots=True)
 class EndpointPodView:
-    """A model server pod: the worker pod's view, its readiness, restarts and revision."""
+    """A model server pod: the worker pod's view, its readiness, restarts, revision and address."""
 
     pod: PodView
     ready: bool
@@ -120,6 +121,8 @@ class EndpointPodView:
     """How the server's container last ended (it may be waiting to restart now)."""
     annotations: tuple[tuple[str, str], ...]
     """The pod's model annotations (what it loads)."""
+    address: str | None = None
+    """`http://<pod IP>:<the container port named http>`, once the pod has an IP."""
 
     @property
     def model(self) -> ServedModel | None:
@@ -151,7 +154,23 @@ class EndpointPodView:
             revision=labels.get(REVISION_LABEL),
             last_exit=container_exit(terminated) if terminated else pod.exit,
             annotations=model_annotations(metadata),
+            address=serve_address(body),
         )
+
+
+def serve_address(body: Body) -> str | None:
+    """Where a model server pod answers: its IP and the container port named `http` (the
+    server's default port when none is named), as the gateway's dispatcher reaches it."""
+    ip = (body.get("status") or {}).get("podIP")
+    if not ip:
+        return None
+    port = SERVE_PORT
+    for container in (body.get("spec") or {}).get("containers") or []:
+        for declared in container.get("ports") or []:
+            if declared.get("name") == PORT_NAME and declared.get("containerPort"):
+                port = int(declared["containerPort"])
+    host = f"[{ip}]" if ":" in str(ip) else str(ip)
+    return f"http://{host}:{port}"
 
 
 def model_annotations(metadata: Body) -> tuple[tuple[str, str], ...]:

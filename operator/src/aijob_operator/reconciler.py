@@ -4,6 +4,8 @@ The service layer between the thin kopf handlers and the pure builders and decis
 Every trigger (the AIJob's watch events, its Job's and pods', the training job it
 waits for, the periodic re-check, the TTL) ends here through the work queue, so one
 AIJob is never reconciled twice at the same time and always from the latest state.
+A job that names an endpoint (`spec.endpoint`) has no Job: `EndpointJobs` decides and
+runs it on the endpoint's replicas, and this writes its status as for any other.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aijob_api.models import AIJob
 from aijob_kube.errors import ForbiddenError, InvalidError
@@ -40,6 +42,9 @@ from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.worker_loop import run_reconcile_worker
 from aijob_operator.workqueue import WorkQueue
+
+if TYPE_CHECKING:
+    from aijob_operator.endpoint_jobs import EndpointJobs
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +78,11 @@ class Reconciler:
         queue: WorkQueue[Key],
         events: EventPoster,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        endpoint_jobs: EndpointJobs | None = None,
     ) -> None:
         self._api = api
         self._events = events
+        self._endpoint_jobs = endpoint_jobs
         self._caches = caches
         self._catalog = catalog
         self._config = config
@@ -100,11 +107,16 @@ class Reconciler:
         if body is None or body.get("metadata", {}).get("deletionTimestamp"):
             self._queue.discard(key)
             self._pacer.forget(key)
+            if self._endpoint_jobs is not None:
+                self._endpoint_jobs.forget(key)
             return
         try:
             aijob = AIJob.model_validate(body)
         except ValidationError as error:
             await self._write_invalid(key, body, error)
+            return
+        if aijob.spec.endpoint is not None and self._endpoint_jobs is not None:
+            await self._reconcile_on_endpoint(key, aijob, self._endpoint_jobs)
             return
         inputs = self._inputs(key, aijob)
         decision = decide(inputs)
@@ -139,6 +151,24 @@ class Reconciler:
             await self._api.delete_job(key[0], job_name(key[1]))
 
         if await self._write_status(key, aijob, decision) and decision.requeue_after is not None:
+            self._queue.add_after(key, decision.requeue_after)
+
+    async def _reconcile_on_endpoint(
+        self, key: Key, aijob: AIJob, endpoint_jobs: EndpointJobs
+    ) -> None:
+        """A job on an endpoint: its run started or stopped, its status (and results) written."""
+        verdict = await endpoint_jobs.decide(key, aijob)
+        decision = verdict.decision
+        if decision.action is Action.DELETE_AIJOB:
+            logger.info("deleting %s/%s: ttlSecondsAfterFinished ran out", *key)
+            await self._api.delete_aijob(*key)
+            self._pacer.forget(key)
+            return
+        results = None
+        if verdict.results is not None:
+            results = verdict.results.model_dump(mode="json", by_alias=True, exclude_none=True)
+        written = await self._write_status(key, aijob, decision, results=results)
+        if written and decision.requeue_after is not None:
             self._queue.add_after(key, decision.requeue_after)
 
     def _inputs(
@@ -237,9 +267,22 @@ class Reconciler:
         )
         return self._owned(existing, aijob)
 
-    async def _write_status(self, key: Key, aijob: AIJob, decision: Decision) -> bool:
-        """Write the status if it changed; False when the write was deferred (and requeued)."""
+    async def _write_status(
+        self,
+        key: Key,
+        aijob: AIJob,
+        decision: Decision,
+        *,
+        results: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write the status if it changed; False when the write was deferred (and requeued).
+
+        `results` (a job on an endpoint, which has no worker to write them) go in the same
+        patch as the phase, so a job is never Succeeded without its results.
+        """
         patch = status_patch(aijob.status, decision.status)
+        if results is not None:
+            patch["results"] = results
         if not patch:
             return True
         final = decision.status.phase is not None and decision.status.phase.finished

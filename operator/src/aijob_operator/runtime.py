@@ -12,20 +12,24 @@ from lightkube import AsyncClient
 from aijob_operator.config import OperatorConfig
 from aijob_operator.endpoint_reconciler import EndpointReconciler
 from aijob_operator.events import EventPoster
-from aijob_operator.informer import ChildInformer
-from aijob_operator.reconciler import Reconciler
+from aijob_operator.informer import ChildCache, ChildInformer
+from aijob_operator.reconciler import ChildViews, Reconciler
+from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.workqueue import WorkQueue
 
 
 @dataclass
 class EndpointState:
-    """The AIEndpoints' share: their store, work queue, reconciler and child informers."""
+    """The AIEndpoints' share: their store, work queue, reconciler, child informers and the views
+    of their pods."""
 
     store: EndpointStore
     queue: WorkQueue[Key]
     reconciler: EndpointReconciler
     informers: list[ChildInformer] = field(default_factory=list)
+    pods: ChildViews = field(default_factory=ChildCache)
+    """Views of the endpoints' model server pods, by endpoint (the pods informer's cache)."""
 
 
 @dataclass
@@ -43,6 +47,8 @@ class OperatorState:
     informers: list[ChildInformer] = field(default_factory=list)
     stoppers: list[Callable[[], Any]] = field(default_factory=list)
     endpoints: EndpointState | None = None
+    replica_client: ReplicaClient | None = None
+    """HTTP to endpoints' replicas, for the jobs run on them (closed at clean-up)."""
 
     def healthy(self) -> bool:
         """Whether every informer, reconcile worker and event poster is still alive."""

@@ -1,4 +1,5 @@
-"""The operator's memory of AIJobs: the latest body of each, compact, and who waits on whom.
+"""The operator's memory of AIJobs: the latest body of each, compact, and who waits on whom
+(inference jobs on their training job, jobs on an endpoint on that endpoint).
 
 Fed by the watch (kopf events) and by the operator's own status writes, whichever
 is newer, so a reconcile never works from an older status than the one it wrote.
@@ -27,6 +28,7 @@ class _Entry:
     phase: str
     framework: str
     training_job: str | None
+    endpoint: str | None
 
 
 def key_of(body: Mapping[str, Any]) -> Key:
@@ -53,6 +55,7 @@ class AIJobStore:
     def __init__(self) -> None:
         self._entries: dict[Key, _Entry] = {}
         self._dependents: dict[Key, set[str]] = {}
+        self._endpoint_users: dict[Key, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -86,11 +89,16 @@ class AIJobStore:
             phase=str(status.get("phase") or ""),
             framework=str(status.get("framework") or spec.get("framework") or ""),
             training_job=str(training) if training else None,
+            endpoint=str(spec["endpoint"]) if spec.get("endpoint") else None,
         )
         if old is not None and old.training_job and old.training_job != entry.training_job:
-            self._unlink(key, old.training_job)
+            self._unlink(self._dependents, key, old.training_job)
+        if old is not None and old.endpoint and old.endpoint != entry.endpoint:
+            self._unlink(self._endpoint_users, key, old.endpoint)
         if entry.training_job:
             self._dependents.setdefault((key[0], entry.training_job), set()).add(key[1])
+        if entry.endpoint:
+            self._endpoint_users.setdefault((key[0], entry.endpoint), set()).add(key[1])
         self._entries[key] = entry
         return True
 
@@ -98,7 +106,9 @@ class AIJobStore:
         """Forget an AIJob (it was deleted)."""
         old = self._entries.pop(key, None)
         if old is not None and old.training_job:
-            self._unlink(key, old.training_job)
+            self._unlink(self._dependents, key, old.training_job)
+        if old is not None and old.endpoint:
+            self._unlink(self._endpoint_users, key, old.endpoint)
 
     def get(self, key: Key) -> dict[str, Any] | None:
         """The latest body of an AIJob, or None."""
@@ -110,16 +120,22 @@ class AIJobStore:
         namespace = key[0]
         return [(namespace, name) for name in sorted(self._dependents.get(key, ()))]
 
+    def endpoint_users(self, endpoint: Key) -> list[Key]:
+        """AIJobs that name the AIEndpoint `endpoint` (namespace, name) in `spec.endpoint`."""
+        namespace = endpoint[0]
+        return [(namespace, name) for name in sorted(self._endpoint_users.get(endpoint, ()))]
+
     def phase_counts(self) -> Counter[tuple[str, str]]:
         """How many AIJobs are in each (phase, framework)."""
         return Counter((entry.phase or "New", entry.framework) for entry in self._entries.values())
 
-    def _unlink(self, key: Key, training: str) -> None:
-        names = self._dependents.get((key[0], training))
+    @staticmethod
+    def _unlink(index: dict[Key, set[str]], key: Key, target: str) -> None:
+        names = index.get((key[0], target))
         if names is not None:
             names.discard(key[1])
             if not names:
-                del self._dependents[(key[0], training)]
+                del index[(key[0], target)]
 
 
 EndpointStore = AIJobStore

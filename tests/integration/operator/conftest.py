@@ -14,6 +14,9 @@ from kopf.testing import KopfRunner
 from lightkube import Client
 
 from tests.integration.operator.support import AIJobs
+from tests.support.model_server import model_server
+
+__all__ = ["model_server"]
 
 OPERATOR_ENV = {
     "AIJOB_OPERATOR_METRICS_PORT": "0",

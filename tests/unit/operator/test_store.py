@@ -61,6 +61,18 @@ def test_dependents_follow_the_spec() -> None:
     assert store.dependents(("ns", "other")) == [("ns", "infer-2")]
 
 
+def test_jobs_on_an_endpoint_are_found_by_the_endpoint() -> None:
+    store = AIJobStore()
+    on_iris = body("predict-1", "1")
+    on_iris["spec"] = {"task": "inference", "model": {"type": "svm"}, "endpoint": "iris"}
+    store.put(on_iris)
+    store.put(body("infer-2", "2", training="iris"))
+    assert store.endpoint_users(("ns", "iris")) == [("ns", "predict-1")]
+    assert store.dependents(("ns", "iris")) == [("ns", "infer-2")], "two separate indexes"
+    store.remove(("ns", "predict-1"))
+    assert store.endpoint_users(("ns", "iris")) == []
+
+
 def test_phase_counts() -> None:
     store = AIJobStore()
     store.put(body("a", "1", "Running"))

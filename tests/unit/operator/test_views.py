@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from aijob_operator.endpoint_views import serve_address
 from aijob_operator.views import JobView, PodView, owner_key
 
 from tests.unit.operator.factories import JOB_UID, UID, disrupted, job_body, pod_body, unschedulable
@@ -44,3 +48,24 @@ def test_exit_is_read_from_the_last_state_too() -> None:
 def test_owner_key() -> None:
     assert owner_key(pod_body(job="abc")) == ("ns", "abc")
     assert owner_key({"metadata": {"namespace": "ns", "labels": {}}}) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "address"),
+    [
+        ({"status": {}}, None),
+        ({"status": {"podIP": "10.1.2.3"}}, "http://10.1.2.3:8080"),
+        ({"status": {"podIP": "fd00::7"}}, "http://[fd00::7]:8080"),
+        (
+            {
+                "spec": {"containers": [{"ports": [{"name": "http", "containerPort": 9000}]}]},
+                "status": {"podIP": "127.0.0.1"},
+            },
+            "http://127.0.0.1:9000",
+        ),
+    ],
+)
+def test_a_model_server_pod_is_reached_at_its_ip_and_http_port(
+    body: dict[str, Any], address: str | None
+) -> None:
+    assert serve_address(body) == address

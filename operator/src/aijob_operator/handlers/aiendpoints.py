@@ -1,4 +1,5 @@
-"""AIEndpoint watch events: remember the latest body and queue the endpoint's reconcile."""
+"""AIEndpoint watch events: remember the latest body and queue the endpoint's reconcile, and the
+AIJobs that run on it (`spec.endpoint`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ async def aiendpoint_event(type: str | None, body: kopf.Body, memo: kopf.Memo, *
     if type == "DELETED":
         state.endpoints.store.remove(key)
         state.endpoints.queue.discard(key)
-        return
-    state.endpoints.store.put(raw)
-    state.endpoints.queue.add(key, urgent=not (raw.get("status") or {}).get("phase"))
+    else:
+        state.endpoints.store.put(raw)
+        state.endpoints.queue.add(key, urgent=not (raw.get("status") or {}).get("phase"))
+    for job in state.store.endpoint_users(key):
+        state.queue.add(job)

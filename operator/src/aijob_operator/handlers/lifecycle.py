@@ -1,5 +1,5 @@
 """Start-up and clean-up: credentials, settings, API client, caches, reconcile workers, metrics
-(for AIJobs and for AIEndpoints)."""
+(for AIJobs and for AIEndpoints), and the HTTP client of the jobs run on endpoints."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from prometheus_client import start_http_server
 from aijob_operator import kopf_settings, metrics
 from aijob_operator.catalog import CatalogError, RuntimeCatalog, load_catalog
 from aijob_operator.config import OperatorConfig
+from aijob_operator.endpoint_jobs import EndpointJobs, EndpointJobSettings
 from aijob_operator.endpoint_reconciler import EndpointCaches, EndpointReconciler
 from aijob_operator.endpoint_views import DeploymentView, EndpointPodView, OwnedView
 from aijob_operator.events import EventPoster
 from aijob_operator.informer import ChildInformer
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
+from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.runtime import EndpointState, OperatorState
 from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.views import JobView, PodView
@@ -89,6 +91,8 @@ async def start(
         ChildInformer(client, RawJob, JobView.from_body, namespaces, queue.add),
         ChildInformer(client, RawPod, PodView.from_body, namespaces, queue.add),
     ]
+    endpoints = endpoint_state(client, api, store, queue, catalog, config, events)
+    replica_client = ReplicaClient()
     reconciler = Reconciler(
         api,
         Caches(aijobs=store, jobs=informers[0].cache, pods=informers[1].cache),
@@ -96,6 +100,7 @@ async def start(
         config,
         queue,
         events,
+        endpoint_jobs=endpoint_jobs(api, endpoints, replica_client, queue, config),
     )
     state = OperatorState(
         config=config,
@@ -105,7 +110,8 @@ async def start(
         reconciler=reconciler,
         events=events,
         informers=informers,
-        endpoints=endpoint_state(client, api, store, catalog, config, events),
+        endpoints=endpoints,
+        replica_client=replica_client,
     )
     state.workers = [
         asyncio.create_task(informer.run(), name=f"aijob-informer-{informer.kind}")
@@ -134,8 +140,10 @@ async def start(
 
 
 async def _start_workers(state: OperatorState, logger: kopf.Logger) -> None:
-    """Start the reconcile workers once every informer has listed its objects; then wait."""
-    await asyncio.gather(*(informer.wait_synced() for informer in state.informers))
+    """Start the reconcile workers once every informer has listed its objects (the endpoints'
+    pods too: jobs on endpoints are sent to them); then wait."""
+    informers = [*state.informers, *(state.endpoints.informers if state.endpoints else [])]
+    await asyncio.gather(*(informer.wait_synced() for informer in informers))
     logger.info(
         "listed %s; starting %d reconcile workers",
         ", ".join(f"{len(i.cache)} {i.kind}s" for i in state.informers),
@@ -152,29 +160,62 @@ def endpoint_state(
     client: AsyncClient,
     api: KubeApi,
     aijobs: AIJobStore,
+    aijob_queue: WorkQueue[Key],
     catalog: RuntimeCatalog,
     config: OperatorConfig,
     events: EventPoster,
 ) -> EndpointState:
-    """The AIEndpoints' store, queue, reconciler, and informers of what they own."""
+    """The AIEndpoints' store, queue, reconciler, and informers of what they own (a change of
+    an endpoint's pods also queues the AIJobs that run on the endpoint)."""
     store = EndpointStore()
     queue: WorkQueue[Key] = WorkQueue()
     namespaces = config.namespace_list
+
+    def pods_changed(endpoint: Key) -> None:
+        queue.add(endpoint)
+        for job in aijobs.endpoint_users(endpoint):
+            aijob_queue.add(job)
+
     informers = [
         ChildInformer(
-            client, resource, view_of, namespaces, queue.add, owner_label=LABEL_ENDPOINT_NAME
+            client, resource, view_of, namespaces, notify, owner_label=LABEL_ENDPOINT_NAME
         )
-        for resource, view_of in (
-            (RawDeployment, DeploymentView.from_body),
-            (RawPod, EndpointPodView.from_body),
-            (RawService, OwnedView.from_body),
-            (RawConfigMap, OwnedView.from_body),
+        for resource, view_of, notify in (
+            (RawDeployment, DeploymentView.from_body, queue.add),
+            (RawPod, EndpointPodView.from_body, pods_changed),
+            (RawService, OwnedView.from_body, queue.add),
+            (RawConfigMap, OwnedView.from_body, queue.add),
         )
     ]
     deployments, pods, services, config_maps = (informer.cache for informer in informers)
     caches = EndpointCaches(store, aijobs, deployments, pods, services, config_maps)
     reconciler = EndpointReconciler(api, caches, catalog, config, queue, events)
-    return EndpointState(store=store, queue=queue, reconciler=reconciler, informers=informers)
+    return EndpointState(
+        store=store, queue=queue, reconciler=reconciler, informers=informers, pods=pods
+    )
+
+
+def endpoint_jobs(
+    api: KubeApi,
+    endpoints: EndpointState,
+    replica_client: ReplicaClient,
+    queue: WorkQueue[Key],
+    config: OperatorConfig,
+) -> EndpointJobs:
+    """The runs of jobs on endpoints, reading the endpoints' store and their pods' views."""
+    return EndpointJobs(
+        api,
+        endpoints.store,
+        endpoints.pods,
+        replica_client.post,
+        queue,
+        EndpointJobSettings(
+            wait_seconds=config.endpoint_wait_seconds,
+            call_attempts=config.endpoint_call_attempts,
+            concurrency=config.endpoint_job_concurrency,
+            recheck_seconds=config.recheck_seconds,
+        ),
+    )
 
 
 def _endpoint_tasks(state: OperatorState, logger: kopf.Logger) -> list[asyncio.Task[None]]:
@@ -211,6 +252,8 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     await asyncio.gather(*state.workers, return_exceptions=True)
     for stopper in state.stoppers:
         stopper()
+    if state.replica_client is not None:
+        await state.replica_client.close()
     await state.client.close()
     logger.info("aijob operator stopped")
 
