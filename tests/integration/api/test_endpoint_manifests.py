@@ -46,7 +46,7 @@ def test_the_example_is_accepted_with_its_defaults(namespace: str) -> None:
     spec = stored["spec"]
     assert (spec["replicas"], spec["minReplicas"], spec["maxReplicas"]) == (2, 1, 4)
     assert "framework" not in spec
-    assert spec["resources"] == {"cpu": "500m", "memory": "512Mi", "gpu": 0}
+    assert spec["resources"] == {"cpu": "250m", "memory": "512Mi", "gpu": 0}
     assert spec["requestTimeoutSeconds"] == 10
     scale = json.loads(
         kubectl(

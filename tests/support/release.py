@@ -1,0 +1,161 @@
+"""aijob's chart installed for real on the local cluster's real node, for the e2e suite and
+the benchmarks that measure the installed product (benchmarks/inference_bench.py).
+
+`install_release` runs `helm upgrade --install --wait` with helm/aijob/values-local.yaml
+into a namespace of its own, the operator watching one fresh tenant namespace, after
+server-side applying the current CRDs (helm installs a chart's CRDs only when they are
+missing, and an older run may have left an older AIEndpoint schema). `uninstall_release`
+deletes the tenant's AIJobs and AIEndpoints while the operator still runs (it removes
+their finalizers), then the release and both namespaces. `mint_api_key` runs the gateway
+image's own `python -m aijob_gateway.keys`; `gateway_service_url` is the gateway
+Service's ClusterIP, which the test process reaches because it runs on the real node
+(its kube-proxy routes Service IPs, as for any pod).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from lightkube import ApiError, Client
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import Namespace, Service
+
+from tests.support.eventually import Timeout, eventually
+from tests.support.helm import CHART, LOCAL_VALUES, helm_binary, run_helm
+from tests.support.kubectl import kubectl
+from tests.support.prerequisites import apply_crd
+from tests.support.real_node import has_image, ready_real_nodes
+
+ARTIFACTS_DIR = Path("/var/lib/aijob/artifacts")
+"""The real node's artifact store (the chart's hostPath); the node is this machine."""
+REQUIRED_IMAGES = (
+    "aijob/operator:dev",
+    "aijob/gateway:dev",
+    "aijob/worker-sklearn:0.1.0",
+)
+PYTORCH_IMAGE = "aijob/worker-pytorch:0.1.0"
+LOAD_TEST_RATE_LIMIT = ("--set", "gateway.rateLimit.perSecond=100000", "--set",
+                       "gateway.rateLimit.burst=100000")  # fmt: skip
+"""Values for a release that takes bursts of inference from one key (the default per-key
+limit, 20 requests/s with a burst of 40, would answer most of a burst with 429)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """The installed chart: where its pods run and which namespace its operator watches."""
+
+    name: str
+    namespace: str
+    tenant: str
+
+    @property
+    def operator_service_account(self) -> str:
+        """The operator's ServiceAccount (named by the chart)."""
+        return f"{self.name}-operator"
+
+    @property
+    def gateway(self) -> str:
+        """The gateway's Deployment and Service (named by the chart)."""
+        return f"{self.name}-gateway"
+
+
+def helm(*args: str, timeout: float = 360) -> subprocess.CompletedProcess[str]:
+    """Run helm against the session's cluster; fails with helm's own message."""
+    result = run_helm(*args, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"helm {' '.join(args[:2])} failed: {result.stderr.strip()}"
+        )
+    return result
+
+
+def missing_prerequisites(
+    kube: Client, images: tuple[str, ...] = REQUIRED_IMAGES
+) -> str | None:
+    """Why this cluster cannot hold a release on its real node, or None."""
+    if helm_binary() is None:
+        return "helm is not built: run make binaries"
+    nodes = ready_real_nodes(kube)
+    if not nodes:
+        return "no Ready node labelled aijob.dev/real-node (make node-up)"
+    missing = [image for image in images if not has_image(nodes[0], image)]
+    if missing:
+        return f"images not imported into the real node: {', '.join(missing)} (make images)"
+    return None
+
+
+def recreate_namespace(kube: Client, name: str) -> None:
+    """Delete `name` if it exists, wait until it is gone, and create it again."""
+    try:
+        kube.delete(Namespace, name)
+    except ApiError as error:
+        if error.status.code != 404:
+            raise
+
+    def gone() -> bool:
+        try:
+            kube.get(Namespace, name)
+        except ApiError as error:
+            return error.status.code == 404
+        return False
+
+    eventually(gone, timeout=Timeout.REAL_POD, what=f"namespace {name} gone")
+    kube.create(
+        Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"}))
+    )
+
+
+def install_release(kube: Client, release: Release, *values: str) -> Release:
+    """The chart installed with the local values (and `values`: extra helm arguments)."""
+    apply_crd(kube)
+    # Workers run as a non-root user and keep models on the node (hostPath): a sticky,
+    # world-writable directory, as hack/demo.sh makes it.
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    ARTIFACTS_DIR.chmod(0o1777)
+    shutil.rmtree(ARTIFACTS_DIR / release.tenant, ignore_errors=True)
+    recreate_namespace(kube, release.tenant)
+    helm(
+        "upgrade", "--install", release.name, str(CHART),
+        "--namespace", release.namespace, "--create-namespace",
+        "-f", str(LOCAL_VALUES),
+        "--set", f"operator.watchNamespaces={{{release.tenant}}}",
+        *values,
+        "--wait", "--timeout", "5m",
+    )  # fmt: skip
+    return release
+
+
+def uninstall_release(kube: Client, release: Release) -> None:
+    """The tenant's AIJobs and AIEndpoints, the release and both namespaces, deleted."""
+    # The operator removes its finalizers: delete the jobs while it still runs.
+    kubectl(
+        "-n", release.tenant, "delete", "aijobs,aiendpoints", "--all", "--timeout=120s",
+        check=False, timeout=150,
+    )  # fmt: skip
+    helm("uninstall", release.name, "--namespace", release.namespace, "--wait")
+    kube.delete(Namespace, release.tenant)
+    kube.delete(Namespace, release.namespace)
+
+
+def mint_api_key(release: Release) -> str:
+    """A key for the release's tenant, minted inside the gateway pod."""
+    result = kubectl(
+        "-n", release.namespace, "exec", f"deploy/{release.gateway}", "--",
+        "python", "-m", "aijob_gateway.keys", "create", "--tenant", release.tenant,
+    )  # fmt: skip
+    key = result.stdout.splitlines()[0].strip() if result.stdout else ""
+    assert key.startswith("aij_"), (
+        f"no key printed: {result.stdout!r} {result.stderr!r}"
+    )
+    return key
+
+
+def gateway_service_url(kube: Client, release: Release) -> str:
+    """`http://<ClusterIP>:<port>` of the gateway Service, as a pod would call it."""
+    service = kube.get(Service, release.gateway, namespace=release.namespace)
+    assert service.spec is not None
+    assert service.spec.ports, f"Service {release.gateway} has no port"
+    return f"http://{service.spec.clusterIP}:{service.spec.ports[0].port}"
