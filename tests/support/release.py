@@ -66,15 +66,11 @@ def helm(*args: str, timeout: float = 360) -> subprocess.CompletedProcess[str]:
     """Run helm against the session's cluster; fails with helm's own message."""
     result = run_helm(*args, timeout=timeout)
     if result.returncode != 0:
-        raise AssertionError(
-            f"helm {' '.join(args[:2])} failed: {result.stderr.strip()}"
-        )
+        raise AssertionError(f"helm {' '.join(args[:2])} failed: {result.stderr.strip()}")
     return result
 
 
-def missing_prerequisites(
-    kube: Client, images: tuple[str, ...] = REQUIRED_IMAGES
-) -> str | None:
+def missing_prerequisites(kube: Client, images: tuple[str, ...] = REQUIRED_IMAGES) -> str | None:
     """Why this cluster cannot hold a release on its real node, or None."""
     if helm_binary() is None:
         return "helm is not built: run make binaries"
@@ -103,9 +99,7 @@ def recreate_namespace(kube: Client, name: str) -> None:
         return False
 
     eventually(gone, timeout=Timeout.REAL_POD, what=f"namespace {name} gone")
-    kube.create(
-        Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"}))
-    )
+    kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
 
 
 def install_release(kube: Client, release: Release, *values: str) -> Release:
@@ -147,9 +141,7 @@ def mint_api_key(release: Release) -> str:
         "python", "-m", "aijob_gateway.keys", "create", "--tenant", release.tenant,
     )  # fmt: skip
     key = result.stdout.splitlines()[0].strip() if result.stdout else ""
-    assert key.startswith("aij_"), (
-        f"no key printed: {result.stdout!r} {result.stderr!r}"
-    )
+    assert key.startswith("aij_"), f"no key printed: {result.stdout!r} {result.stderr!r}"
     return key
 
 
