@@ -16,7 +16,17 @@ from aijob_gateway.observability.logs import configure_logging
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.observability.middleware import ObservabilityMiddleware
 from aijob_gateway.problems import install_problem_handlers
-from aijob_gateway.routers import compat, endpoints, health, inference_v2, jobs, nodes, queue
+from aijob_gateway.routers import (
+    compat,
+    compat_coordinator,
+    compat_tasks,
+    endpoints,
+    health,
+    inference_v2,
+    jobs,
+    nodes,
+    queue,
+)
 from aijob_gateway.runtime import Runtime
 from aijob_gateway.security.body_limit import BodyLimitMiddleware
 from aijob_gateway.settings import GatewaySettings
@@ -78,6 +88,8 @@ def create_app(
         queue.router,
         nodes.router,
         compat.router,
+        compat_coordinator.router,
+        compat_tasks.router,
         health.router,
     )
     for router in routers:

@@ -21,6 +21,7 @@ from aijob_gateway.errors import (
 from aijob_gateway.runtime import Runtime
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.services.async_inference import AsyncInferenceService
 from aijob_gateway.services.endpoints import EndpointService
 from aijob_gateway.services.inference import InferenceService
 from aijob_gateway.services.jobs import JobService
@@ -94,6 +95,11 @@ class Caller:
     def inference(self) -> InferenceService:
         """The inference service."""
         return self.runtime.inference
+
+    @property
+    def async_inference(self) -> AsyncInferenceService:
+        """The asynchronous inference service (jobs on endpoints)."""
+        return self.runtime.async_inference
 
 
 async def authenticated_caller(

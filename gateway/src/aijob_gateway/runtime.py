@@ -31,6 +31,8 @@ from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.services.async_inference import AsyncInferenceService
+from aijob_gateway.services.endpoint_load import EndpointLoadPublisher, LoadTracker
 from aijob_gateway.services.endpoints import EndpointDispatchers, EndpointService
 from aijob_gateway.services.inference import InferenceService
 from aijob_gateway.services.jobs import JobService
@@ -84,6 +86,8 @@ class Runtime:
     dispatchers: EndpointDispatchers
     endpoints: EndpointService
     inference: InferenceService
+    load_publisher: EndpointLoadPublisher
+    async_inference: AsyncInferenceService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -108,16 +112,21 @@ class Runtime:
                 (entry.namespace, entry.endpoint, entry.dispatcher.stats()) for entry in dispatchers
             ]
         )
-        endpoints = EndpointService(
-            endpoint_cache, EndpointStore(client, endpoint_cache), dispatchers
+        endpoint_store = EndpointStore(client, endpoint_cache)
+        endpoints = EndpointService(endpoint_cache, endpoint_store, dispatchers)
+        load_tracker = LoadTracker(
+            settings.endpoint_load_window_seconds,
+            settings.endpoint_load_interval_seconds,
+            settings.endpoint_load_refresh_seconds,
         )
+        jobs = JobService(cache, JobStore(client, cache), PodLogs(client))
         return cls(
             settings=settings,
             client=client,
             metrics=metrics,
             cache=cache,
             keys=KeyStore(settings.api_keys_secret),
-            jobs=JobService(cache, JobStore(client, cache), PodLogs(client)),
+            jobs=jobs,
             cluster=ClusterReader(client, settings.nodes_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             probe=ApiServerProbe(client, settings),
@@ -127,6 +136,15 @@ class Runtime:
             dispatchers=dispatchers,
             endpoints=endpoints,
             inference=InferenceService(endpoints, metrics),
+            load_publisher=EndpointLoadPublisher(
+                settings.instance,
+                dispatchers,
+                endpoint_cache,
+                endpoint_store.patch_status,
+                load_tracker,
+                refresh=settings.endpoint_load_refresh_seconds,
+            ),
+            async_inference=AsyncInferenceService(endpoints, jobs),
         )
 
     def _reflectors(self) -> list[Reflector]:
@@ -185,9 +203,10 @@ class Runtime:
         return bool(self.tasks) and all(not task.done() for task in self.tasks)
 
     def start(self) -> None:
-        """Start listing and watching."""
+        """Start listing and watching, and publishing the endpoints' load."""
         for reflector in self._reflectors():
             self.tasks.append(asyncio.create_task(reflector.run(), name=reflector.name))
+        self.tasks.append(asyncio.create_task(self.load_publisher.run(), name="endpoint-load"))
 
     async def stop(self) -> None:
         """Stop the watches and close the client."""

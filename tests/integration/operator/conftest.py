@@ -1,53 +1,16 @@
-"""The operator under test: run in-process by kopf's KopfRunner, scoped to the test's namespace.
-
-Other engineers run tests on the same cluster at the same time: the operator here
-watches only the test's own namespace (never cluster-wide) and runs standalone.
-"""
+"""Fixtures of the operator's integration tests: the operator in-process (tests/support/
+operator.py), the AIJobs of the test's namespace, a real model server."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from kopf.testing import KopfRunner
 from lightkube import Client
 
 from tests.integration.operator.support import AIJobs
 from tests.support.model_server import model_server
+from tests.support.operator import operator, operator_env
 
-__all__ = ["model_server"]
-
-OPERATOR_ENV = {
-    "AIJOB_OPERATOR_METRICS_PORT": "0",
-    "AIJOB_OPERATOR_LOG_FORMAT": "plain",
-    "AIJOB_OPERATOR_RECHECK_SECONDS": "20",
-    "AIJOB_OPERATOR_DEPENDENCY_GRACE_SECONDS": "120",
-}
-
-
-@pytest.fixture
-def operator_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The operator's settings for one test (a test may change them before `operator` starts)."""
-    for key, value in OPERATOR_ENV.items():
-        monkeypatch.setenv(key, value)
-    return dict(OPERATOR_ENV)
-
-
-@pytest.fixture
-def operator(
-    namespace: str,
-    aijob_crd: str,
-    priority_classes: dict[str, int],
-    operator_env: dict[str, str],
-) -> Iterator[KopfRunner]:
-    """The aijob operator, in-process, watching only this test's namespace."""
-    os.environ["AIJOB_OPERATOR_NAMESPACES"] = namespace  # its informers; kopf gets --namespace
-    args = ["run", "--standalone", "--namespace", namespace, "-m", "aijob_operator"]
-    with KopfRunner(args, timeout=60) as runner:
-        yield runner
-    del os.environ["AIJOB_OPERATOR_NAMESPACES"]
-    assert runner.exit_code == 0, runner.output
+__all__ = ["model_server", "operator", "operator_env"]
 
 
 @pytest.fixture

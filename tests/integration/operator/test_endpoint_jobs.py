@@ -39,7 +39,7 @@ from tests.support.model_server import (
 )
 
 EXAMPLE = "predict-on-endpoint.yaml"
-ENDPOINT = {
+ENDPOINT: dict[str, Any] = {
     "apiVersion": "aijob.dev/v1alpha1",
     "kind": "AIEndpoint",
     "metadata": {"name": "iris"},
@@ -59,7 +59,7 @@ ENDPOINT = {
 
 @pytest.fixture
 def server(model_server: LocalModelServer) -> Iterator[LocalModelServer]:
-    """The session's model server with no failure rule, and nothing left in flight after."""
+    """The session's model server with no failure rule (before and after the test)."""
     model_server.clear_faults()
     yield model_server
     model_server.clear_faults()
@@ -70,9 +70,7 @@ def endpoints(kube: Client, namespace: str) -> AIEndpoints:
     return AIEndpoints(kube, namespace)
 
 
-def serve_iris(
-    endpoints: AIEndpoints, kube: Client, server: LocalModelServer, **spec: Any
-) -> None:
+def serve_iris(endpoints: AIEndpoints, kube: Client, server: LocalModelServer, **spec: Any) -> None:
     """The endpoint iris, with one ready replica: the local model server."""
     body = copy.deepcopy(ENDPOINT)
     body["spec"].update(spec)
@@ -113,14 +111,16 @@ def test_a_job_on_an_endpoint_runs_on_its_warm_replica_without_a_job(
     assert server.predictions_answered() - before == 2, "3 records in chunks of maxBatchSize 2"
     timings = status.results.timings
     assert timings is not None
-    assert timings.infer_ms is not None and timings.infer_ms > 0
-    assert timings.prepare_ms is not None and timings.postprocess_ms is not None
+    assert timings.infer_ms is not None
+    assert timings.infer_ms > 0
+    assert None not in (timings.prepare_ms, timings.postprocess_ms)
     assert (status.reason, status.pod_name, status.job_name) == (
         Reason.COMPLETED,
         "iris-local-0",
         None,
     )
-    assert status.progress is not None and status.progress.percent == 100
+    assert status.progress is not None
+    assert status.progress.percent == 100
     assert status.framework == "sklearn"
     no_job_and_no_worker_pod(kube, namespace)
     reasons = aijobs.event_reasons(name)

@@ -96,6 +96,13 @@ async def test_other_routes_are_not_limited() -> None:
         ("/v1/endpoints/iris", False),
         ("/v1/endpoints/iris/stats", False),
         ("/v1/jobs", False),
+        ("/v1/endpoints/iris/infer/async", True),
+        ("/infer", True),
+        ("/priority/infer", True),
+        ("/infer/async", True),
+        ("/v1/tasks", True),
+        ("/v1/tasks/job-0123", False),
+        ("/result/r-1", False),
     ],
 )
 def test_which_routes_are_limited(path: str, limited: bool) -> None:

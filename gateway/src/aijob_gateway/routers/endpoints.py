@@ -1,4 +1,5 @@
-"""/v1/endpoints: create, list, get and delete endpoints; predict synchronously; their stats."""
+"""/v1/endpoints: create, list, get and delete endpoints; predict synchronously or
+asynchronously (an inference AIJob on the endpoint); their stats."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from fastapi import APIRouter, Response, status
 
 from aijob_gateway.dependencies import CallerDep
 from aijob_gateway.problems import problem_responses
-from aijob_gateway.routers.params import EndpointName
+from aijob_gateway.routers.params import (
+    ClientRequestIdHeader,
+    EndpointName,
+    IdempotencyKey,
+    client_request_id,
+)
 from aijob_gateway.routers.responses import ModelResponse
 from aijob_gateway.schemas.endpoints import (
+    AsyncInferAccepted,
+    AsyncInferRequest,
     CreateEndpointRequest,
     EndpointList,
     EndpointStats,
@@ -18,6 +26,7 @@ from aijob_gateway.schemas.endpoints import (
 )
 from aijob_gateway.services.endpoints import NewEndpoint
 from aijob_gateway.services.inference import deadline_after
+from aijob_gateway.services.listing import job_phase
 
 router = APIRouter(
     prefix="/v1/endpoints",
@@ -109,6 +118,46 @@ async def infer(name: EndpointName, body: InferRequest, caller: CallerDep) -> Mo
             attempts=predicted.attempts,
             retries=predicted.retries,
         )
+    )
+
+
+@router.post(
+    "/{name}/infer/async",
+    response_model=AsyncInferAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Predict records later on the warm replicas: an inference AIJob naming the endpoint",
+    responses=problem_responses(403, 404, 409, 413, 502),
+)
+async def infer_async(
+    name: EndpointName,
+    body: AsyncInferRequest,
+    caller: CallerDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    x_client_request_id: ClientRequestIdHeader = None,
+) -> AsyncInferAccepted:
+    """202 with the job to poll (`GET /v1/jobs/{job}`, cancel with `DELETE`).
+
+    The job survives a gateway restart; the operator runs it on the endpoint's ready
+    replicas (no pod starts) and writes the outputs and stage timings into its status.
+    """
+    request_id = client_request_id(
+        ("Idempotency-Key", idempotency_key),
+        ("X-Client-Request-ID", x_client_request_id),
+        ("clientRequestId", body.client_request_id),
+    )
+    submitted = await caller.async_inference.submit(
+        caller.tenant, name, body.records, priority=body.priority, client_request_id=request_id
+    )
+    job = submitted.job.metadata.name or ""
+    response.headers["Location"] = f"/v1/jobs/{job}"
+    return AsyncInferAccepted(
+        job=job,
+        endpoint=name,
+        phase=job_phase(submitted.job).value,
+        url=f"/v1/jobs/{job}",
+        results_url=f"/v1/jobs/{job}/results",
+        created=submitted.created,
     )
 
 

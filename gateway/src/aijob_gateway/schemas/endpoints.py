@@ -1,4 +1,5 @@
-"""Bodies of the /v1/endpoints routes: create, view, list, infer and stats."""
+"""Bodies of the /v1/endpoints routes: create, view, list, infer (synchronous and asynchronous)
+and stats."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from aijob_api.constants import ANNOTATION_DESCRIPTION, ENDPOINT_MAX_NAME_LENGTH
 from aijob_api.endpoint import AIEndpoint
 from aijob_api.endpoint_spec import MAX_REQUEST_TIMEOUT_SECONDS, AIEndpointSpec
 from aijob_api.endpoint_status import AIEndpointStatus
+from aijob_api.models import MAX_INLINE_RECORDS
 from aijob_api.priority import Priority
 from aijob_api.validation import DNS_1035_LABEL_PATTERN, LabelKey, LabelValue
 from pydantic import Field, JsonValue
 
 from aijob_gateway.dispatch.stats import DispatchStats
 from aijob_gateway.schemas.base import ApiModel
+from aijob_gateway.schemas.jobs import CLIENT_REQUEST_ID_PATTERN
 
 MAX_INFER_RECORDS: Final = 10_000
 """Most records one synchronous request may carry (the body size limit applies too)."""
@@ -140,6 +143,49 @@ class InferResponse(ApiModel):
     pod: Annotated[str, Field(description="The replica (pod) that answered.")]
     attempts: Annotated[int, Field(description="Attempts made, the answering one included.")]
     retries: Annotated[int, Field(description="Attempts after the first (on another replica).")]
+
+
+class AsyncInferRequest(ApiModel):
+    """Records to predict later on the endpoint's warm replicas: an inference AIJob naming it."""
+
+    records: Annotated[
+        list[JsonValue],
+        Field(
+            description=(
+                "The records, as for the synchronous route; they are kept in the AIJob's "
+                "spec.input.records, hence at most 1,000."
+            ),
+            min_length=1,
+            max_length=MAX_INLINE_RECORDS,
+        ),
+    ]
+    priority: Annotated[
+        Priority | None,
+        Field(description="high, normal or low; the endpoint's spec.priority when left out."),
+    ] = None
+    client_request_id: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Idempotency key (or the Idempotency-Key header): the same id and body answer "
+                "the same job; the same id with another body is a 409."
+            ),
+            pattern=CLIENT_REQUEST_ID_PATTERN,
+        ),
+    ] = None
+
+
+class AsyncInferAccepted(ApiModel):
+    """The job that will predict the records, and where to poll it."""
+
+    job: Annotated[str, Field(description="The AIJob's name (`GET /v1/jobs/{job}`).")]
+    endpoint: str
+    phase: Annotated[str, Field(description="The job's phase now (Pending at first).")]
+    url: Annotated[str, Field(description="Where to poll the job: `/v1/jobs/{job}`.")]
+    results_url: Annotated[
+        str, Field(description="Its results once finished: `/v1/jobs/{job}/results`.")
+    ]
+    created: Annotated[bool, Field(description="False when an identical request made it before.")]
 
 
 class LatencyView(ApiModel):

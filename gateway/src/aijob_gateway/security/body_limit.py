@@ -19,8 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aijob_gateway.problems import problem_response
 
 LIMITED_PATHS: Final = (
-    re.compile(r"^/v1/endpoints/[^/]+/infer/?$"),
+    re.compile(r"^/v1/endpoints/[^/]+/infer(/async)?/?$"),
     re.compile(r"^/v1/endpoints/[^/]+/v2(/.*)?$"),
+    re.compile(r"^/(priority/)?infer(/async)?/?$"),  # seed 004's coordinator
+    re.compile(r"^/v1/tasks/?$"),  # seed 003's inference server
 )
 """The routes whose bodies are records or tensors (extend it for other inference routes)."""
 
