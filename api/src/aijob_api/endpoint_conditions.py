@@ -80,6 +80,11 @@ class EndpointReason:
     """Replicas are added or removed to reach `spec.replicas`."""
     SERVING: Final = "Serving"
     """Every desired replica serves the current model."""
+    SCALED_UP: Final = "ScaledUp"
+    """The builtin autoscaler raised `spec.replicas` for the load (an Event; the message says
+    how many requests were outstanding)."""
+    SCALED_DOWN: Final = "ScaledDown"
+    """The builtin autoscaler lowered `spec.replicas` after the quiet period (an Event)."""
 
 
 ENDPOINT_WARNING_REASONS: Final = frozenset(

@@ -14,6 +14,7 @@ from typing import Annotated, Final
 
 from pydantic import ConfigDict, Field, model_validator
 
+from aijob_api.endpoint_scaling import AutoscalingSpec
 from aijob_api.priority import Priority
 from aijob_api.routing import Framework
 from aijob_api.spec import (
@@ -143,8 +144,9 @@ class AIEndpointSpec(WireModel):
         int,
         Field(
             description=(
-                "Replicas wanted now, within minReplicas and maxReplicas; what "
-                "`kubectl scale` (the scale subresource) and autoscalers change."
+                "Replicas wanted now, within minReplicas and maxReplicas; what the builtin "
+                "autoscaler, or with autoscaling.mode external an HPA, KEDA or `kubectl "
+                "scale`, changes through the scale subresource."
             ),
             ge=1,
             le=MAX_REPLICAS,
@@ -158,6 +160,16 @@ class AIEndpointSpec(WireModel):
         int,
         Field(description="Most replicas an autoscaler may ask for.", ge=1, le=MAX_REPLICAS),
     ] = DEFAULT_MAX_REPLICAS
+    autoscaling: Annotated[
+        AutoscalingSpec,
+        Field(
+            description=(
+                "How spec.replicas follows the load: the operator's builtin autoscaler, or an "
+                "external one through the scale subresource."
+            ),
+            json_schema_extra={"default": {}},
+        ),
+    ] = Field(default_factory=AutoscalingSpec)
     resources: Annotated[
         ResourceSpec,
         Field(

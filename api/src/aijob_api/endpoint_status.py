@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final
 from pydantic import Field
 
 from aijob_api.endpoint_conditions import EndpointConditionType, EndpointPhase
+from aijob_api.endpoint_scaling import MAX_GATEWAYS, AutoscalingStatus, GatewayLoad
 from aijob_api.routing import Framework
 from aijob_api.status import (
     BY_GATEWAY,
@@ -133,21 +134,48 @@ class AIEndpointStatus(WireModel):
     observed_generation: Annotated[
         int | None, BY_OPERATOR, Field(description="The spec generation the status reflects.")
     ] = None
+    autoscaling: Annotated[
+        AutoscalingStatus | None,
+        BY_OPERATOR,
+        Field(description="What the builtin autoscaler last decided, and why."),
+    ] = None
     in_flight: Annotated[
         int | None,
         BY_GATEWAY,
-        Field(description="Requests being answered or queued now, as the gateway counts.", ge=0),
+        Field(
+            description=(
+                "Requests being answered or queued now: the sum of the fresh gatewayLoad "
+                "entries, as the gateway pod that wrote last saw them."
+            ),
+            ge=0,
+        ),
     ] = None
     requests_per_second: Annotated[
         float | None,
         BY_GATEWAY,
-        Field(description="Requests answered per second lately, as the gateway counts.", ge=0),
+        Field(
+            description="Requests answered per second lately: the sum of the fresh gatewayLoad "
+            "entries.",
+            ge=0,
+        ),
     ] = None
     load_updated_at: Annotated[
         datetime | None,
         BY_GATEWAY,
-        Field(description="When the gateway last wrote inFlight and requestsPerSecond."),
+        Field(description="When a gateway pod last wrote inFlight and requestsPerSecond."),
     ] = None
+    gateway_load: Annotated[
+        dict[str, GatewayLoad],
+        BY_GATEWAY,
+        Field(
+            description=(
+                "The load each gateway pod holds, under the pod's name; each pod writes only "
+                "its own entry (a merge patch), and the operator's autoscaler sums the fresh "
+                "ones."
+            ),
+            max_length=MAX_GATEWAYS,
+        ),
+    ] = Field(default_factory=dict)
     kopf: Annotated[
         dict[str, Any] | None,
         BY_OPERATOR,

@@ -44,7 +44,12 @@ def test_the_example_is_accepted_with_its_defaults(namespace: str) -> None:
     kubectl("apply", "-f", str(example), "-n", namespace)
     stored = json.loads(kubectl("get", "aie", "iris", "-n", namespace, "-o", "json").stdout)
     spec = stored["spec"]
-    assert (spec["replicas"], spec["minReplicas"], spec["maxReplicas"]) == (2, 1, 4)
+    assert (spec["replicas"], spec["minReplicas"], spec["maxReplicas"]) == (2, 2, 4)
+    assert spec["autoscaling"] == {
+        "mode": "builtin",
+        "targetUtilizationPercent": 70,
+        "scaleDownDelaySeconds": 300,
+    }
     assert "framework" not in spec
     assert spec["resources"] == {"cpu": "250m", "memory": "512Mi", "gpu": 0}
     assert spec["requestTimeoutSeconds"] == 10

@@ -12,6 +12,7 @@ import yaml
 from aijob_api.crd import build_crd, render_crd
 from aijob_api.crd_kinds import ENDPOINT_CRD, ENDPOINT_PRINTER_COLUMNS
 from aijob_api.endpoint import AIEndpoint
+from aijob_api.endpoint_scaling import AutoscalingMode
 from aijob_api.endpoint_spec import AIEndpointSpec
 from aijob_api.endpoint_status import (
     ENDPOINT_GATEWAY_STATUS_FIELDS,
@@ -64,6 +65,21 @@ def test_defaults() -> None:
     assert endpoint.resources == ResourceSpec()
     assert (endpoint.batching.max_batch_size, endpoint.batching.max_wait_milliseconds) == (32, 5)
     assert (endpoint.concurrency, endpoint.request_timeout_seconds) == (16, 30)
+    scaling = endpoint.autoscaling
+    assert scaling.mode is AutoscalingMode.BUILTIN
+    assert (scaling.target_utilization_percent, scaling.scale_down_delay_seconds) == (70, 300)
+
+
+def test_autoscaling_is_defaulted_by_the_api_server_too() -> None:
+    autoscaling = _schema()["properties"]["spec"]["properties"]["autoscaling"]
+    assert autoscaling["default"] == {}
+    fields = autoscaling["properties"]
+    assert (fields["mode"]["default"], fields["mode"]["enum"]) == (
+        "builtin",
+        ["builtin", "external"],
+    )
+    assert fields["targetUtilizationPercent"]["default"] == 70
+    assert fields["scaleDownDelaySeconds"]["default"] == 300
 
 
 def test_the_model_source_is_the_aijobs_own_type() -> None:
@@ -86,6 +102,10 @@ def test_the_model_source_is_the_aijobs_own_type() -> None:
         ({"taskType": "Text Classification"}, "taskType"),
         ({"resources": {"memory": "lots"}}, "memory"),
         ({"replica": 2}, "replica"),
+        ({"autoscaling": {"mode": "hpa"}}, "autoscaling.mode"),
+        ({"autoscaling": {"targetUtilizationPercent": 0}}, "targetUtilizationPercent"),
+        ({"autoscaling": {"targetUtilizationPercent": 101}}, "targetUtilizationPercent"),
+        ({"autoscaling": {"scaleDownDelaySeconds": -1}}, "scaleDownDelaySeconds"),
     ],
 )
 def test_bad_specs_are_refused_naming_the_field(fields: dict[str, Any], named: str) -> None:
@@ -114,7 +134,8 @@ def test_the_operator_and_the_gateway_share_the_status_without_overlap() -> None
     operator, gateway = set(ENDPOINT_OPERATOR_STATUS_FIELDS), set(ENDPOINT_GATEWAY_STATUS_FIELDS)
     assert not operator & gateway
     assert operator | gateway == set(AIEndpointStatus.model_fields)
-    assert gateway == {"in_flight", "requests_per_second", "load_updated_at"}
+    assert gateway == {"in_flight", "requests_per_second", "load_updated_at", "gateway_load"}
+    assert "autoscaling" in operator
 
 
 @pytest.mark.parametrize("path", CHECKED_IN, ids=lambda path: str(path.relative_to(REPO)))
