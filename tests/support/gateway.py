@@ -83,12 +83,21 @@ class TenantKey:
 def start_gateway(
     cluster: ClusterInfo, namespace: str, **overrides: Any
 ) -> tuple[ServerThread, RunningGateway]:
-    """Start a gateway whose key Secret lives in `namespace`; waits until it is ready."""
+    """Start a gateway whose key Secret lives in `namespace`; waits until it is ready.
+
+    Each gateway gets a name of its own (as a gateway pod has), so two gateways on this host,
+    of this session or another, never write the same entry of an endpoint's status.gatewayLoad.
+    """
+    defaults: dict[str, Any] = {
+        "rate_limit_per_second": 1000.0,
+        "rate_limit_burst": 1000,
+        "instance": f"gateway-test-{uuid.uuid4().hex[:10]}",
+    }
     settings = GatewaySettings(
         namespace=namespace,
         kubeconfig=str(cluster.kubeconfig),
         access_log=False,
-        **{"rate_limit_per_second": 1000.0, "rate_limit_burst": 1000, **overrides},
+        **{**defaults, **overrides},
     )
     server = ServerThread(create_app(settings, configure_logs=False)).start()
     admin = KeyAdmin(

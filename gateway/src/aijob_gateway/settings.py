@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 from pydantic import Field
@@ -84,6 +85,39 @@ class GatewaySettings(BaseSettings):
     inference_max_connections: Annotated[
         int, Field(description="Connections to replicas the gateway keeps open at most.", ge=1)
     ] = 1000
+    instance: Annotated[
+        str,
+        Field(
+            description=(
+                "This gateway pod's name: the key of its entry in AIEndpoints' "
+                "status.gatewayLoad (the host name, which is the pod's name in a pod)."
+            ),
+            min_length=1,
+            max_length=253,
+        ),
+    ] = Field(default_factory=socket.gethostname)
+    endpoint_load_interval_seconds: Annotated[
+        float,
+        Field(
+            description="Least time between two writes of one endpoint's load into its status.",
+            gt=0,
+        ),
+    ] = 3.0
+    endpoint_load_refresh_seconds: Annotated[
+        float,
+        Field(
+            description=(
+                "An endpoint's load is written again after this long even when unchanged, so "
+                "the operator knows it is current (shorter than its "
+                "AIJOB_OPERATOR_ENDPOINT_LOAD_STALE_SECONDS)."
+            ),
+            gt=0,
+        ),
+    ] = 30.0
+    endpoint_load_window_seconds: Annotated[
+        float,
+        Field(description="The window of the requests per second it publishes.", gt=0),
+    ] = 10.0
     log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104
