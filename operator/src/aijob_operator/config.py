@@ -105,9 +105,17 @@ class OperatorConfig(BaseSettings):
     progress_interval_seconds: Annotated[
         int, Field(description="Least seconds between two progress writes of a worker.", ge=1)
     ] = 5
-    progress_interval_seconds: Annotated[
-        int, Field(description="Least seconds between two progress writes of a worker.", ge=1)
-    ] = 5
+    endpoint_load_stale_seconds: Annotated[
+        float,
+        Field(
+            description=(
+                "A gateway pod's load entry in an AIEndpoint's status older than this counts for "
+                "nothing; with none fresher, the builtin autoscaler holds the replicas (longer "
+                "than the gateway's AIJOB_GATEWAY_ENDPOINT_LOAD_REFRESH_SECONDS)."
+            ),
+            gt=0,
+        ),
+    ] = 90.0
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Least level logged.")
     ] = "INFO"

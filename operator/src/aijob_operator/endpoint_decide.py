@@ -26,6 +26,7 @@ from aijob_api.endpoint_conditions import (
     EndpointPhase,
     EndpointReason,
 )
+from aijob_api.endpoint_scaling import AutoscalingStatus
 from aijob_api.endpoint_status import (
     ENDPOINT_OPERATOR_STATUS_FIELDS,
     AIEndpointStatus,
@@ -97,6 +98,8 @@ class EndpointInputs:
     name_taken: str | None = None
     """A child of the endpoint's name that another owner controls, in words."""
     recheck_seconds: float = 60.0
+    autoscaling: AutoscalingStatus | None = None
+    """The autoscaler's decision to show (`endpoint_autoscale.decide_scale`)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,7 @@ def _status(inputs: EndpointInputs, observed: EndpointObserved) -> AIEndpointSta
         "model": observed.served,
         "url": endpoint_url(name, namespace) if _service_is_ours(inputs) else None,
         "observed_generation": endpoint.metadata.generation,
+        "autoscaling": inputs.autoscaling,
     }
     if inputs.runtime is not None:
         update["framework"] = inputs.runtime.framework

@@ -16,11 +16,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from aijob_api.constants import ENDPOINT_KIND
 from aijob_api.endpoint import AIEndpoint
+from aijob_api.endpoint_conditions import EndpointReason
+from aijob_api.endpoint_scaling import AutoscalingStatus
 from aijob_api.models import AIJob
-from aijob_kube.errors import ForbiddenError, InvalidError
+from aijob_kube.errors import ConflictError, ForbiddenError, InvalidError
 from aijob_kube.resources import (
     AIEndpointResource,
     AIJobResource,
@@ -40,6 +43,7 @@ from aijob_operator.builders.pod import PodSettings
 from aijob_operator.catalog import RuntimeCatalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.dependency import resolve_model_source
+from aijob_operator.endpoint_autoscale import ScaleDecision, decide_scale, published_load
 from aijob_operator.endpoint_decide import (
     ChildKind,
     ChildWrite,
@@ -137,7 +141,8 @@ class EndpointReconciler:
                 kind=ENDPOINT_KIND,
             )
             return
-        inputs = await self._inputs(key, endpoint)
+        endpoint, scaling = await self._autoscale(key, body, endpoint)
+        inputs = replace(await self._inputs(key, endpoint), autoscaling=scaling.status)
         decision = decide_endpoint(inputs)
         try:
             name_taken = await self._write_children(key, endpoint, decision.writes)
@@ -147,8 +152,75 @@ class EndpointReconciler:
             if name_taken is not None:
                 decision = decide_endpoint(replace(inputs, name_taken=name_taken))
         await self._write_status(endpoint, decision)
-        if decision.requeue_after is not None:
-            self._queue.add_after(key, decision.requeue_after)
+        waits = [
+            wait for wait in (decision.requeue_after, scaling.recheck_after) if wait is not None
+        ]
+        if waits:
+            self._queue.add_after(key, min(waits))
+
+    async def _autoscale(
+        self, key: Key, body: dict[str, Any], endpoint: AIEndpoint
+    ) -> tuple[AIEndpoint, ScaleDecision]:
+        """Decide the replicas for the load the gateways published; apply a change through the
+        scale subresource (from the version decided on), remember it, and post an Event."""
+        now = self._clock()
+        stale = self._config.endpoint_load_stale_seconds
+        load = published_load(endpoint.status, now, stale)
+        scaling = decide_scale(endpoint.spec, endpoint.status.autoscaling, load, now, stale)
+        if scaling.scaled_from is None:
+            return endpoint, scaling
+        held = replace(
+            scaling,
+            replicas=endpoint.spec.replicas,
+            scaled_from=None,
+            status=endpoint.status.autoscaling,
+        )
+        try:
+            version = await self._api.scale(
+                AIEndpointResource,
+                key[0],
+                key[1],
+                scaling.replicas,
+                endpoint.metadata.resource_version,
+            )
+        except ConflictError:  # changed meanwhile: its watch event brings it back, newer
+            return endpoint, held
+        except (InvalidError, ForbiddenError) as error:  # refused: serve on, and say why
+            logger.warning("AIEndpoint %s/%s: scaling refused: %s", *key, error)
+            words = f"scaling from {scaling.scaled_from} to {scaling.replicas} was refused: {error}"
+            refused = AutoscalingStatus(
+                wanted_replicas=scaling.status.wanted_replicas if scaling.status else None,
+                message=words[:1024],
+            )
+            return endpoint, replace(held, status=refused)
+        if version is None:  # gone: its deletion is on its way
+            return endpoint, held
+        metadata = {
+            **body["metadata"],
+            "resourceVersion": version,
+            "generation": (endpoint.metadata.generation or 0) + 1,
+        }
+        scaled = {
+            **body,
+            "metadata": metadata,
+            "spec": {**body["spec"], "replicas": scaling.replicas},
+        }
+        self._caches.endpoints.put(scaled)
+        up = scaling.replicas > scaling.scaled_from
+        reason = EndpointReason.SCALED_UP if up else EndpointReason.SCALED_DOWN
+        logger.info("AIEndpoint %s/%s: %s: %s", *key, reason, scaling.event_message)
+        self._events.post(
+            PendingEvent(
+                key[0],
+                key[1],
+                endpoint.metadata.uid,
+                "Normal",
+                reason,
+                scaling.event_message,
+                kind=ENDPOINT_KIND,
+            )
+        )
+        return AIEndpoint.model_validate(scaled), scaling
 
     async def _inputs(self, key: Key, endpoint: AIEndpoint) -> EndpointInputs:
         now = self._clock()

@@ -141,6 +141,33 @@ class KubeApi:
             return None
         return dict(result)
 
+    async def scale(
+        self,
+        resource: type[GenericNamespacedResource],
+        namespace: str,
+        name: str,
+        replicas: int,
+        resource_version: str | None,
+    ) -> str | None:
+        """Set `spec.replicas` through the scale subresource; return the new resourceVersion,
+        None when the object is gone.
+
+        The patch carries the resourceVersion the decision was made from, so a change made
+        meanwhile (`kubectl scale`, a new spec) wins and this write fails (`ConflictError`).
+        """
+        patch: dict[str, Any] = {"spec": {"replicas": replicas}}
+        if resource_version:
+            patch["metadata"] = {"resourceVersion": resource_version}
+        kind = resource._api_info.resource.kind.lower()
+        try:
+            with self._request("patch", f"{kind}/scale", f"scaling {namespace}/{name}", 200):
+                scale = await self._client.patch(
+                    resource.Scale, name, patch, namespace=namespace, patch_type=PatchType.MERGE
+                )
+        except NotFoundError:
+            return None
+        return scale.metadata.resourceVersion if scale.metadata else None
+
     async def post_event(
         self,
         *,

@@ -14,6 +14,7 @@ from aijob_kube.resources import AIEndpointResource
 from lightkube import ApiError, Client
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, Event, Pod, Service
+from lightkube.types import PatchType
 
 from tests.integration.operator.support import EXAMPLES
 from tests.support.eventually import eventually
@@ -58,6 +59,26 @@ class AIEndpoints:
     def delete(self, name: str) -> None:
         """Delete an AIEndpoint (its children go by garbage collection)."""
         self.kube.delete(AIEndpointResource, name, namespace=self.namespace)
+
+    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
+        """Merge-patch the spec, as `kubectl patch --type merge` would."""
+        self.kube.patch(
+            AIEndpointResource,
+            name,
+            {"spec": spec},
+            namespace=self.namespace,
+            patch_type=PatchType.MERGE,
+        )
+
+    def patch_status(self, name: str, status: dict[str, Any]) -> None:
+        """Merge-patch the status (as the gateway writes its load)."""
+        self.kube.patch(
+            AIEndpointResource.Status,
+            name,
+            {"status": status},
+            namespace=self.namespace,
+            patch_type=PatchType.MERGE,
+        )
 
     def wait(
         self, name: str, check: Callable[[AIEndpoint], bool], *, timeout: float, what: str
@@ -122,6 +143,10 @@ class AIEndpoints:
 
     def event_reasons(self, name: str) -> list[str]:
         """Reasons of the Events on an AIEndpoint, oldest first (names end in the time, in ns)."""
+        return [reason for reason, _ in self.events(name)]
+
+    def events(self, name: str) -> list[tuple[str, str]]:
+        """(reason, message) of the Events on an AIEndpoint, oldest first."""
         events = [
             event
             for event in self.kube.list(Event, namespace=self.namespace)
@@ -132,7 +157,7 @@ class AIEndpoints:
                 str(event.metadata.name if event.metadata else "").split(".")[-1], 16
             )
         )
-        return [str(event.reason) for event in events]
+        return [(str(event.reason), str(event.message)) for event in events]
 
     @staticmethod
     def _missing_is_none(read: Callable[[], _Read]) -> _Read | None:
