@@ -112,6 +112,10 @@ gateway-key: sync ## Mint an API key for a tenant namespace: make gateway-key TE
 bench-gateway: sync ## Benchmark the gateway vs bare FastAPI and direct lightkube
 	$(UV) run --frozen python -m benchmarks.gateway_bench
 
+.PHONY: bench-inference
+bench-inference: sync ## Benchmark online inference on the real node: gateway vs pod vs AIJob, batching, priorities
+	$(UV) run --frozen python -m benchmarks.inference_bench
+
 .PHONY: test-unit
 test-unit: sync ## Unit tests (no cluster)
 	$(PYTEST) -m unit

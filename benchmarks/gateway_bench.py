@@ -28,8 +28,7 @@ import platform
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import aiohttp
@@ -46,7 +45,7 @@ from benchmarks.support import (
     apply_crd,
     free_port,
     kubeconfig_path,
-    percentile,
+    load,
 )
 
 RESULTS = RESULTS_DIR / "gateway.json"
@@ -65,49 +64,6 @@ async def job(name: str) -> dict:
 
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
-
-
-@dataclass
-class Measurement:
-    """Throughput and latency of one load run."""
-
-    requests: int
-    concurrency: int
-    seconds: float
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-async def load(
-    call: Callable[[int], Awaitable[bool]], requests: int, concurrency: int
-) -> Measurement:
-    """Run `requests` calls with `concurrency` workers; each call returns success."""
-    latencies: list[float] = []
-    errors = 0
-    counter = iter(range(requests))
-
-    async def worker() -> None:
-        nonlocal errors
-        for index in counter:
-            started = time.perf_counter()
-            ok = await call(index)
-            latencies.append(time.perf_counter() - started)
-            errors += 0 if ok else 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    seconds = time.perf_counter() - started
-    return Measurement(
-        requests=requests,
-        concurrency=concurrency,
-        seconds=round(seconds, 3),
-        requests_per_second=round(requests / seconds, 1),
-        p50_ms=round(percentile(latencies, 0.50) * 1000, 2),
-        p99_ms=round(percentile(latencies, 0.99) * 1000, 2),
-        errors=errors,
-    )
 
 
 async def measure_get(

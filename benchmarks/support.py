@@ -1,6 +1,7 @@
 """What the benchmarks share: where results go, which cluster is measured, free ports,
-percentiles, a server process (the operator, the gateway, a baseline app) started,
-awaited and stopped around a run, and the cluster prerequisites.
+percentiles, a closed-loop load generator (`load`: a fixed number of asyncio workers
+sending requests back to back), a server process (the operator, the gateway, a baseline
+app) started, awaited and stopped around a run, and the cluster prerequisites.
 
 Every benchmark runs as a module from the repository root, e.g.
 `uv run --frozen python -m benchmarks.gateway_bench`: `python -m` puts the working
@@ -13,6 +14,7 @@ can run benchmarks too.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import socket
@@ -22,7 +24,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.cluster import LOCAL_KUBECONFIG, REPO_ROOT
@@ -32,6 +35,8 @@ from tests.support.prerequisites import apply_crd, ensure_priority_classes
 __all__ = [
     "REPO_ROOT",
     "RESULTS_DIR",
+    "LoadRun",
+    "Measurement",
     "OperatorProcess",
     "ServiceProcess",
     "apply_crd",
@@ -41,7 +46,9 @@ __all__ = [
     "kubeconfig_path",
     "kubectl_binary",
     "latency_summary",
+    "load",
     "percentile",
+    "run_closed_loop",
 ]
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -82,6 +89,69 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
         "max_ms": round(max(millis), 1) if millis else math.nan,
         "mean_ms": round(statistics.fmean(millis), 1) if millis else math.nan,
     }
+
+
+@dataclass
+class Measurement:
+    """Throughput and latency of one load run."""
+
+    requests: int
+    concurrency: int
+    seconds: float
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @classmethod
+    def of(cls, run: LoadRun, concurrency: int) -> Measurement:
+        """The figures of a run's latencies over its wall time."""
+        return cls(
+            requests=len(run.latencies),
+            concurrency=concurrency,
+            seconds=round(run.seconds, 3),
+            requests_per_second=round(len(run.latencies) / run.seconds, 1),
+            p50_ms=round(percentile(run.latencies, 0.50) * 1000, 2),
+            p99_ms=round(percentile(run.latencies, 0.99) * 1000, 2),
+            errors=run.errors,
+        )
+
+
+@dataclass
+class LoadRun:
+    """What a load loop saw: each call's latency (seconds), its wall time, failed calls."""
+
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+
+async def run_closed_loop(
+    call: Callable[[int], Awaitable[bool]], requests: int, concurrency: int
+) -> LoadRun:
+    """Run `requests` calls with `concurrency` workers; each call returns success."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        nonlocal errors
+        for index in counter:
+            started = time.perf_counter()
+            ok = await call(index)
+            latencies.append(time.perf_counter() - started)
+            errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return LoadRun(latencies, time.perf_counter() - started, errors)
+
+
+async def load(
+    call: Callable[[int], Awaitable[bool]], requests: int, concurrency: int
+) -> Measurement:
+    """`run_closed_loop`'s throughput and latency figures."""
+    return Measurement.of(await run_closed_loop(call, requests, concurrency), concurrency)
 
 
 def http_get(url: str, timeout: float = 10) -> tuple[int, str]:

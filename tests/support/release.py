@@ -83,13 +83,8 @@ def missing_prerequisites(kube: Client, images: tuple[str, ...] = REQUIRED_IMAGE
     return None
 
 
-def recreate_namespace(kube: Client, name: str) -> None:
-    """Delete `name` if it exists, wait until it is gone, and create it again."""
-    try:
-        kube.delete(Namespace, name)
-    except ApiError as error:
-        if error.status.code != 404:
-            raise
+def wait_namespace_gone(kube: Client, name: str) -> None:
+    """Return once namespace `name` does not exist (a terminating one is waited for)."""
 
     def gone() -> bool:
         try:
@@ -99,7 +94,27 @@ def recreate_namespace(kube: Client, name: str) -> None:
         return False
 
     eventually(gone, timeout=Timeout.REAL_POD, what=f"namespace {name} gone")
+
+
+def recreate_namespace(kube: Client, name: str) -> None:
+    """Delete `name` if it exists, wait until it is gone, and create it again."""
+    try:
+        kube.delete(Namespace, name)
+    except ApiError as error:
+        if error.status.code != 404:
+            raise
+    wait_namespace_gone(kube, name)
     kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/test": "true"})))
+
+
+def _terminating(kube: Client, name: str) -> bool:
+    try:
+        namespace = kube.get(Namespace, name)
+    except ApiError as error:
+        if error.status.code == 404:
+            return False
+        raise
+    return bool(namespace.metadata and namespace.metadata.deletionTimestamp)
 
 
 def install_release(kube: Client, release: Release, *values: str) -> Release:
@@ -111,6 +126,8 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
     ARTIFACTS_DIR.chmod(0o1777)
     shutil.rmtree(ARTIFACTS_DIR / release.tenant, ignore_errors=True)
     recreate_namespace(kube, release.tenant)
+    if _terminating(kube, release.namespace):  # the previous run's release is still going
+        wait_namespace_gone(kube, release.namespace)
     helm(
         "upgrade", "--install", release.name, str(CHART),
         "--namespace", release.namespace, "--create-namespace",
