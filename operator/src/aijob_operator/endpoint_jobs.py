@@ -92,11 +92,6 @@ class EndpointJobs:
         self._runs: dict[Key, _Run] = {}
         self._outcomes: dict[Key, tuple[str | None, RunOutcome]] = {}
 
-    @property
-    def running(self) -> int:
-        """Runs under way in this process."""
-        return len(self._runs)
-
     async def decide(self, key: Key, aijob: AIJob) -> EndpointJobDecision:
         """Decide what the job needs now; start or stop its run accordingly."""
         uid = aijob.metadata.uid
