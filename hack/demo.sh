@@ -12,8 +12,11 @@
 #      its progress shown live until it succeeds;
 #   5. an inference job on the trained forest (examples/rest/predict-sklearn.json), its
 #      predictions and stage timings printed (the "first prediction");
-#   6. a PyTorch job with `kubectl apply -f examples/train-pytorch.yaml`, once its image is in.
-# Every step says what to do when it fails. Re-running replaces the demo's jobs.
+#   6. a PyTorch job with `kubectl apply -f examples/train-pytorch.yaml`, once its image is in;
+#   7. the forest served warm: examples/endpoint-sklearn.yaml (applied right after the first
+#      prediction, so its replicas load meanwhile), Ready, and a few live predictions through
+#      the gateway with their latency.
+# Every step says what to do when it fails. Re-running replaces the demo's jobs and endpoint.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$REPO_ROOT/hack/node/lib.sh"
@@ -46,7 +49,7 @@ LATER_PID=$!
 setsid nice -n 19 make -s -C "$REPO_ROOT" sync >"$CLUSTER_DIR/demo-sync.log" 2>&1 &
 SYNC_PID=$!
 
-step "1/6 local cluster with its real node, and the images (built alongside; cold, this is the long step)"
+step "1/7 local cluster with its real node, and the images (built alongside; cold, this is the long step)"
 AIJOB_REAL_NODE=1 "$REPO_ROOT/hack/cluster-with-images.sh" base pause operator gateway worker-sklearn \
   || fail "the cluster or an image did not come up" "read the message above (an image's build log is named there); 'make cluster-down' then 'make demo' starts clean"
 kc wait --for=condition=Ready node -l aijob.dev/real-node=true --timeout=120s >/dev/null \
@@ -58,16 +61,18 @@ kc get nodes -o custom-columns='NODE:.metadata.name,GPUS:.status.allocatable.nvi
 install -d -m 1777 "$ARTIFACTS_DIR"
 rm -rf "${ARTIFACTS_DIR:?}/$TENANT"   # the previous run's models: re-runs start clean
 
-step "2/6 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
+step "2/7 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
 kc create namespace "$TENANT" --dry-run=client -o yaml | kc apply -f - >/dev/null
+# helm installs a chart's CRDs only when they are missing: an upgrade would keep older ones.
+kc apply --server-side --force-conflicts -f "$REPO_ROOT/helm/aijob/crds/" >/dev/null
 helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECONFIG_PATH" \
   --namespace "$SYSTEM_NS" --create-namespace -f "$REPO_ROOT/helm/aijob/values-local.yaml" \
   --wait --timeout 5m >/dev/null \
   || fail "the chart did not become Ready" "kubectl -n $SYSTEM_NS get pods; kubectl -n $SYSTEM_NS describe pods"
 kc -n "$SYSTEM_NS" get pods -o wide -l "app.kubernetes.io/instance=$RELEASE" --field-selector=status.phase=Running
-kc -n "$TENANT" delete aijobs --all --wait=true >/dev/null
+kc -n "$TENANT" delete aiendpoints,aijobs --all --wait=true >/dev/null
 
-step "3/6 API key for tenant '$TENANT'; the gateway kept reachable on 127.0.0.1"
+step "3/7 API key for tenant '$TENANT'; the gateway kept reachable on 127.0.0.1"
 API_KEY=$(kc -n "$SYSTEM_NS" exec "deploy/$RELEASE-gateway" -- \
   python -m aijob_gateway.keys create --tenant "$TENANT" 2>/dev/null | head -1)
 [[ $API_KEY == aij_* ]] || fail "no API key was minted" "kubectl -n $SYSTEM_NS logs deploy/$RELEASE-gateway"
@@ -109,13 +114,13 @@ wait_jobs() {  # wait_jobs NAME...: print the jobs whenever they change, until a
   done
 }
 
-step "4/6 training scikit-learn over REST"
+step "4/7 training scikit-learn over REST"
 post_job "$REPO_ROOT/examples/rest/train-sklearn.json"
 wait_jobs iris-forest
 kc -n "$TENANT" get aijobs iris-forest \
   -o custom-columns='NAME:.metadata.name,FRAMEWORK:.status.framework,ACCURACY:.status.results.metrics.accuracy,MODEL:.status.results.modelUri'
 
-step "5/6 inference on the forest trained moments ago"
+step "5/7 inference on the forest trained moments ago"
 post_job "$REPO_ROOT/examples/rest/predict-sklearn.json"
 wait_jobs iris-forest-predict
 curl -fsS "$GATEWAY/v1/jobs/iris-forest-predict" -H "Authorization: Bearer $API_KEY" | python3 -c '
@@ -131,8 +136,10 @@ timings = {k.removesuffix("Ms"): v for k, v in results["timings"].items() if v i
 print("stage timings (ms):", ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
 '
 printf '\n[demo] first prediction %ds after start\n' "$((SECONDS - START))"
+# Step 7's endpoint starts now: its two replicas (250m each) load the forest while PyTorch trains.
+kc -n "$TENANT" apply -f "$REPO_ROOT/examples/endpoint-sklearn.yaml"
 
-step "6/6 PyTorch with kubectl apply (its image built at low priority meanwhile)"
+step "6/7 PyTorch with kubectl apply (its image built at low priority meanwhile)"
 if ! wait "$LATER_PID"; then
   LATER_PID=""
   sed 's/^/    /' "$CLUSTER_DIR/images-later.log"
@@ -143,6 +150,30 @@ kc -n "$TENANT" apply -f "$REPO_ROOT/examples/train-pytorch.yaml"
 wait_jobs digits-mlp
 kc -n "$TENANT" get aijobs digits-mlp \
   -o custom-columns='NAME:.metadata.name,FRAMEWORK:.status.framework,ACCURACY:.status.results.metrics.accuracy,MODEL:.status.results.modelUri'
+
+step "7/7 the forest served warm (examples/endpoint-sklearn.yaml): live predictions through the gateway"
+kc -n "$TENANT" wait --for=jsonpath='{.status.phase}'=Ready aiendpoint/iris --timeout=300s >/dev/null \
+  || fail "the endpoint iris is not Ready: $(kc -n "$TENANT" get aiendpoint iris -o jsonpath='{.status.phase}: {.status.message}')" \
+          "kubectl -n $TENANT describe aiendpoint iris; kubectl -n $TENANT get pods -l aijob.dev/endpoint=iris"
+kc -n "$TENANT" get aiendpoints iris
+python3 - "$GATEWAY" "$API_KEY" <<'PREDICT' || fail "a live prediction failed" "kubectl -n $TENANT describe aiendpoint iris; kubectl -n $SYSTEM_NS logs deploy/$RELEASE-gateway --tail=20"
+import json, sys, time, urllib.request
+gateway, key = sys.argv[1:3]
+records = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5], [4.6, 3.1, 1.5, 0.2]]
+print("live predictions (POST /v1/endpoints/iris/infer, one record each; latency as this shell sees it):")
+for record in records:
+    request = urllib.request.Request(
+        f"{gateway}/v1/endpoints/iris/infer", data=json.dumps({"records": [record]}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    latency_ms = (time.perf_counter() - started) * 1000
+    output = answer["outputs"][0]
+    print(f"  {record} -> {output['prediction']:<11} confidence {output['confidence']:.3f}"
+          f"  {latency_ms:5.1f} ms (model {answer['timings']['inferMs']:.1f} ms, replica {answer['pod']})")
+PREDICT
+
 wait "$SYNC_PID" || { SYNC_PID=""; fail "make sync failed" "read $CLUSTER_DIR/demo-sync.log"; }
 SYNC_PID=""
 printf '\n[demo] done in %ds\n' "$((SECONDS - START))"
@@ -152,6 +183,7 @@ What next (README, "Using it"):
   source .cluster/env            # KUBECONFIG, PATH, AIJOB_GATEWAY_URL=$GATEWAY, AIJOB_API_KEY
   kubectl -n $TENANT get aijobs    # the demo's three jobs
   uv run aijob list              # the same through the gateway and the CLI
+  uv run aijob predict iris --record '[5.1, 3.5, 1.4, 0.2]'   # the warm endpoint (kubectl -n $TENANT get aiendpoints)
 The gateway stays at $GATEWAY (OpenAPI at $GATEWAY/docs) until make cluster-down.
 Stop it all:
   make cluster-down              # the cluster, its real node, the gateway forward and every process
