@@ -22,8 +22,9 @@ from tests.support.eventually import eventually
 from tests.support.kubectl import kubectl
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-NODE_CGROUPS = Path("/sys/fs/cgroup/pids/aijob/kubepods")
-"""The real node's pod cgroups (its kubelet's layout); the node is this machine."""
+NODE_CGROUPS = (Path("/sys/fs/cgroup/pids/aijob/kubepods"), Path("/sys/fs/cgroup/aijob/kubepods"))
+"""The real node's pod cgroups (its kubelet's cgroupRoot /aijob; cgroup v1, else v2); the
+node is this machine."""
 ENDPOINT_LABEL = "aijob.dev/endpoint"
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 VIRGINICA = [6.7, 3.0, 5.2, 2.3]
@@ -112,7 +113,11 @@ def crash_containers(pod: Pod) -> int:
     killed = 0
     for status in statuses:
         container_id = (status.containerID or "").rpartition("://")[2]
-        for procs in NODE_CGROUPS.glob(f"**/{container_id}/cgroup.procs") if container_id else []:
+        if not container_id:
+            continue
+        for procs in (
+            p for root in NODE_CGROUPS for p in root.glob(f"**/{container_id}/cgroup.procs")
+        ):
             for pid in procs.read_text().split():
                 os.kill(int(pid), signal.SIGKILL)
                 killed += 1
