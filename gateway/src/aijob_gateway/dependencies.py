@@ -19,6 +19,7 @@ from aijob_gateway.errors import (
     UnavailableError,
 )
 from aijob_gateway.runtime import Runtime
+from aijob_gateway.security.body_limit import is_inference_path
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.security.ratelimit import RateLimiter
 from aijob_gateway.services.async_inference import AsyncInferenceService
@@ -62,9 +63,9 @@ def authenticate(request: Request, runtime: Runtime) -> Tenant:
     if tenant is None:
         raise UnauthorizedError("the API key is not valid (unknown or revoked)", headers=_CHALLENGE)
     request.scope["state"]["tenant"] = tenant.namespace
-    wait = runtime.limiter.acquire(tenant.key_id)
+    limiter = runtime.inference_limiter if is_inference_path(request.url.path) else runtime.limiter
+    wait = limiter.acquire(tenant.key_id)
     if wait > 0:
-        limiter = runtime.limiter
         retry_after = RateLimiter.retry_after_header(wait)
         raise RateLimitedError(
             f"rate limit of {limiter.rate:g} requests/s (burst {limiter.burst}) exceeded for key "

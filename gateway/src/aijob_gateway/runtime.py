@@ -79,6 +79,7 @@ class Runtime:
     jobs: JobService
     cluster: ClusterReader
     limiter: RateLimiter
+    inference_limiter: RateLimiter
     probe: ApiServerProbe
     endpoint_cache: EndpointCache
     endpoint_pods: EndpointPods
@@ -129,6 +130,9 @@ class Runtime:
             jobs=jobs,
             cluster=ClusterReader(client, settings.nodes_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            inference_limiter=RateLimiter(
+                settings.inference_rate_limit_per_second, settings.inference_rate_limit_burst
+            ),
             probe=ApiServerProbe(client, settings),
             endpoint_cache=endpoint_cache,
             endpoint_pods=EndpointPods(dispatchers, on_emptied=endpoints.forget_if_deleted),

@@ -41,6 +41,17 @@ class GatewaySettings(BaseSettings):
     rate_limit_burst: Annotated[
         int, Field(description="Requests a key may send at once before being limited.", ge=1)
     ] = 40
+    inference_rate_limit_per_second: Annotated[
+        float,
+        Field(
+            description="Sustained inference requests per second allowed per API key (the "
+            "inference routes have their own budget: a model server answers many small requests).",
+            gt=0,
+        ),
+    ] = 500.0
+    inference_rate_limit_burst: Annotated[
+        int, Field(description="Inference requests a key may send at once.", ge=1)
+    ] = 1000
     default_page_size: Annotated[
         int, Field(description="Jobs per page when the client gives no limit.", ge=1, le=1000)
     ] = 50

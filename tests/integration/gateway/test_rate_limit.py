@@ -57,3 +57,20 @@ def test_refused_keys_do_not_spend_a_valid_keys_budget(
         assert httpx.get(url, headers={"X-API-Key": "wrong"}).status_code == 401
     statuses = [httpx.get(url, headers=key.headers).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+def test_inference_routes_have_their_own_budget(
+    strict_gateway: RunningGateway, namespace: str
+) -> None:
+    key = mint_tenant_key(strict_gateway, namespace)
+    jobs = f"{strict_gateway.url}/v1/jobs"
+    statuses = [httpx.get(jobs, headers=key.headers).status_code for _ in range(6)]
+    assert statuses[-1] == 429
+    # The job routes' budget is spent; inference (many small requests) is not limited by it:
+    # an unknown endpoint answers 404, not 429.
+    infer = f"{strict_gateway.url}/v1/endpoints/absent/infer"
+    inference_statuses = {
+        httpx.post(infer, headers=key.headers, json={"records": [[1.0]]}).status_code
+        for _ in range(10)
+    }
+    assert inference_statuses == {404}
