@@ -16,7 +16,7 @@ pid_file="$CLUSTER_DIR/gateway-forward.pid"
 log="$CLUSTER_DIR/gateway-forward.log"
 mkdir -p "$CLUSTER_DIR"
 
-"$REPO_ROOT/hack/gateway-forward-stop.sh"
+"$REPO_ROOT/hack/gateway-forward-stop.sh" >&2   # stdout carries only the URL
 while port_in_use "$port"; do port=$((port + 1)); done
 
 # The supervisor: its own session, so the caller's exit (or Ctrl-C) does not end it.
