@@ -64,7 +64,9 @@ def test_serves_what_an_inference_job_answers(
     assert [o["prediction"] for o in answer["outputs"]] == ["setosa", "virginica"]
     expected = [o["probabilities"] for o in status["results"]["outputs"]]
     served = [o["probabilities"] for o in answer["outputs"]]
-    assert served == pytest.approx(expected, abs=1e-5)
+    assert len(served) == len(expected)
+    for served_record, expected_record in zip(served, expected, strict=True):
+        assert served_record == pytest.approx(expected_record, abs=1e-5)
 
 
 def test_v2_infer_and_metadata(server: ThreadedServer) -> None:
