@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from aijob_api.cel import exactly_one_rule
 from aijob_api.validation import DNS_LABEL_PATTERN, MODEL_TYPE_PATTERN
@@ -95,10 +97,21 @@ class InferenceInput(WireModel):
     """Input of an inference job: inline records (small) or a file."""
 
     # Not a CEL rule: records hold any JSON (numbers, lists, objects, strings), which CEL
-    # cannot type, so a rule could not name the field. Plain OpenAPI can: exactly one of.
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["records"]}, {"required": ["uri"]}]}
-    )
+    # cannot type, so a rule could not name the field. Plain OpenAPI can: exactly one of,
+    # in the schema of what is accepted (the CRD, the gateway's request bodies). Not in the
+    # schema of answers: they carry the other member as null, which `required` counts.
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Exactly one of records and uri, in validation mode."""
+        schema = handler(core_schema)
+        if handler.mode == "validation":
+            handler.resolve_ref_schema(schema)["oneOf"] = [
+                {"required": ["records"]},
+                {"required": ["uri"]},
+            ]
+        return schema
 
     records: Annotated[
         list[Any] | None,
