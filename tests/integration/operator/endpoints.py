@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import yaml
 from aijob_api.constants import LABEL_ENDPOINT_NAME
 from aijob_api.endpoint import AIEndpoint
-from aijob_api.endpoint_conditions import EndpointPhase
 from aijob_kube.resources import AIEndpointResource
-from lightkube import ApiError, Client
+from lightkube import ApiError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, Event, Pod, Service
-from lightkube.types import PatchType
 
-from tests.integration.operator.support import EXAMPLES
-from tests.support.eventually import eventually
+from tests.integration.operator.support import CustomObjects
 
 _Read = TypeVar("_Read")
 
@@ -32,79 +27,15 @@ def endpoint_manifest(name: str, training_job: str, **spec: Any) -> dict[str, An
     }
 
 
-class AIEndpoints:
+class AIEndpoints(CustomObjects[AIEndpoint]):
     """AIEndpoints of one test namespace, and what they own, through the real API server."""
 
-    def __init__(self, kube: Client, namespace: str) -> None:
-        self.kube = kube
-        self.namespace = namespace
-
-    def create(self, body: dict[str, Any]) -> str:
-        """Create an AIEndpoint (in the test's namespace); return its name."""
-        body = copy.deepcopy(body)
-        body["metadata"]["namespace"] = self.namespace
-        self.kube.create(AIEndpointResource.from_dict(body))
-        return str(body["metadata"]["name"])
-
-    def apply_example(self, file_name: str) -> str:
-        """Create the AIEndpoint exactly as an examples/ file has it."""
-        return self.create(yaml.safe_load((EXAMPLES / file_name).read_text()))
-
-    def get(self, name: str) -> AIEndpoint:
-        """The AIEndpoint as the API server has it now."""
-        return AIEndpoint.model_validate(
-            dict(self.kube.get(AIEndpointResource, name, namespace=self.namespace))
-        )
+    resource = AIEndpointResource
+    model = AIEndpoint
 
     def delete(self, name: str) -> None:
         """Delete an AIEndpoint (its children go by garbage collection)."""
         self.kube.delete(AIEndpointResource, name, namespace=self.namespace)
-
-    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
-        """Merge-patch the spec, as `kubectl patch --type merge` would."""
-        self.kube.patch(
-            AIEndpointResource,
-            name,
-            {"spec": spec},
-            namespace=self.namespace,
-            patch_type=PatchType.MERGE,
-        )
-
-    def patch_status(self, name: str, status: dict[str, Any]) -> None:
-        """Merge-patch the status (as the gateway writes its load)."""
-        self.kube.patch(
-            AIEndpointResource.Status,
-            name,
-            {"status": status},
-            namespace=self.namespace,
-            patch_type=PatchType.MERGE,
-        )
-
-    def wait(
-        self, name: str, check: Callable[[AIEndpoint], bool], *, timeout: float, what: str
-    ) -> AIEndpoint:
-        """Wait until `check(endpoint)` holds; return the endpoint."""
-
-        def holds() -> AIEndpoint:
-            endpoint = self.get(name)
-            status = endpoint.status
-            assert check(endpoint), f"{name}: {status.phase} {status.reason}: {status.message}"
-            return endpoint
-
-        return eventually(holds, timeout=timeout, what=f"{name}: {what}")
-
-    def wait_phase(
-        self, name: str, phase: EndpointPhase, *, timeout: float, reason: str | None = None
-    ) -> AIEndpoint:
-        """Wait for a phase (and reason)."""
-        return self.wait(
-            name,
-            lambda item: (
-                item.status.phase is phase and (reason is None or item.status.reason == reason)
-            ),
-            timeout=timeout,
-            what=f"phase {phase}" + (f" with reason {reason}" if reason else ""),
-        )
 
     def deployment(self, name: str) -> Deployment | None:
         """The endpoint's Deployment, or None."""

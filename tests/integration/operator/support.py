@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import yaml
-from aijob_api.conditions import Phase
 from aijob_api.constants import LABEL_JOB_NAME
 from aijob_api.models import AIJob
 from aijob_kube.resources import AIJobResource
 from lightkube import ApiError, Client
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Event, Pod
+from lightkube.types import PatchType
 
 from tests.support.eventually import eventually
+
+
+class _Object(Protocol):
+    @property
+    def status(self) -> Any: ...
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self: ...
+
+
+ObjectT = TypeVar("ObjectT", bound=_Object)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "examples"
@@ -45,29 +57,87 @@ def simulated(annotations: dict[str, str]) -> dict[str, Any]:
     return {"annotations": annotations}
 
 
-class AIJobs:
-    """AIJobs of one test namespace, through the real API server."""
+class CustomObjects(Generic[ObjectT]):
+    """One kind of aijob custom object in a test namespace, through the real API server."""
+
+    resource: ClassVar[Any]
+    """The aijob_kube resource class."""
+    model: type[ObjectT]
+    """The aijob_api model it is read into."""
 
     def __init__(self, kube: Client, namespace: str) -> None:
         self.kube = kube
         self.namespace = namespace
 
     def create(self, body: dict[str, Any]) -> str:
-        """Create an AIJob from a manifest (namespace set to the test's); return its name."""
+        """Create an object from a manifest (namespace set to the test's); return its name."""
         body = copy.deepcopy(body)
         body["metadata"]["namespace"] = self.namespace
-        self.kube.create(AIJobResource.from_dict(body))
+        self.kube.create(self.resource.from_dict(body))
         return str(body["metadata"]["name"])
 
     def apply_example(self, file_name: str) -> str:
-        """Create the AIJob exactly as an examples/ file has it (in the test's namespace)."""
+        """Create the object exactly as an examples/ file has it (in the test's namespace)."""
         return self.create(yaml.safe_load((EXAMPLES / file_name).read_text()))
 
-    def get(self, name: str) -> AIJob:
-        """The AIJob as the API server has it now."""
-        return AIJob.model_validate(
-            dict(self.kube.get(AIJobResource, name, namespace=self.namespace))
+    def get(self, name: str) -> ObjectT:
+        """The object as the API server has it now."""
+        return self.model.model_validate(
+            dict(self.kube.get(self.resource, name, namespace=self.namespace))
         )
+
+    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
+        """Merge-patch the spec, as `kubectl patch --type merge` would."""
+        self.kube.patch(
+            self.resource,
+            name,
+            {"spec": spec},
+            namespace=self.namespace,
+            patch_type=PatchType.MERGE,
+        )
+
+    def patch_status(self, name: str, status: dict[str, Any]) -> None:
+        """Merge-patch the status (as a worker or the gateway writes its share)."""
+        self.kube.patch(
+            self.resource.Status,
+            name,
+            {"status": status},
+            namespace=self.namespace,
+            patch_type=PatchType.MERGE,
+        )
+
+    def wait(
+        self, name: str, check: Callable[[ObjectT], bool], *, timeout: float, what: str
+    ) -> ObjectT:
+        """Wait until `check(object)` holds; return the object."""
+
+        def holds() -> ObjectT:
+            item = self.get(name)
+            status = item.status
+            assert check(item), f"{name}: {status.phase} {status.reason}: {status.message}"
+            return item
+
+        return eventually(holds, timeout=timeout, what=f"{name}: {what}")
+
+    def wait_phase(
+        self, name: str, phase: StrEnum, *, timeout: float, reason: str | None = None
+    ) -> ObjectT:
+        """Wait for a phase (and reason)."""
+        return self.wait(
+            name,
+            lambda item: (
+                item.status.phase is phase and (reason is None or item.status.reason == reason)
+            ),
+            timeout=timeout,
+            what=f"phase {phase}" + (f" with reason {reason}" if reason else ""),
+        )
+
+
+class AIJobs(CustomObjects[AIJob]):
+    """AIJobs of one test namespace, through the real API server."""
+
+    resource = AIJobResource
+    model = AIJob
 
     def all(self) -> dict[str, AIJob]:
         """Every AIJob of the namespace, by name."""
@@ -76,63 +146,6 @@ class AIJobs:
             for item in self.kube.list(AIJobResource, namespace=self.namespace)
             if item.metadata is not None and item.metadata.name
         }
-
-    def patch_spec(self, name: str, spec: dict[str, Any]) -> None:
-        """Merge-patch the spec, as `kubectl patch --type merge` would."""
-        from lightkube.types import PatchType
-
-        self.kube.patch(
-            AIJobResource,
-            name,
-            {"spec": spec},
-            namespace=self.namespace,
-            patch_type=PatchType.MERGE,
-        )
-
-    def patch_status(self, name: str, status: dict[str, Any]) -> None:
-        """Merge-patch the status (what the worker does through its own Role)."""
-        from lightkube.types import PatchType
-
-        self.kube.patch(
-            AIJobResource.Status,
-            name,
-            {"status": status},
-            namespace=self.namespace,
-            patch_type=PatchType.MERGE,
-        )
-
-    def wait(
-        self,
-        name: str,
-        check: Callable[[AIJob], bool],
-        *,
-        timeout: float,
-        what: str,
-    ) -> AIJob:
-        """Wait until `check(aijob)` holds; return the AIJob."""
-
-        def holds() -> AIJob | None:
-            job = self.get(name)
-            status = job.status
-            assert check(job), f"{name}: {status.phase} {status.reason}: {status.message}"
-            return job
-
-        result = eventually(holds, timeout=timeout, what=f"{name}: {what}")
-        assert result is not None
-        return result
-
-    def wait_phase(
-        self, name: str, phase: Phase, *, timeout: float, reason: str | None = None
-    ) -> AIJob:
-        """Wait for a phase (and reason)."""
-        return self.wait(
-            name,
-            lambda job: (
-                job.status.phase is phase and (reason is None or job.status.reason == reason)
-            ),
-            timeout=timeout,
-            what=f"phase {phase}" + (f" with reason {reason}" if reason else ""),
-        )
 
     def job(self, name: str) -> Job | None:
         """The child Job, or None."""
