@@ -20,13 +20,28 @@ from tests.unit.gateway.dispatch.fakes import (
 REACTION_S = 5.0
 PER_PRIORITY = 30
 SLOTS = 4  # two pods of concurrency two
+TICK_S = 0.001
+
+
+class TickClock:
+    """A clock that moves one tick each time it is read: latencies count the dispatcher's
+    steps between a request's arrival and its answer, not the shared machine's speed."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.reads * TICK_S
 
 
 async def test_high_overtakes_normal_overtakes_low_under_saturation() -> None:
     blockers = [Hold() for _ in range(SLOTS)]
     send = FakeSend()
     send.script(*blockers)
-    subject = dispatcher(pod_set("a", "b"), send, concurrency=2, queue_limit=3 * PER_PRIORITY)
+    subject = dispatcher(
+        pod_set("a", "b"), send, concurrency=2, queue_limit=3 * PER_PRIORITY, clock=TickClock()
+    )
     blocking = [start(subject, ("blocker", n)) for n in range(SLOTS)]
     await eventually_async(lambda: len(send.calls) == SLOTS, timeout=REACTION_S)
 
