@@ -5,17 +5,21 @@
 # wrapper module that requires k8s.io/kubernetes and maps every staging module
 # (required there at the fake version v0.0.0) to its published v0.X.Y tag; etcd
 # is built from the same module graph so it matches what Kubernetes pins.
-# kwok, kwokctl and helm are plain `go install`s.
+# kwok, kwokctl and helm are plain `go install`s, and so is MinIO, the local cluster's
+# S3-compatible object store (its tags are not semver: a pinned pseudo-version).
 #
-# Output: $AIJOB_BIN_DIR (default ~/.cache/aijob/bin/k8s-<version>), reused
-# when every binary is already there.
+# Output: $AIJOB_BIN_DIR (default ~/.cache/aijob/bin/k8s-<version>) and
+# $MINIO_BIN_DIR (~/.cache/aijob/bin/minio-<version>), reused when every binary is
+# already there.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
+MINIO_VERSION="${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 CACHE_ROOT="${AIJOB_CACHE:-$HOME/.cache/aijob}"
 BIN_DIR="${AIJOB_BIN_DIR:-$CACHE_ROOT/bin/k8s-$K8S_VERSION}"
+MINIO_BIN_DIR="$CACHE_ROOT/bin/minio-$MINIO_VERSION"
 WRAPPER_DIR="$CACHE_ROOT/src/k8s-wrapper-$K8S_VERSION"
 LOG_DIR="$CACHE_ROOT/logs"
 MIN_FREE_GB="${AIJOB_MIN_FREE_GB:-10}"
@@ -30,8 +34,9 @@ missing=()
 for b in "${ALL_BINARIES[@]}"; do
   [[ -x "$BIN_DIR/$b" ]] || missing+=("$b")
 done
+[[ -x "$MINIO_BIN_DIR/minio" ]] || missing+=(minio)
 if [[ ${#missing[@]} -eq 0 ]]; then
-  say "reusing cached binaries in $BIN_DIR (Kubernetes $K8S_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION)"
+  say "reusing cached binaries in $BIN_DIR (Kubernetes $K8S_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION) and $MINIO_BIN_DIR"
   exit 0
 fi
 say "to build: ${missing[*]}"
@@ -98,17 +103,22 @@ GO
   ) >"$log" 2>&1 || die "building Kubernetes $K8S_VERSION failed; see $log"
 fi
 
-gobin_install() { # name module version
-  local name=$1 module=$2 version=$3 log="$LOG_DIR/$1-$3.log"
-  [[ -x "$BIN_DIR/$name" ]] && return 0
+gobin_install() { # name module version [ldflags [bin-dir]]
+  local name=$1 module=$2 version=$3 log="$LOG_DIR/$1-$3.log" gobin="${5:-$BIN_DIR}"
+  [[ -x "$gobin/$name" ]] && return 0
   say "building $name $version; log: $log"
-  GOBIN="$BIN_DIR" go install -ldflags "${4:-}" "$module@$version" >"$log" 2>&1 \
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install -ldflags "${4:-}" "$module@$version" >"$log" 2>&1 \
     || die "building $name $version failed; see $log"
 }
 gobin_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
 gobin_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"
 gobin_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
+
+# MinIO (AGPLv3): a local test server only; real clusters bring their own S3 (docs/real-cluster.md).
+gobin_install minio github.com/minio/minio "$MINIO_VERSION" "-s -w" "$MINIO_BIN_DIR"
+"$MINIO_BIN_DIR/minio" --version >/dev/null 2>&1 || die "the built minio does not run"
 
 "$BIN_DIR/kubectl" version --client >/dev/null 2>&1 || die "the built kubectl does not run"
 say "binaries ready in $BIN_DIR"

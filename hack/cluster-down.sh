@@ -29,6 +29,7 @@ if [[ -n "$leftover" ]]; then
   for _ in $(seq 1 20); do pgrep -f "$pattern" >/dev/null || break; sleep 0.5; done
   pkill -9 -f "$pattern" 2>/dev/null || true
 fi
+"$REPO_ROOT/hack/minio/minio-down.sh" || say "WARNING: MinIO did not stop (above)"
 rm -f "$KUBECONFIG_PATH"
 if pgrep -f "$pattern" >/dev/null; then
   die "control-plane processes are still running: $(pgrep -af "$pattern" | cut -c1-120)"

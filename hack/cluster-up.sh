@@ -2,7 +2,8 @@
 # Bring the local cluster up: a real control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler built from Go modules) run by
 # `kwokctl --runtime binary` on 127.0.0.1, KWOK simulating two GPU nodes and a CPU
-# node with aijob's pod-lifecycle stages. Reuses a cluster that is already up.
+# node with aijob's pod-lifecycle stages, and MinIO, the S3-compatible artifact store
+# (hack/minio/minio-up.sh). Reuses a cluster that is already up.
 # Writes the kubeconfig to .cluster/kubeconfig (git-ignored).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -81,6 +82,9 @@ fi
 
 for _ in $(seq 1 60); do cluster_healthy && break; sleep 1; done
 cluster_healthy || die "the API server does not answer /readyz; see $KWOK_HOME/clusters/$CLUSTER_NAME/logs/"
+
+# The object store beside the control plane (artifacts of every tenant, a bucket each).
+"$REPO_ROOT/hack/minio/minio-up.sh"
 
 kc apply -f "$REPO_ROOT/hack/cluster/nodes.yaml" >/dev/null
 kc wait --for=condition=Ready node -l type=kwok --timeout=60s >/dev/null \

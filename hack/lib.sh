@@ -10,6 +10,14 @@ CLUSTER_DIR="$REPO_ROOT/.cluster"
 if [[ "$CLUSTER_NAME" == aijob ]]; then KUBECONFIG_PATH="$CLUSTER_DIR/kubeconfig"; else KUBECONFIG_PATH="$CLUSTER_DIR/$CLUSTER_NAME.kubeconfig"; fi
 APISERVER_PORT="${AIJOB_APISERVER_PORT:-32443}"
 KWOK_HOME="${KWOK_WORKDIR:-$HOME/.kwok}"
+MINIO_VERSION="${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
+MINIO_BIN="$CACHE_ROOT/bin/minio-$MINIO_VERSION/minio"
+# The local object store (hack/minio-up.sh): S3 API and console ports, its data and the
+# file with its root credentials and addresses (mode 600, git-ignored like all of .cluster/).
+MINIO_PORT="${AIJOB_MINIO_PORT:-32900}"
+MINIO_CONSOLE_PORT="${AIJOB_MINIO_CONSOLE_PORT:-32901}"
+MINIO_DIR="$CLUSTER_DIR/minio"
+MINIO_ENV="$CLUSTER_DIR/minio.env"
 export PATH="$BIN_DIR:$PATH"
 
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
