@@ -90,8 +90,16 @@ class Reason:
     """The training AIJob an inference job depends on failed or does not exist."""
     JOB_LOST: Final = "JobLost"
     """The child Job disappeared while the AIJob was not finished; it is not re-created."""
+    URI_OUTSIDE_STORE: Final = "URIOutsideStore"
+    """A URI of the spec (the message names the field) lies outside the tenant's own store."""
     JOB_NAME_TAKEN: Final = "JobNameTaken"
     """A Job with this AIJob's name exists and is not owned by it; the operator waits for it."""
+    IDENTITY_TAKEN: Final = "IdentityTaken"
+    """The job's ServiceAccount, Role or RoleBinding exists and is not this AIJob's: its pods
+    would run as someone else, so none is started."""
+    WAITING_FOR_IDENTITY: Final = "WaitingForIdentity"
+    """The job's identity objects still belong to a deleted AIJob of the same name; the
+    operator waits for the garbage collector to remove them."""
     SUSPENDED: Final = "JobSuspended"
     """Someone suspended the child Job (no Kueue queue is named)."""
     WAITING_FOR_ENDPOINT: Final = "WaitingForEndpoint"
