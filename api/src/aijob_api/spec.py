@@ -17,6 +17,8 @@ from pydantic import ConfigDict, Field, model_validator
 
 from aijob_api.cel import immutability_rule
 from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
+from aijob_api.contract import SPEC_ANNOTATION
+from aijob_api.delivery import spec_delivery_problem
 from aijob_api.inputs import (
     MAX_INLINE_RECORDS,
     URI_PATTERN,
@@ -338,6 +340,10 @@ class AIJobSpec(WireModel):
             first, second = exclusive_pair(part)
             if (getattr(part, first) is None) == (getattr(part, second) is None):
                 raise ValueError(f"{name}: needs exactly one of {first} or {second}")
+        wire = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        problem = spec_delivery_problem(wire, SPEC_ANNOTATION)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     def _check_endpoint_fields(self) -> None:

@@ -189,9 +189,8 @@ def test_worker_contract_environment() -> None:
             "fieldPath": "metadata.annotations['batch.kubernetes.io/job-index-failure-count']"
         }
     }
-    spec = json.loads(variables[contract.ENV_SPEC])
-    assert spec["model"]["type"] == "random_forest"
-    assert spec["retryPolicy"] == {"maxRetries": 2}
+    assert variables[contract.ENV_SPEC_FILE] == "/etc/aijob/spec.json"
+    assert contract.ENV_SPEC not in variables, "the spec is a file, not a variable"
     assert contract.ENV_MODEL_URI not in variables
     assert variables["OMP_NUM_THREADS"] == "1", "the catalog's variables are passed on"
 
@@ -221,7 +220,11 @@ def test_restricted_security_context() -> None:
         "capabilities": {"drop": ["ALL"]},
     }
     mounts = {m["mountPath"] for m in worker(job)["volumeMounts"]}
-    assert mounts == {contract.ARTIFACTS_MOUNT_PATH, contract.SCRATCH_MOUNT_PATH}
+    assert mounts == {
+        contract.ARTIFACTS_MOUNT_PATH,
+        contract.SCRATCH_MOUNT_PATH,
+        contract.SPEC_MOUNT_PATH,
+    }
 
 
 @pytest.mark.parametrize(
@@ -250,7 +253,44 @@ def test_pod_template_metadata_is_passed_and_ours_wins() -> None:
     assert metadata["labels"]["team"] == "vision"
     assert metadata["labels"]["app.kubernetes.io/managed-by"] == "aijob-operator"
     assert metadata["labels"]["aijob.dev/job-name"] == "train"
-    assert metadata["annotations"] == {"aijob.dev/fake-exit-code": "3"}
+    assert metadata["annotations"]["aijob.dev/fake-exit-code"] == "3"
+
+
+def test_the_spec_reaches_the_worker_as_a_file_projected_from_an_annotation() -> None:
+    job = built({"podTemplate": {"annotations": {contract.SPEC_ANNOTATION: "forged"}}})
+    annotations = job["spec"]["template"]["metadata"]["annotations"]
+    spec = json.loads(annotations[contract.SPEC_ANNOTATION])  # ours wins over the user's
+    assert spec["model"]["type"] == "random_forest"
+    assert spec["retryPolicy"] == {"maxRetries": 2}
+    volumes = {volume["name"]: volume for volume in pod_spec(job)["volumes"]}
+    assert volumes["spec"]["downwardAPI"] == {
+        "items": [
+            {
+                "path": "spec.json",
+                "fieldRef": {"fieldPath": "metadata.annotations['aijob.dev/spec']"},
+            }
+        ]
+    }
+    mounts = {mount["name"]: mount for mount in worker(job)["volumeMounts"]}
+    assert mounts["spec"] == {"name": "spec", "mountPath": "/etc/aijob", "readOnly": True}
+    assert f"{mounts['spec']['mountPath']}/spec.json" == env(job)[contract.ENV_SPEC_FILE]
+
+
+def test_a_thousand_inline_records_of_200_characters_fit_in_the_pods_annotations() -> None:
+    records = [f"{index:04d}" + "x" * 196 for index in range(1000)]
+    job = built(
+        {
+            "task": "inference",
+            "model": {"type": "random_forest", "source": {"trainingJob": "train"}},
+            "input": {"records": records},
+            "dataset": None,
+        }
+    )
+    annotations = job["spec"]["template"]["metadata"]["annotations"]
+    spec = json.loads(annotations[contract.SPEC_ANNOTATION])
+    assert spec["input"]["records"] == records
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
+    assert 200_000 < size < 256 * 1024
 
 
 def test_owner_reference_and_determinism() -> None:

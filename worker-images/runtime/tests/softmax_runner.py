@@ -127,5 +127,5 @@ class SoftmaxRunner(Runner):
 
 
 def dump(value: Any) -> str:
-    """JSON for an AIJOB_SPEC variable."""
+    """JSON for an AIJOB_SPEC variable (a spec given inline, as by hand)."""
     return json.dumps(value)

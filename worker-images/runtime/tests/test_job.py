@@ -158,8 +158,8 @@ def test_the_command_prints_versions_and_refuses_a_missing_spec(tmp_path: Path) 
         env={"AIJOB_TERMINATION_MESSAGE_PATH": str(tmp_path / "log"), "PATH": "/usr/bin"},
     )
     assert missing.returncode == 65
-    assert "AIJOB_SPEC: is not set" in missing.stderr
-    assert (tmp_path / "log").read_text().startswith("AIJOB_SPEC: is not set")
+    assert "AIJOB_SPEC_FILE: is not set" in missing.stderr
+    assert (tmp_path / "log").read_text().startswith("AIJOB_SPEC_FILE: is not set")
 
 
 class ResultsRefusingWriter(FileStatusWriter):

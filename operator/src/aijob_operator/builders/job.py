@@ -9,15 +9,18 @@ Job, named after the AIJob, so creating it twice can only fail with AlreadyExist
 The Job is Indexed with one completion, so the Job controller stamps each pod
 with how many earlier attempts failed (`batch.kubernetes.io/job-index-failure-count`,
 with `backoffLimitPerIndex`), which reaches the worker through the downward API.
+
+The spec reaches the worker as a file: an annotation of the pod template, projected by a
+downwardAPI volume (`aijob_api.delivery` says why, and bounds its size).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Final
 
 from aijob_api import contract
 from aijob_api.constants import KUEUE_QUEUE_LABEL
+from aijob_api.delivery import spec_document
 from aijob_api.priority import priority_class
 from aijob_api.resource import AIJob
 from lightkube.models.batch_v1 import (
@@ -29,11 +32,15 @@ from lightkube.models.batch_v1 import (
 )
 from lightkube.models.core_v1 import (
     Container,
+    DownwardAPIVolumeFile,
+    DownwardAPIVolumeSource,
     EnvVar,
     EnvVarSource,
     ObjectFieldSelector,
     PodSpec,
     PodTemplateSpec,
+    Volume,
+    VolumeMount,
 )
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
@@ -43,13 +50,13 @@ from aijob_operator.builders.pod import (
     PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
 )
 from aijob_operator.builders.pod import (
-    artifacts_volume,
     container_security_context,
     node_selector,
     pod_security_context,
     resource_requirements,
     runtime_env,
     scratch_volume,
+    storage_volumes,
     tolerations,
     volume_mounts,
 )
@@ -65,11 +72,14 @@ DISRUPTION_TARGET: Final = "DisruptionTarget"
 """Pod condition set when a pod is preempted, evicted or its node drained."""
 TERMINATION_GRACE_SECONDS: Final = 30
 """Time a worker gets after SIGTERM to save a checkpoint."""
+SPEC_VOLUME: Final = "spec"
+"""The downwardAPI volume that projects the spec annotation into the worker's spec file."""
 
 
-def artifact_uri(namespace: str, name: str) -> str:
-    """Where a job writes its model and artifacts, as a URI the worker understands."""
-    return f"file://{contract.ARTIFACTS_MOUNT_PATH}/{namespace}/{name}"
+def artifact_uri(namespace: str, name: str, settings: PodSettings | None = None) -> str:
+    """Where a job writes its model and artifacts, as a URI the worker understands: in s3
+    mode `s3://<tenant bucket>/jobs/<name>/`, in hostPath mode below the artifact mount."""
+    return (settings or PodSettings()).store(namespace).job_uri(name)
 
 
 def build_job(
@@ -77,6 +87,7 @@ def build_job(
     runtime: ResolvedRuntime,
     settings: PodSettings,
     model_uri: str | None = None,
+    model_checksum: str | None = None,
 ) -> Job:
     """The Job that runs one AIJob."""
     name = aijob.metadata.name
@@ -101,7 +112,7 @@ def build_job(
             podFailurePolicy=_pod_failure_policy(),
             podReplacementPolicy="Failed",
             suspend=spec.queue is not None,
-            template=_pod_template(aijob, runtime, settings, model_uri),
+            template=_pod_template(aijob, runtime, settings, model_uri, model_checksum),
         ),
     )
 
@@ -129,13 +140,18 @@ def _pod_failure_policy() -> PodFailurePolicy:
 
 
 def _pod_template(
-    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+    aijob: AIJob,
+    runtime: ResolvedRuntime,
+    settings: PodSettings,
+    model_uri: str | None,
+    model_checksum: str | None,
 ) -> PodTemplateSpec:
     spec = aijob.spec
     name = aijob.metadata.name or ""
     user = spec.pod_template
     labels = {**(user.labels if user else {}), **child_labels(aijob, runtime.framework)}
     annotations = dict(user.annotations) if user else {}
+    annotations[contract.SPEC_ANNOTATION] = spec_json(aijob)
     gpus = spec.resources.gpu
     return PodTemplateSpec(
         metadata=ObjectMeta(labels=labels, annotations=annotations or None),
@@ -149,14 +165,18 @@ def _pod_template(
             securityContext=pod_security_context(),
             tolerations=tolerations(runtime, settings, gpus) or None,
             nodeSelector=node_selector(runtime, settings, gpus) or None,
-            containers=[_worker_container(aijob, runtime, settings, model_uri)],
-            volumes=[artifacts_volume(settings), scratch_volume()],
+            containers=[_worker_container(aijob, runtime, settings, model_uri, model_checksum)],
+            volumes=[*storage_volumes(settings), scratch_volume(), spec_volume()],
         ),
     )
 
 
 def _worker_container(
-    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+    aijob: AIJob,
+    runtime: ResolvedRuntime,
+    settings: PodSettings,
+    model_uri: str | None,
+    model_checksum: str | None,
 ) -> Container:
     return Container(
         name=contract.CONTAINER_NAME,
@@ -164,19 +184,27 @@ def _worker_container(
         imagePullPolicy="IfNotPresent",
         command=list(runtime.runtime.command) or None,
         args=list(runtime.runtime.args) or None,
-        env=worker_env(aijob, runtime, settings, model_uri),
+        env=worker_env(aijob, runtime, settings, model_uri, model_checksum),
         resources=resource_requirements(aijob.spec.resources, runtime),
         terminationMessagePath=contract.TERMINATION_MESSAGE_PATH,
         terminationMessagePolicy="FallbackToLogsOnError",
         securityContext=container_security_context(),
-        volumeMounts=volume_mounts(),
+        volumeMounts=[
+            *volume_mounts(artifacts=settings.mounts_artifacts),
+            VolumeMount(name=SPEC_VOLUME, mountPath=contract.SPEC_MOUNT_PATH, readOnly=True),
+        ],
     )
 
 
 def worker_env(
-    aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings, model_uri: str | None
+    aijob: AIJob,
+    runtime: ResolvedRuntime,
+    settings: PodSettings,
+    model_uri: str | None,
+    model_checksum: str | None = None,
 ) -> list[EnvVar]:
-    """The worker contract as environment variables (the catalog's own variables first)."""
+    """The worker contract as environment variables (the catalog's own variables first,
+    the store's settings and the tenant's credentials by reference last)."""
     name = aijob.metadata.name or ""
     namespace = aijob.metadata.namespace or ""
     contract_env: dict[str, str] = {
@@ -185,13 +213,15 @@ def worker_env(
         contract.ENV_JOB_UID: aijob.metadata.uid or "",
         contract.ENV_FRAMEWORK: runtime.framework.value,
         contract.ENV_FRAMEWORK_VERSION: runtime.version,
-        contract.ENV_ARTIFACT_URI: artifact_uri(namespace, name),
+        contract.ENV_ARTIFACT_URI: artifact_uri(namespace, name, settings),
         contract.ENV_PROGRESS_INTERVAL: str(settings.progress_interval_seconds),
-        contract.ENV_SPEC: spec_json(aijob),
+        contract.ENV_SPEC_FILE: contract.SPEC_FILE_PATH,
     }
     if model_uri is not None:
         contract_env[contract.ENV_MODEL_URI] = model_uri
-    env = runtime_env(runtime, contract_env)
+    if model_checksum is not None:
+        contract_env[contract.ENV_MODEL_SHA256] = model_checksum
+    env = runtime_env(runtime, contract_env, settings)
     env.append(_field_env(contract.ENV_POD_NAME, "metadata.name"))
     env.append(
         _field_env(
@@ -204,10 +234,27 @@ def worker_env(
 
 def spec_json(aijob: AIJob) -> str:
     """The spec snapshot the worker reads (camelCase, defaults filled, no nulls)."""
-    return json.dumps(
-        aijob.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-        separators=(",", ":"),
-        sort_keys=True,
+    return spec_document(aijob.spec.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def spec_volume() -> Volume:
+    """The spec annotation of the pod, as the file `contract.SPEC_FILE_NAME` (downward API).
+
+    No extra API object per job, and no 128 KiB cap of an environment variable: the
+    annotation is bounded by the API server's 256 KiB (`aijob_api.delivery`).
+    """
+    return Volume(
+        name=SPEC_VOLUME,
+        downwardAPI=DownwardAPIVolumeSource(
+            items=[
+                DownwardAPIVolumeFile(
+                    path=contract.SPEC_FILE_NAME,
+                    fieldRef=ObjectFieldSelector(
+                        fieldPath=f"metadata.annotations['{contract.SPEC_ANNOTATION}']"
+                    ),
+                )
+            ]
+        ),
     )
 
 

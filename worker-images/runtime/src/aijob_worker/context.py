@@ -2,7 +2,9 @@
 
 Every variable is named in `aijob_api.contract`. `JobContext.from_env` parses
 them once, at start, and turns anything unusable into a `BadInputError` that
-names the variable (or the spec field) at fault.
+names the variable (or the spec field) at fault. The spec itself is a file
+(`AIJOB_SPEC_FILE`, projected from a pod annotation: `aijob_api.delivery`); a
+run by hand may give it inline in `AIJOB_SPEC` instead.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from aijob_api import contract
 from aijob_api.models import AIJobSpec
@@ -52,7 +55,7 @@ class JobContext:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> JobContext:
         """Parse the contract from an environment (usually `os.environ`)."""
-        spec = parse_spec(env.get(contract.ENV_SPEC))
+        spec = parse_spec(read_spec(env))
         name = env.get(contract.ENV_JOB_NAME) or None
         namespace = env.get(contract.ENV_NAMESPACE) or None
         if bool(name) != bool(namespace):
@@ -75,16 +78,38 @@ class JobContext:
         )
 
 
-def parse_spec(raw: str | None) -> AIJobSpec:
-    """Parse the spec JSON; a missing or invalid spec is bad input naming the field."""
-    if not raw:
+def read_spec(env: Mapping[str, str]) -> tuple[str, str]:
+    """The spec's JSON text and where it came from: the spec file, or (by hand) AIJOB_SPEC."""
+    path, inline = env.get(contract.ENV_SPEC_FILE), env.get(contract.ENV_SPEC)
+    if path and inline:
         raise BadInputError(
-            contract.ENV_SPEC, "is not set; the worker needs the AIJob spec as JSON"
+            contract.ENV_SPEC, f"set {contract.ENV_SPEC_FILE} or {contract.ENV_SPEC}, not both"
         )
+    if inline:
+        return inline, contract.ENV_SPEC
+    if not path:
+        raise BadInputError(
+            contract.ENV_SPEC_FILE,
+            f"is not set; the worker needs the AIJob spec as a JSON file "
+            f"(or inline JSON in {contract.ENV_SPEC})",
+        )
+    try:
+        return Path(path).read_text(encoding="utf-8"), f"{contract.ENV_SPEC_FILE} ({path})"
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInputError(
+            contract.ENV_SPEC_FILE, f"cannot read the spec file {path}: {error}"
+        ) from error
+
+
+def parse_spec(source: tuple[str, str]) -> AIJobSpec:
+    """Parse the spec JSON; an empty or invalid spec is bad input naming where it came from."""
+    raw, where = source
+    if not raw.strip():
+        raise BadInputError(where, "is empty; the worker needs the AIJob spec as JSON")
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise BadInputError(contract.ENV_SPEC, f"is not valid JSON ({error})") from error
+        raise BadInputError(where, f"is not valid JSON ({error})") from error
     try:
         return AIJobSpec.model_validate(document)
     except ValidationError as error:

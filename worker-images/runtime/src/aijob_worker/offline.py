@@ -4,7 +4,8 @@ Useful to try a spec on a laptop and in the images' own tests:
 
     code, status = run_offline(spec, Path("/tmp/job"))
 
-Artifacts go below `<workdir>/artifacts`, the status into
+The spec is written to `<workdir>/spec.json`, read as a worker pod reads its
+spec file; artifacts go below `<workdir>/artifacts`, the status into
 `<workdir>/status.json`, a failure message into `<workdir>/termination-log`.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aijob_api import contract
+from aijob_api.delivery import spec_document
 
 from aijob_worker.context import ENV_STATUS_FILE, ENV_TERMINATION_MESSAGE_PATH
 from aijob_worker.job import run_job
@@ -23,13 +25,20 @@ from aijob_worker.runners import RunnerRegistry
 from aijob_worker.signals import StopFlag
 
 STATUS_FILE = "status.json"
+SPEC_FILE = contract.SPEC_FILE_NAME
 TERMINATION_LOG = "termination-log"
 
 
 def offline_env(spec: Mapping[str, Any], workdir: Path, **extra: str) -> dict[str, str]:
-    """The job environment of an offline run (progress written at once: interval 0)."""
+    """The job environment of an offline run (progress written at once: interval 0).
+
+    Writes the spec file into `workdir` (created if need be).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec_file = workdir / SPEC_FILE
+    spec_file.write_text(spec_document(spec), encoding="utf-8")
     env = {
-        contract.ENV_SPEC: json.dumps(spec),
+        contract.ENV_SPEC_FILE: str(spec_file),
         contract.ENV_ARTIFACT_URI: f"file://{workdir.resolve()}/artifacts",
         contract.ENV_PROGRESS_INTERVAL: "0",
         ENV_STATUS_FILE: str(workdir / STATUS_FILE),
