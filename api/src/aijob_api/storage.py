@@ -26,13 +26,13 @@ from urllib.parse import urlsplit
 
 from aijob_api.spec import AIJobSpec
 
-STORAGE_SECRET: Final = "aijob-storage"
+STORAGE_SECRET: Final = "aijob-storage"  # noqa: S105 - a Secret's name, not a secret
 """The Secret in each tenant namespace that holds the tenant's own S3 credentials."""
-SECRET_ACCESS_KEY: Final = "AWS_ACCESS_KEY_ID"
+SECRET_ACCESS_KEY: Final = "AWS_ACCESS_KEY_ID"  # noqa: S105 - a key name
 """Key of the access key id in the tenant's Secret (also the variable boto3 reads)."""
-SECRET_SECRET_KEY: Final = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a key name, not a secret
+SECRET_SECRET_KEY: Final = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 - a key name
 """Key of the secret access key in the tenant's Secret (also the variable boto3 reads)."""
-SECRET_BUCKET_KEY: Final = "bucket"
+SECRET_BUCKET_KEY: Final = "bucket"  # noqa: S105 - a key name
 """Key of the tenant's bucket name in its Secret (informative: the operator derives it)."""
 KEEP_ARTIFACTS_ANNOTATION: Final = "aijob.dev/keep-artifacts"
 """`"true"` on an AIJob keeps its artifacts when it is deleted or its TTL runs out."""

@@ -1,9 +1,10 @@
 """Settings of the operator: environment variables `AIJOB_OPERATOR_*`, or the command line.
 
 Everything a cluster administrator may want to change without a new image lives
-here: where artifacts are stored, where pods that ask for no GPU may run, the
-runtime catalog, and the cadence of the level-based re-check. Read and checked once,
-at start-up (tolerations into their model, not re-read per reconcile).
+here: where artifacts are stored (`storage_mode`: `s3`, a bucket and credentials per
+tenant, or `hostPath`, a single-tenant development store on the node), where pods that
+ask for no GPU may run, the runtime catalog, and the cadence of the level-based re-check.
+Read and checked once, at start-up (tolerations into their model, not re-read per reconcile).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+from aijob_api.storage import DEFAULT_BUCKET_TEMPLATE, StorageMode, tenant_bucket
 from aijob_api.validation import labels_problem
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,13 +31,68 @@ class OperatorConfig(BaseSettings):
         str,
         Field(description="Comma-separated namespaces to watch; empty for every namespace."),
     ] = ""
+    own_namespace: Annotated[
+        str | None,
+        Field(
+            description=(
+                "The operator's own (the release's) namespace: its AIJobs and AIEndpoints are "
+                "never reconciled, so no job can run beside, or as, aijob's own accounts "
+                "(the chart sets it from the pod's namespace)."
+            ),
+        ),
+    ] = None
+    pod_label_prefixes: Annotated[
+        tuple[str, ...],
+        Field(
+            description=(
+                "Prefixes the keys of spec.podTemplate.labels may start with (JSON list in the "
+                "environment); empty: no user label reaches a worker pod."
+            )
+        ),
+    ] = ()
+    pod_annotation_prefixes: Annotated[
+        tuple[str, ...],
+        Field(
+            description=(
+                "Prefixes the keys of spec.podTemplate.annotations may start with (JSON list in "
+                "the environment); empty: no user annotation reaches a worker pod."
+            )
+        ),
+    ] = ()
     catalog_path: Annotated[
         Path | None,
         Field(description="Runtime catalog YAML; the catalog shipped in the package if unset."),
     ] = None
+    storage_mode: Annotated[
+        StorageMode,
+        Field(
+            description=(
+                "s3: each tenant's artifacts in its own bucket, with its own credentials (the "
+                "Secret aijob-storage of its namespace); hostPath: one directory on the node "
+                "for every job (single-tenant development only)."
+            )
+        ),
+    ] = StorageMode.S3
+    s3_endpoint: Annotated[
+        str,
+        Field(
+            description=(
+                "URL of the S3 API workers call (MinIO, Ceph, GCS's S3 interface); empty for "
+                "AWS S3 itself."
+            ),
+            pattern=r"^(https?://[^\s/]+/?)?$",
+        ),
+    ] = ""
+    s3_region: Annotated[str, Field(description="Region of the buckets.", max_length=64)] = (
+        "us-east-1"
+    )
+    s3_bucket_template: Annotated[
+        str,
+        Field(description="Bucket name of a tenant; {namespace} is replaced by its namespace."),
+    ] = DEFAULT_BUCKET_TEMPLATE
     artifacts_host_path: Annotated[
         str,
-        Field(description="hostPath directory for artifacts (used when no PVC is named)."),
+        Field(description="hostPath directory for artifacts (hostPath mode, when no PVC)."),
     ] = DEFAULT_ARTIFACTS_HOST_PATH
     artifacts_pvc: Annotated[
         str | None,
@@ -131,11 +188,41 @@ class OperatorConfig(BaseSettings):
         """The namespaces to watch; empty means all of them."""
         return [name.strip() for name in self.namespaces.split(",") if name.strip()]
 
+    @field_validator("own_namespace", mode="before")
+    @classmethod
+    def _empty_namespace_is_unset(cls, value: object) -> object:
+        """An empty namespace (as Helm renders an unset value) means none."""
+        return None if value == "" else value
+
+    @field_validator("pod_label_prefixes", "pod_annotation_prefixes")
+    @classmethod
+    def _no_empty_prefix(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """An empty prefix would allow every key: the list must say which."""
+        if any(not prefix.strip() for prefix in value):
+            raise ValueError("an empty prefix would allow every key; list the prefixes allowed")
+        return value
+
+    @model_validator(mode="after")
+    def _own_namespace_is_not_watched(self) -> OperatorConfig:
+        """Watching the operator's own namespace contradicts never reconciling there."""
+        if self.own_namespace is not None and self.own_namespace in self.namespace_list:
+            raise ValueError(
+                f"namespaces: {self.own_namespace} is the operator's own namespace "
+                "(own_namespace), where AIJobs and AIEndpoints are never reconciled"
+            )
+        return self
+
     @field_validator("artifacts_pvc", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """An empty claim name (as Helm renders an unset value) means no PVC."""
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check_bucket_template(self) -> OperatorConfig:
+        """The template makes a valid bucket name of a namespace."""
+        tenant_bucket("n" * 20, self.s3_bucket_template)
+        return self
 
     @model_validator(mode="after")
     def _check_cpu_node_selector(self) -> OperatorConfig:

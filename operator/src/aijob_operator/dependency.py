@@ -1,5 +1,9 @@
 """Inference jobs and endpoints that load a model from a training AIJob: wait, go, or fail.
 
+`store_problem` keeps every URI a job names, and the model its training job recorded,
+inside the tenant's own store (`aijob_api.storage`); `trainingJob` is a name, so it
+resolves in the job's own namespace only.
+
 An inference job (or an AIEndpoint) naming `spec.model.source.trainingJob` waits in
 Pending until that job succeeded, then loads the training job's
 `status.results.modelUri`. It fails when the training job failed, was cancelled, is
@@ -9,6 +13,7 @@ just after the job or endpoint that names it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +21,7 @@ from enum import StrEnum
 from aijob_api import contract
 from aijob_api.conditions import Phase
 from aijob_api.models import AIJob, ModelSource, Task
+from aijob_api.storage import TenantStore, spec_uri_problem, uri_problem
 
 
 class DependencyState(StrEnum):
@@ -124,3 +130,28 @@ def resolve_model_source(
         DependencyState.WAITING,
         message=f"waiting for training job {name} to succeed (it is {phase or 'new'})",
     )
+
+
+def store_problem(
+    aijob: AIJob, dependency: Dependency, store_of: Callable[[str], TenantStore]
+) -> str | None:
+    """Why a job reaches outside its tenant's store (the message names the field), or None.
+
+    `store_of` gives a namespace's store; a namespace that makes no valid bucket name is
+    itself the problem.
+    """
+    try:
+        store = store_of(aijob.metadata.namespace or "")
+    except ValueError as error:
+        return f"no artifact store for this namespace: {error}"
+    found = spec_uri_problem(aijob.spec, store)
+    if found is not None:
+        return found[1]
+    if dependency.model_uri and dependency.training_job:
+        problem = uri_problem(dependency.model_uri, store)
+        if problem is not None:
+            return (
+                f"status.results.modelUri of training job {dependency.training_job}: "
+                f"{dependency.model_uri!r}: {problem}"
+            )
+    return None

@@ -39,7 +39,7 @@ from aijob_operator.builders.endpoint_meta import (
     deployment_name,
     service_name,
 )
-from aijob_operator.builders.pod import PodSettings
+from aijob_operator.builders.pod import pod_settings
 from aijob_operator.catalog import RuntimeCatalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.dependency import resolve_model_source
@@ -110,12 +110,7 @@ class EndpointReconciler:
         self._queue = queue
         self._events = events
         self._clock = clock
-        self._settings = PodSettings(
-            artifacts_host_path=config.artifacts_host_path,
-            artifacts_pvc=config.artifacts_pvc,
-            cpu_node_selector=dict(config.cpu_node_selector),
-            cpu_tolerations=config.cpu_tolerations,
-        )
+        self._settings = pod_settings(config)
 
     async def run_worker(self) -> None:
         """Take endpoint keys from the queue and reconcile them, forever."""

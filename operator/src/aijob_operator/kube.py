@@ -31,7 +31,7 @@ from lightkube.generic_resource import GenericNamespacedResource
 from lightkube.models.core_v1 import EventSource, ObjectReference
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Event
+from lightkube.resources.core_v1 import Event, Secret
 from lightkube.types import CascadeType, PatchType
 
 from aijob_operator.events import PendingEvent
@@ -80,6 +80,29 @@ class KubeApi:
         except NotFoundError:
             return None
         return dict(found)
+
+    async def get_metadata(
+        self, resource: type[NamespacedResource], namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """The metadata of an object (of a typed resource: a ServiceAccount, a Role...) as a
+        dict, or None when it does not exist."""
+        kind = resource._api_info.resource.kind
+        try:
+            with self._request("get", kind.lower(), f"reading {kind} {namespace}/{name}", 200):
+                found = await self._client.get(resource, name, namespace=namespace)
+        except NotFoundError:
+            return None
+        metadata = found.to_dict().get("metadata") if hasattr(found, "to_dict") else None
+        return dict(metadata or {})
+
+    async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Secret as a dict (its data base64), or None when it does not exist."""
+        try:
+            with self._request("get", "secret", f"reading Secret {namespace}/{name}", 200):
+                secret = await self._client.get(Secret, name, namespace=namespace)
+        except NotFoundError:
+            return None
+        return secret.to_dict()
 
     async def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A Job as a dict, or None when it does not exist."""

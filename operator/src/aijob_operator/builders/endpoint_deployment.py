@@ -56,13 +56,13 @@ from aijob_operator.builders.endpoint_meta import (
     stamp,
 )
 from aijob_operator.builders.pod import (
-    artifacts_volume,
     container_security_context,
     node_selector,
     pod_security_context,
     resource_requirements,
     runtime_env,
     scratch_volume,
+    storage_volumes,
     tolerations,
     volume_mounts,
 )
@@ -124,7 +124,7 @@ def pod_template(target: EndpointTarget) -> PodTemplateSpec:
             nodeSelector=node_selector(target.runtime, target.settings, gpus) or None,
             containers=[_server_container(target)],
             volumes=[
-                artifacts_volume(target.settings),
+                *storage_volumes(target.settings),
                 scratch_volume(),
                 Volume(
                     name=CONFIG_VOLUME,
@@ -168,7 +168,7 @@ def _server_container(target: EndpointTarget) -> Container:
         command=list(runtime.command) or None,
         args=["serve", "--config", CONFIG_PATH],
         ports=[ContainerPort(name=PORT_NAME, containerPort=SERVE_PORT, protocol="TCP")],
-        env=runtime_env(target.runtime, {}),
+        env=runtime_env(target.runtime, {}, target.settings),
         resources=resource_requirements(target.endpoint.spec.resources, target.runtime),
         readinessProbe=Probe(
             httpGet=HTTPGetAction(path=READINESS_PATH, port=port),
@@ -189,7 +189,9 @@ def _server_container(target: EndpointTarget) -> Container:
         terminationMessagePolicy="FallbackToLogsOnError",
         securityContext=container_security_context(),
         volumeMounts=[
-            *volume_mounts(artifacts_read_only=True),
+            *volume_mounts(
+                artifacts=target.settings.mounts_artifacts, artifacts_read_only=True
+            ),
             VolumeMount(name=CONFIG_VOLUME, mountPath=CONFIG_MOUNT_PATH, readOnly=True),
         ],
     )

@@ -1,10 +1,15 @@
-"""What every worker pod shares, a job's or an endpoint's: security, volumes, placement, resources.
+"""What every worker pod shares, a job's or an endpoint's: security, storage, placement and
+resources.
 
 Job pods and model-server pods run the same images as the same non-root user on a
-read-only root filesystem, mount the same artifact store and scratch directory, and are
-placed the same way: the runtime's own node selector and tolerations (from the
-catalog) on every pod; a pod asking for GPUs also tolerates the GPU nodes' taint, one
-asking for none gets the operator's CPU node selector and tolerations.
+read-only root filesystem, reach the same artifact store and mount a scratch directory,
+and are placed the same way. The store: in `s3` mode the tenant's bucket, the endpoint
+and region as plain variables and the tenant's own credentials only through
+`secretKeyRef` from the Secret `aijob-storage` of the pod's namespace (no hostPath, so
+the pods pass Pod Security `restricted`); in `hostPath` mode a node directory (or a
+PVC) mounted at the artifact path. Placement: the runtime's own node selector and
+tolerations (from the catalog) on every pod; a pod asking for GPUs also tolerates the GPU
+nodes' taint, one asking for none gets the operator's CPU node selector and tolerations.
 """
 
 from __future__ import annotations
@@ -15,15 +20,26 @@ from typing import Final
 from aijob_api import contract
 from aijob_api.constants import GPU_RESOURCE
 from aijob_api.spec import ResourceSpec
+from aijob_api.storage import (
+    DEFAULT_BUCKET_TEMPLATE,
+    SECRET_ACCESS_KEY,
+    SECRET_SECRET_KEY,
+    STORAGE_SECRET,
+    StorageMode,
+    TenantStore,
+    tenant_store,
+)
 from lightkube.models.core_v1 import (
     Capabilities,
     EmptyDirVolumeSource,
     EnvVar,
+    EnvVarSource,
     HostPathVolumeSource,
     PersistentVolumeClaimVolumeSource,
     PodSecurityContext,
     ResourceRequirements,
     SeccompProfile,
+    SecretKeySelector,
     SecurityContext,
     Toleration,
     Volume,
@@ -31,6 +47,7 @@ from lightkube.models.core_v1 import (
 )
 
 from aijob_operator.catalog import ResolvedRuntime
+from aijob_operator.config import OperatorConfig
 from aijob_operator.placement import PodToleration
 
 ARTIFACTS_VOLUME: Final = "artifacts"
@@ -47,6 +64,40 @@ class PodSettings:
     cpu_node_selector: dict[str, str] = field(default_factory=dict)
     cpu_tolerations: tuple[PodToleration, ...] = ()
     progress_interval_seconds: int = 5
+    storage_mode: StorageMode = StorageMode.HOST_PATH
+    """The operator's default is s3 (`pod_settings`); hostPath here keeps builders' tests short."""
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket_template: str = DEFAULT_BUCKET_TEMPLATE
+
+    @property
+    def mounts_artifacts(self) -> bool:
+        """Whether pods mount the artifact volume (hostPath mode) rather than call S3."""
+        return self.storage_mode is StorageMode.HOST_PATH
+
+    def store(self, namespace: str) -> TenantStore:
+        """The store of the tenant `namespace`, as pods see it."""
+        return tenant_store(
+            self.storage_mode,
+            namespace,
+            bucket_template=self.s3_bucket_template,
+            artifacts_root=contract.ARTIFACTS_MOUNT_PATH,
+        )
+
+
+def pod_settings(config: OperatorConfig) -> PodSettings:
+    """The worker pods' settings from the operator's."""
+    return PodSettings(
+        artifacts_host_path=config.artifacts_host_path,
+        artifacts_pvc=config.artifacts_pvc,
+        cpu_node_selector=dict(config.cpu_node_selector),
+        cpu_tolerations=config.cpu_tolerations,
+        progress_interval_seconds=config.progress_interval_seconds,
+        storage_mode=config.storage_mode,
+        s3_endpoint=config.s3_endpoint,
+        s3_region=config.s3_region,
+        s3_bucket_template=config.s3_bucket_template,
+    )
 
 
 def pod_security_context() -> PodSecurityContext:
@@ -99,11 +150,35 @@ def resource_requirements(
     return ResourceRequirements(requests=requests, limits=limits)
 
 
-def runtime_env(runtime: ResolvedRuntime, own: dict[str, str]) -> list[EnvVar]:
-    """The catalog's variables, then `own` over them, with HOME and TMPDIR on the scratch."""
+def runtime_env(
+    runtime: ResolvedRuntime, own: dict[str, str], settings: PodSettings | None = None
+) -> list[EnvVar]:
+    """The catalog's variables, then `own` over them, with HOME and TMPDIR on the scratch,
+    then (s3 mode) the store's endpoint and region and the tenant's credentials."""
     scratch = {"HOME": contract.SCRATCH_MOUNT_PATH, "TMPDIR": contract.SCRATCH_MOUNT_PATH}
-    merged = {**runtime.runtime.env, **own, **scratch}
-    return [EnvVar(name=key, value=value) for key, value in merged.items()]
+    store: dict[str, str] = {}
+    if settings is not None and not settings.mounts_artifacts:
+        store["AWS_DEFAULT_REGION"] = settings.s3_region
+        if settings.s3_endpoint:
+            store["AWS_ENDPOINT_URL"] = settings.s3_endpoint
+    merged = {**runtime.runtime.env, **own, **scratch, **store}
+    env = [EnvVar(name=key, value=value) for key, value in merged.items()]
+    if store:
+        env.extend(_secret_env(key) for key in (SECRET_ACCESS_KEY, SECRET_SECRET_KEY))
+    return env
+
+
+def _secret_env(key: str) -> EnvVar:
+    """A variable of the same name from the tenant's storage Secret (never its value)."""
+    return EnvVar(
+        name=key,
+        valueFrom=EnvVarSource(secretKeyRef=SecretKeySelector(name=STORAGE_SECRET, key=key)),
+    )
+
+
+def storage_volumes(settings: PodSettings) -> list[Volume]:
+    """The artifact volume in hostPath mode; none in s3 mode."""
+    return [artifacts_volume(settings)] if settings.mounts_artifacts else []
 
 
 def artifacts_volume(settings: PodSettings) -> Volume:
@@ -126,13 +201,19 @@ def scratch_volume() -> Volume:
     return Volume(name=SCRATCH_VOLUME, emptyDir=EmptyDirVolumeSource())
 
 
-def volume_mounts(*, artifacts_read_only: bool = False) -> list[VolumeMount]:
-    """The artifact store and the scratch directory, where the worker runtime expects them."""
+def volume_mounts(
+    *, artifacts: bool = True, artifacts_read_only: bool = False
+) -> list[VolumeMount]:
+    """The artifact store (hostPath mode) and the scratch directory, where the worker
+    runtime expects them."""
+    scratch = VolumeMount(name=SCRATCH_VOLUME, mountPath=contract.SCRATCH_MOUNT_PATH)
+    if not artifacts:
+        return [scratch]
     return [
         VolumeMount(
             name=ARTIFACTS_VOLUME,
             mountPath=contract.ARTIFACTS_MOUNT_PATH,
             readOnly=artifacts_read_only or None,
         ),
-        VolumeMount(name=SCRATCH_VOLUME, mountPath=contract.SCRATCH_MOUNT_PATH),
+        scratch,
     ]
