@@ -44,6 +44,8 @@ class JobContext:
     uid: str | None = None
     pod_name: str | None = None
     model_uri: str | None = None
+    model_sha256: str | None = None
+    """The SHA-256 the model's manifest must have (its training job's record)."""
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
     status_file: str | None = None
 
@@ -73,6 +75,7 @@ class JobContext:
             uid=env.get(contract.ENV_JOB_UID) or None,
             pod_name=env.get(contract.ENV_POD_NAME) or None,
             model_uri=env.get(contract.ENV_MODEL_URI) or None,
+            model_sha256=env.get(contract.ENV_MODEL_SHA256) or None,
             progress_interval=_interval(env.get(contract.ENV_PROGRESS_INTERVAL)),
             status_file=env.get(ENV_STATUS_FILE) or None,
         )

@@ -85,11 +85,18 @@ class LoadedModel:
 
 
 def load_model(
-    registry: RunnerRegistry, model_uri: str, requested_type: str | None, work_dir: Path
+    registry: RunnerRegistry,
+    model_uri: str,
+    requested_type: str | None,
+    work_dir: Path,
+    expected_checksum: str | None = None,
 ) -> LoadedModel:
     """Fetch and verify the model, and load it into the runner of its model type.
 
     `requested_type` (when given) must be the model's type or one its runner serves.
+    `expected_checksum` (the SHA-256 of the manifest its training job recorded in its
+    status, handed over by the operator) must match before anything is unpickled: a model
+    changed in the store after training is refused.
     """
     local = work_dir / "model"
     try:
@@ -99,6 +106,15 @@ def load_model(
         raise BadInputError(
             MODEL_SOURCE_FIELD, f"cannot load the model at {model_uri}: {error}"
         ) from error
+    if expected_checksum is not None:
+        found = sha256_of(local / MODEL_MANIFEST)
+        if found != expected_checksum:
+            raise BadInputError(
+                MODEL_SOURCE_FIELD,
+                f"the model at {model_uri} is not the one its training job recorded "
+                f"(manifest SHA-256 {found[:12]}..., recorded {expected_checksum[:12]}...): "
+                "it was changed after training; refusing to load it",
+            )
     runner_class = registry.runner_for(manifest.model_type)
     if (
         requested_type is not None
@@ -131,7 +147,9 @@ def run_inference(
     with timer.stage("prepare"):
         reporter.report(stage="loading model")
         model_uri = resolve_model_uri(context, writer)
-        runner = load_model(registry, model_uri, spec.model.type, work_dir).runner
+        runner = load_model(
+            registry, model_uri, spec.model.type, work_dir, context.model_sha256
+        ).runner
         records = load_records(spec.input)
     total = len(records)
     batch_size = spec.input.batch_size
