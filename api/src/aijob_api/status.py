@@ -117,6 +117,14 @@ class StageTimings(WireModel):
     ] = None
 
 
+MAX_STATUS_RESULTS_BYTES: Final = 64 * 1024
+"""Largest `status.results` a worker writes, as compact JSON. Larger results (many or large
+inline outputs, many metrics) are written whole to `<artifact URI>/results.json`; the status
+then holds what fits, and `results.resultsUri` names the file."""
+RESULTS_FILE: Final = "results.json"
+"""The file below a job's artifact URI holding results too large for the status."""
+
+
 class Results(WireModel):
     """What a finished job produced."""
 
@@ -135,6 +143,16 @@ class Results(WireModel):
     ] = None
     output_uri: Annotated[
         str | None, Field(description="Where large outputs were written.", max_length=2048)
+    ] = None
+    results_uri: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Where the whole results were written when they were too large for the status "
+                "(over 64 KiB as JSON); the status then holds only what fits."
+            ),
+            max_length=2048,
+        ),
     ] = None
     timings: Annotated[
         StageTimings | None, Field(description="Per-stage timings in milliseconds.")

@@ -180,3 +180,60 @@ def test_results_that_cannot_be_written_fail_the_attempt(
     assert run_job(env, stop=StopFlag(), registry=registry, writer=writer) == 1
     assert "results could not be written" in (tmp_path / "termination-log").read_text()
     assert "results" not in read_status(tmp_path)
+
+
+class ResultsInvalidWriter(FileStatusWriter):
+    """The real file writer, except that the API server refuses every write of results."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.results_attempts = 0
+
+    def patch_status(self, patch: Mapping[str, Any]) -> None:
+        if "results" in patch:
+            self.results_attempts += 1
+            raise StatusWriteError(
+                "API server answered 422 Invalid: status.results.device: Too long",
+                retryable=False,
+                code=422,
+            )
+        super().patch_status(patch)
+
+
+def test_results_the_api_server_refuses_fail_at_once_with_its_words(
+    tmp_path: Path, registry: RunnerRegistry
+) -> None:
+    writer = ResultsInvalidWriter(tmp_path / "status.json")
+    env = offline_env(tmp_path, TRAINING)
+    assert run_job(env, stop=StopFlag(), registry=registry, writer=writer) == 65
+    assert writer.results_attempts == 1, "not retried: the same write would be refused again"
+    message = (tmp_path / "termination-log").read_text()
+    assert message.startswith("the API server refused the results: API server answered 422")
+    assert "status.results.device: Too long" in message
+    assert "unreachable" not in message
+
+
+def test_results_too_large_for_the_status_are_written_whole_with_a_pointer(
+    tmp_path: Path, registry: RunnerRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_job(offline_env(tmp_path / "t", TRAINING), stop=StopFlag(), registry=registry) == 0
+    monkeypatch.setattr("aijob_worker.results.MAX_STATUS_RESULTS_BYTES", 2048)
+    records = [[5.1, 3.5, 1.4, 0.2 + index / 100] for index in range(60)]
+    inference = {
+        "task": "inference",
+        "model": {"type": "softmax", "source": {"uri": "file:///unused"}},
+        "input": {"records": records},
+    }
+    env = offline_env(
+        tmp_path / "i", inference, AIJOB_MODEL_URI=f"file://{tmp_path}/t/artifacts/model"
+    )
+    assert run_job(env, stop=StopFlag(), registry=registry) == 0
+    summary = read_status(tmp_path / "i")["results"]
+    assert len(json.dumps(summary, separators=(",", ":"))) <= 2048
+    assert "outputs" not in summary
+    assert summary["resultsUri"] == f"file://{tmp_path}/i/artifacts/results.json"
+    whole = json.loads(Path(summary["resultsUri"].removeprefix("file://")).read_text())
+    assert len(whole["outputs"]) == 60
+    assert whole["metrics"] == summary["metrics"]
+    (pointer,) = [item for item in summary["artifacts"] if item["name"] == "results.json"]
+    assert pointer["uri"] == summary["resultsUri"]

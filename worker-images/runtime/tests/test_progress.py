@@ -87,6 +87,35 @@ def test_a_gone_job_stops_the_writes_without_raising(tmp_path: Path) -> None:
     assert writer.attempts == 1
 
 
+def test_a_refused_write_is_not_retried_and_says_why(tmp_path: Path) -> None:
+    refused = StatusWriteError("API server answered 422 Invalid: too long", retryable=False)
+    writer = CountingWriter(tmp_path / "status.json", failures=1, error=refused)
+    reporter = ProgressReporter(writer, interval=3600)
+    assert reporter.write_now({"results": {"metrics": {}}}, deadline_seconds=600) is False
+    assert writer.attempts == 1, "a refusal is final for this write: no 600 s of retries"
+    assert reporter.last_error is refused
+    assert not reporter.disabled, "later writes may still land"
+    assert reporter.write_now({"results": {"metrics": {"a": 1.0}}})
+    status = writer.read_status()
+    assert status.results is not None
+    assert status.results.metrics == {"a": 1.0}
+
+
+def test_a_refused_progress_snapshot_is_dropped_until_the_next_report(tmp_path: Path) -> None:
+    refused = StatusWriteError("API server answered 422 Invalid", retryable=False)
+    writer = CountingWriter(tmp_path / "status.json", failures=1, error=refused)
+    reporter = ProgressReporter(writer, interval=0).start()
+    reporter.report(epoch=1, total_epochs=3)
+    wait_until(lambda: writer.attempts >= 1)
+    reporter.report(epoch=2, total_epochs=3)
+    wait_until(lambda: bool(writer.patches))
+    reporter.close(final=False)
+    assert writer.attempts == 2, "the refused snapshot was not sent again"
+    progress = writer.read_status().progress
+    assert progress is not None
+    assert progress.epoch == 2
+
+
 def test_write_now_carries_the_latest_progress(tmp_path: Path) -> None:
     writer = CountingWriter(tmp_path / "status.json")
     reporter = ProgressReporter(writer, interval=3600).start()

@@ -1,9 +1,11 @@
 """Run one job end to end and turn its outcome into the exit code of the contract.
 
-0: success, results in the status. 65: bad input (bad hyperparameters, unknown
-model type, unreadable data), never retried, with the reason in the
-termination message and on stderr. 143: stopped by SIGTERM after saving a
-checkpoint. Anything else (1): a retryable failure.
+0: success, results in the status (too large ones in the artifact store, named
+there: `aijob_worker.results`). 65: bad input (bad hyperparameters, unknown
+model type, unreadable data) or results the API server refuses, never retried,
+with the reason in the termination message and on stderr. 143: stopped by
+SIGTERM after saving a checkpoint. Anything else (1): a retryable failure, such
+as results that could not be written because the API server stayed unreachable.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from aijob_api.contract import EXIT_SUCCESS
+from aijob_api.contract import EXIT_BAD_INPUT, EXIT_SUCCESS
 from aijob_api.models import Results, Task
 
 from aijob_worker.context import JobContext
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.inference import run_inference
 from aijob_worker.progress import ProgressReporter
+from aijob_worker.results import fit_results
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.signals import StopFlag
 from aijob_worker.status import FileStatusWriter, KubeStatusWriter, LogStatusWriter, StatusWriter
@@ -83,6 +86,7 @@ def run_job(
                 stop=stop,
                 work_dir=Path(work),
             )
+            results = fit_results(results, context.artifact_uri, Path(work))
     except BadInputError as error:
         return _fail(reporter, env, error.exit_code, f"bad input: {error}", f"failed: {error}")
     except JobInterruptedError as error:
@@ -101,7 +105,11 @@ def run_job(
 
 
 def _succeed(reporter: ProgressReporter, env: Mapping[str, str], results: Results) -> int:
-    """Write the results (retrying for a while); an attempt whose results are lost is retried."""
+    """Write the results (retrying while the API server is unreachable, not when it refuses).
+
+    Results lost to an outage fail the attempt, which is retried; results the API
+    server refuses would be refused again, so that failure is not retried.
+    """
     reporter.close(final=False)
     reporter.report(percent=100, stage="succeeded")
     landed = reporter.write_now(
@@ -109,12 +117,16 @@ def _succeed(reporter: ProgressReporter, env: Mapping[str, str], results: Result
         deadline_seconds=RESULTS_WRITE_DEADLINE_SECONDS,
     )
     if not landed and not reporter.disabled:
-        message = (
-            "the results could not be written into the AIJob's status (API server unreachable)"
-        )
-        logger.error(message, extra={"event": "failed", "exit_code": EXIT_RETRYABLE})
+        error = reporter.last_error
+        if error is not None and error.refused:
+            code = EXIT_BAD_INPUT
+            message = f"the API server refused the results: {error}"
+        else:
+            code = EXIT_RETRYABLE
+            message = f"the results could not be written into the AIJob's status ({error})"
+        logger.error(message, extra={"event": "failed", "exit_code": code})
         write_termination_message(message, env)
-        return EXIT_RETRYABLE
+        return code
     logger.info(
         "job succeeded",
         extra={"event": "succeeded", "metrics": results.metrics, "reported": landed},

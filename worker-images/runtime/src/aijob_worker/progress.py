@@ -3,9 +3,10 @@
 `report()` is what a training loop calls, as often as it likes (every batch is
 fine): it only records the latest values and returns, so the loop never waits
 on the network. A background thread writes the latest snapshot at most once per
-interval, retries failed writes with exponential back-off, and stops writing
-for good only when the AIJob is gone or was re-created. `close()` always writes
-a final snapshot. Nothing here raises into the training loop.
+interval, retries failed writes with exponential back-off, drops a write the API
+server refuses (a 4xx such as 422: the same write cannot pass, a later one may),
+and stops writing for good only when the AIJob is gone or was re-created.
+`close()` always writes a final snapshot. Nothing here raises into the training loop.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class ProgressReporter:
         self.writes = 0
         """Successful status writes so far (progress, checkpoint and results)."""
         self.failed_writes = 0
+        self.last_error: StatusWriteError | None = None
+        """Why the last failed write failed (the API server's own words when it answered)."""
 
     @property
     def disabled(self) -> bool:
@@ -201,7 +204,8 @@ class ProgressReporter:
         """Write `patch` (plus the latest progress) now, retrying until the deadline.
 
         Used for what must not wait for the throttle: a checkpoint, the results,
-        the final progress. Returns whether the write landed. Only the worker's share
+        the final progress. Returns whether the write landed; a write the API server
+        refuses is not retried (`last_error` says why). Only the worker's share
         of the status (`aijob_api.status.WORKER_STATUS_FIELDS`) may be written: the
         rest is the operator's, and a patch naming it is a bug (ValueError).
         """
@@ -220,10 +224,13 @@ class ProgressReporter:
         deadline = self._clock() + deadline_seconds
         failures = 0
         while not self._disabled:
-            if self._attempt(body):
+            error = self._attempt(body)
+            if error is None:
                 if with_progress:
                     self._mark_written(version)
                 return True
+            if not error.retryable:
+                break
             failures += 1
             remaining = deadline - self._clock()
             if remaining <= 0 or self._disabled:
@@ -250,24 +257,33 @@ class ProgressReporter:
             self._written_version = max(self._written_version, version)
         self._not_before = self._clock() + self._interval
 
-    def _attempt(self, body: Mapping[str, Any]) -> bool:
+    def _attempt(self, body: Mapping[str, Any]) -> StatusWriteError | None:
+        """Write once; None when it landed, else why not (also kept in `last_error`)."""
         with self._write_lock:
             try:
                 self._writer.patch_status(body)
             except StatusWriteError as error:
                 self.failed_writes += 1
+                self.last_error = error
                 if error.permanent:
                     self._disabled = True
                     logger.warning("status writes stopped: %s", error)
+                elif error.refused:
+                    logger.warning(
+                        "status write refused: %s", error, extra={"fields": sorted(body)}
+                    )
                 else:
                     logger.info("status write failed: %s", error)
-                return False
-            except Exception:  # a writer bug must never kill the training
+                return error
+            except Exception as error:  # a writer bug must never kill the training
                 self.failed_writes += 1
                 logger.exception("status write failed unexpectedly")
-                return False
+                self.last_error = StatusWriteError(
+                    f"{type(error).__name__}: {error}", retryable=True
+                )
+                return self.last_error
         self.writes += 1
-        return True
+        return None
 
     def _run(self) -> None:
         while not self._closing.is_set():
@@ -288,7 +304,8 @@ class ProgressReporter:
                     mode="json", by_alias=True, exclude_none=True
                 )
             }
-            if self._attempt(body):
+            error = self._attempt(body)
+            if error is None or error.refused:  # a refused snapshot is dropped, not retried
                 self._failures = 0
                 self._mark_written(version)
             elif self.disabled:

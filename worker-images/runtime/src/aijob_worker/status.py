@@ -1,11 +1,18 @@
 """Where status writes go: the AIJob's status subresource, or a file for offline runs.
 
 The worker owns three parts of the status: `progress`, `results` and
-`checkpoint` (the operator owns phase, conditions and the message). Writes are
-JSON merge patches of those parts. Every failure is classified: a retryable one
-(the API server is briefly unreachable, overloaded, or refuses for a moment) is
-retried by the caller; a permanent one (the AIJob is gone or was re-created
-under the same name) stops further writes.
+`checkpoint` (the operator owns phase, conditions and the message). A write
+names some of those parts and replaces each one whole. Into an AIJob it is a
+JSON patch whose first operation tests `/metadata/uid`: the API server applies
+none of it when the AIJob was deleted and re-created under the same name, so a
+worker of the old one cannot write into the new one (a merge patch's
+`metadata.uid` is ignored on the status subresource).
+
+Every failure is classified: retryable (the API server is briefly unreachable,
+overloaded, or asks to wait), refused (a 4xx that the same write cannot get
+past, such as 400, 403 or 422: reported at once with the API server's own
+message), or permanent (the AIJob is gone or was re-created: no later write
+can land either).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import httpx2 as httpx
 from aijob_api.models import AIJobStatus
 from aijob_kube.resources import AIJobResource
 from lightkube import ApiError, Client
+from lightkube.generic_resource import GenericNamespacedResource
 from lightkube.types import PatchType
 
 logger = logging.getLogger(__name__)
@@ -30,29 +38,66 @@ FIELD_MANAGER = "aijob-worker"
 REQUEST_TIMEOUT_SECONDS = 10.0
 
 _PERMANENT_CODES = frozenset({404, 409, 410})
-"""Gone (404, 410) or re-created under the same name (409 on the UID precondition)."""
-_DROP_CODES = frozenset({400, 422})
-"""The API server refuses this patch's content: retrying the same patch cannot help."""
+"""Gone (404, 410) or in conflict with what the AIJob has become (409)."""
+_RETRYABLE_CLIENT_CODES = frozenset({401, 408, 425, 429})
+"""The 4xx that may pass later: a token being rotated, a timeout, "too early", "too many"."""
 
 
 class StatusWriteError(Exception):
     """A status write failed; `retryable` says whether trying again may succeed."""
 
-    def __init__(self, message: str, *, retryable: bool, permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, permanent: bool = False, code: int = 0
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.permanent = permanent
         """No later write can succeed either (the AIJob is gone or replaced)."""
+        self.code = code
+        """The API server's HTTP status code (0: no answer)."""
+
+    @property
+    def refused(self) -> bool:
+        """The API server refused this write; sending it again cannot help (later ones may)."""
+        return not self.retryable and not self.permanent
 
 
 class StatusWriter(Protocol):
-    """Writes a merge patch into the job's status and reads the status back."""
+    """Writes parts of the job's status (each replaced whole) and reads the status back."""
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
-        """Merge `patch` into the status; raise StatusWriteError on failure."""
+        """Replace each part of the status `patch` names; raise StatusWriteError on failure."""
 
     def read_status(self) -> AIJobStatus:
         """The status as it is now (for resuming from a checkpoint)."""
+
+
+def status_patch_operations(
+    parts: Mapping[str, Any], *, uid: str | None, status_exists: bool = True
+) -> list[dict[str, Any]]:
+    """The JSON patch (RFC 6902) of a write: test the UID, then replace each part.
+
+    Without a status yet, `/status` is tested to be absent (the API server's JSON
+    patch takes a null test value for "missing") and added whole, so an operator's
+    status written in between is never overwritten.
+    """
+    for name, value in parts.items():
+        if value is None or "/" in name or "~" in name:
+            raise ValueError(f"status part {name!r}: a write replaces named parts with objects")
+    operations: list[dict[str, Any]] = []
+    if uid:
+        operations.append({"op": "test", "path": "/metadata/uid", "value": uid})
+    if status_exists:
+        operations += [
+            {"op": "add", "path": f"/status/{name}", "value": value}
+            for name, value in parts.items()
+        ]
+    else:
+        operations += [
+            {"op": "test", "path": "/status", "value": None},
+            {"op": "add", "path": "/status", "value": dict(parts)},
+        ]
+    return operations
 
 
 class KubeStatusWriter:
@@ -71,56 +116,91 @@ class KubeStatusWriter:
         return cls(client, namespace=namespace, name=name, uid=uid)
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
-        """Merge-patch the status; the UID, when known, is a precondition of the write."""
-        body: dict[str, Any] = {"status": dict(patch)}
-        if self._uid:
-            body["metadata"] = {"uid": self._uid}
+        """Replace the named parts of the status, only if the AIJob still has our UID.
+
+        A JSON patch that does not apply (a test failed, or there is no status to add
+        to) gets a bare 422 from the API server; one read then tells why: another UID
+        is permanent, no status yet means adding it whole, anything else one more try.
+        """
+        operations = status_patch_operations(patch, uid=self._uid)
         try:
-            self._client.patch(
-                AIJobResource.Status,
-                self._name,
-                body,
-                namespace=self._namespace,
-                patch_type=PatchType.MERGE,
-            )
+            self._send(operations)
+            return
         except ApiError as error:
-            raise _classify_api_error(error) from error
+            if not patch_did_not_apply(error):
+                raise classify_api_error(error) from error
+        except httpx.HTTPError as error:
+            raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
+        job = self._get()
+        has_status = bool(job.get("status"))
+        retry = status_patch_operations(patch, uid=self._uid, status_exists=has_status)
+        try:
+            self._send(retry)
+        except ApiError as error:
+            if patch_did_not_apply(error):  # the status appeared in between: try again later
+                raise StatusWriteError(
+                    "the status changed while it was written", retryable=True, code=422
+                ) from error
+            raise classify_api_error(error) from error
         except httpx.HTTPError as error:
             raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
 
     def read_status(self) -> AIJobStatus:
         """Get the AIJob and parse its status (an empty status when it has none)."""
-        try:
-            job = self._client.get(AIJobResource, self._name, namespace=self._namespace)
-        except ApiError as error:
-            raise _classify_api_error(error) from error
-        except httpx.HTTPError as error:
-            raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
-        if self._uid and job.metadata is not None and job.metadata.uid != self._uid:
-            raise StatusWriteError(
-                f"AIJob {self._namespace}/{self._name} was re-created (uid {job.metadata.uid})",
-                retryable=False,
-                permanent=True,
-            )
-        return AIJobStatus.model_validate(job.get("status") or {})
+        return AIJobStatus.model_validate(self._get().get("status") or {})
 
     def read_other_status(self, name: str) -> AIJobStatus:
         """The status of another AIJob in the same namespace (a training job to infer with)."""
         try:
             job = self._client.get(AIJobResource, name, namespace=self._namespace)
         except ApiError as error:
-            raise _classify_api_error(error) from error
+            raise classify_api_error(error) from error
         return AIJobStatus.model_validate(job.get("status") or {})
 
+    def _send(self, operations: list[dict[str, Any]]) -> None:
+        self._client.patch(
+            AIJobResource.Status,
+            self._name,
+            operations,
+            namespace=self._namespace,
+            patch_type=PatchType.JSON,
+        )
 
-def _classify_api_error(error: ApiError) -> StatusWriteError:
+    def _get(self) -> GenericNamespacedResource:
+        """This worker's AIJob; a permanent error when it is gone or is another one now."""
+        try:
+            job = self._client.get(AIJobResource, self._name, namespace=self._namespace)
+        except ApiError as error:
+            raise classify_api_error(error) from error
+        except httpx.HTTPError as error:
+            raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
+        found = job.metadata.uid if job.metadata is not None else None
+        if self._uid and found != self._uid:
+            raise StatusWriteError(
+                f"AIJob {self._namespace}/{self._name} was re-created (uid {found}, this "
+                f"worker's {self._uid}): the API server refused the write",
+                retryable=False,
+                permanent=True,
+                code=422,
+            )
+        return job
+
+
+def patch_did_not_apply(error: ApiError) -> bool:
+    """A 422 without details: the JSON patch itself failed (a test op, a missing path)."""
+    details = error.status.details
+    return error.status.code == 422 and (details is None or not (details.name or details.causes))
+
+
+def classify_api_error(error: ApiError) -> StatusWriteError:
+    """Retryable, refused (another 4xx) or permanent (gone, replaced), with the server's words."""
     code = error.status.code or 0
-    message = f"API server answered {code}: {error.status.message}"
+    message = f"API server answered {code} {error.status.reason or ''}: {error.status.message}"
     if code in _PERMANENT_CODES:
-        return StatusWriteError(message, retryable=False, permanent=True)
-    if code in _DROP_CODES:
-        return StatusWriteError(message, retryable=False)
-    return StatusWriteError(message, retryable=True)
+        return StatusWriteError(message, retryable=False, permanent=True, code=code)
+    if 400 <= code < 500 and code not in _RETRYABLE_CLIENT_CODES:
+        return StatusWriteError(message, retryable=False, code=code)
+    return StatusWriteError(message, retryable=True, code=code)
 
 
 class FileStatusWriter:
@@ -130,9 +210,9 @@ class FileStatusWriter:
         self._path = path
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
-        """Merge the patch into the file's status (RFC 7386 semantics)."""
+        """Replace the parts the patch names in the file's status (as the API server does)."""
         current = self._load()
-        merged = merge_patch(current, patch)
+        merged = replace_parts(current, patch)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".status-")
         with os.fdopen(handle, "w") as stream:
@@ -157,8 +237,8 @@ class LogStatusWriter:
         self._status: dict[str, Any] = {}
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
-        """Log the patch (and keep the merged result for read_status)."""
-        self._status = merge_patch(self._status, patch)
+        """Log the patch (and keep the result for read_status)."""
+        self._status = replace_parts(self._status, patch)
         logger.info("status", extra={"status_patch": dict(patch)})
 
     def read_status(self) -> AIJobStatus:
@@ -166,16 +246,7 @@ class LogStatusWriter:
         return AIJobStatus.model_validate(self._status)
 
 
-def merge_patch(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply a JSON merge patch (RFC 7386) to a JSON object."""
-    result = dict(target)
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = merge_patch(result[key], value)
-        elif isinstance(value, Mapping):
-            result[key] = merge_patch({}, value)
-        else:
-            result[key] = value
-    return result
+def replace_parts(status: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, Any]:
+    """The status with each named part replaced whole (what a write does to an AIJob)."""
+    status_patch_operations(parts, uid=None)  # the same parts are refused as for an AIJob
+    return {**status, **parts}
