@@ -102,6 +102,13 @@ class Reason:
     operator waits for the garbage collector to remove them."""
     SUSPENDED: Final = "JobSuspended"
     """Someone suspended the child Job (no Kueue queue is named)."""
+    QUOTA_EXCEEDED: Final = "QuotaExceeded"
+    """A ResourceQuota of the namespace refuses the Job's pod (a tenant limit: GPUs in total,
+    concurrent pods, a priority not allowed); the message names the quota and its numbers.
+    The Job controller retries: the pod starts once the quota allows it."""
+    PODS_NOT_CREATED: Final = "PodsNotCreated"
+    """The API server refuses the Job's pod for another reason (Pod Security, an admission
+    policy); the message has its words. The Job controller keeps retrying."""
     WAITING_FOR_ENDPOINT: Final = "WaitingForEndpoint"
     """A job on an endpoint (`spec.endpoint`) waits for it to exist and have a ready replica."""
     INFERRING_ON_ENDPOINT: Final = "InferringOnEndpoint"

@@ -56,3 +56,9 @@ class RawConfigMap(GenericNamespacedResource):
     """v1 ConfigMaps as plain dicts."""
 
     _api_info = create_api_info("", "v1", "ConfigMap", "configmaps")
+
+
+class RawEvent(GenericNamespacedResource):
+    """v1 Events as plain dicts (the Job controller's FailedCreate, watched by the operator)."""
+
+    _api_info = create_api_info("", "v1", "Event", "events")

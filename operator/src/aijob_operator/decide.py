@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from aijob_operator.builders.meta import job_name
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
+from aijob_operator.refusals import REFUSAL_REASONS, PodRefusal
 from aijob_operator.status import PodFacts, observe_job
 from aijob_operator.views import JobView, PodView
 
@@ -46,6 +47,7 @@ WARNING_REASONS: Final = frozenset(
         Reason.JOB_LOST,
         Reason.JOB_NAME_TAKEN,
     }
+    | REFUSAL_REASONS
 )
 """Reasons whose transition is a Warning event; the others are Normal."""
 
@@ -79,6 +81,7 @@ class Inputs:
     """A live read found no Job although the status names one."""
     foreign_job: bool = False
     """A Job with the AIJob's name exists and another owner controls it."""
+    refusal: PodRefusal | None = None
     recheck_seconds: float = 60.0
 
 
@@ -140,7 +143,7 @@ def decide(inputs: Inputs) -> Decision:
     if inputs.job is None:
         return _without_job(inputs)
 
-    observed = observe_job(aijob, inputs.job, inputs.pods, now)
+    observed = observe_job(aijob, inputs.job, inputs.pods, now, inputs.refusal)
     if observed.settling and current.phase is not None:
         return Decision(Action.NOTHING, current, SETTLING_RECHECK_SECONDS)
     status = desired_status(

@@ -8,7 +8,9 @@ hundred bytes of view at once; the bodies go.
 
 Per namespace (or cluster-wide), `aijob_kube.watch`'s loop lists with the owner's
 label as selector, `aijob.dev/job-name` for an AIJob's Jobs and Pods,
-`aijob.dev/endpoint` for an AIEndpoint's children (what was not listed was deleted),
+`aijob.dev/endpoint` for an AIEndpoint's children (what was not listed was deleted), or
+with a field selector and a function that names the owner (the Jobs' FailedCreate Events,
+`refusals`),
 then watches from the list's resourceVersion, renews ended or silent watches from the
 last version seen, and lists again after any failure. Every change of a view (not of
 the object: most pod updates change nothing read here) calls `notify` with the
@@ -24,6 +26,7 @@ from typing import Any, Final
 from aijob_api.constants import LABEL_JOB_NAME
 from aijob_kube.watch import Reflector, list_and_watch
 from lightkube import ALL_NS, AsyncClient
+from lightkube.core.client import FieldSelector
 from lightkube.generic_resource import GenericNamespacedResource
 
 from aijob_operator.views import ChildKey, owner_key
@@ -34,6 +37,8 @@ WATCH_SECONDS: Final = 300
 
 
 ViewOf = Callable[[Mapping[str, Any]], Hashable]
+KeyOf = Callable[[Mapping[str, Any]], ChildKey | None]
+"""The owner of an object (None: not one of ours); by default from the owner's label."""
 
 
 class ChildCache:
@@ -92,18 +97,19 @@ class ChildSink:
         view_of: ViewOf,
         notify: Callable[[ChildKey], None],
         owner_label: str = LABEL_JOB_NAME,
+        key_of: KeyOf | None = None,
     ) -> None:
         self._cache = cache
         self._namespace = namespace
         self._view_of = view_of
         self._notify = notify
-        self._owner_label = owner_label
+        self._key_of: KeyOf = key_of or (lambda body: owner_key(body, owner_label))
 
     async def replace(self, objects: AsyncIterator[dict[str, Any]]) -> None:
         """Views of a fresh list; children known here but not listed are gone."""
         seen: set[str] = set()
         async for body in objects:
-            key = owner_key(body, self._owner_label)
+            key = self._key_of(body)
             if key is None:
                 continue
             uid = str(body.get("metadata", {}).get("uid", ""))
@@ -123,7 +129,7 @@ class ChildSink:
             if gone is not None:
                 self._notify(gone)
             return
-        key = owner_key(obj, self._owner_label)
+        key = self._key_of(obj)
         if key is not None and self._cache.apply(uid, key, self._view_of(obj)):
             self._notify(key)
 
@@ -142,7 +148,12 @@ class ChildInformer:
         namespaces: Sequence[str],
         notify: Callable[[ChildKey], None],
         owner_label: str = LABEL_JOB_NAME,
+        *,
+        fields: FieldSelector | None = None,
+        key_of: KeyOf | None = None,
     ) -> None:
+        """Children are the objects with `owner_label`, or, given `key_of`, the objects
+        `fields` (a field selector) selects, filed by `key_of`."""
         self.cache = ChildCache()
         self._resource = resource
         scopes: list[str | None] = [*namespaces] or [None]
@@ -150,10 +161,11 @@ class ChildInformer:
             list_and_watch(
                 client,
                 resource,
-                ChildSink(self.cache, namespace, view_of, notify, owner_label),
+                ChildSink(self.cache, namespace, view_of, notify, owner_label, key_of),
                 name=f"{self.kind}s in {namespace or 'all namespaces'}",
                 namespace=namespace or ALL_NS,
-                labels={owner_label: None},
+                labels=None if key_of else {owner_label: None},
+                fields=fields,
                 chunk_size=PAGE_SIZE,
                 server_timeout=WATCH_SECONDS,
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,9 +35,11 @@ from aijob_operator.dependency import (
     training_job_name,
 )
 from aijob_operator.events import EventPoster, PendingEvent
+from aijob_operator.informer import ChildCache
 from aijob_operator.invalid import report_invalid_spec
 from aijob_operator.kube import KubeApi
 from aijob_operator.pacing import StatusPacer
+from aijob_operator.refusals import latest_refusal
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.worker_loop import run_reconcile_worker
@@ -64,6 +66,8 @@ class Caches:
     aijobs: AIJobStore
     jobs: ChildViews
     pods: ChildViews
+    refusals: ChildViews = field(default_factory=ChildCache)
+    """The Jobs' FailedCreate Events (`refusals.PodRefusal`), by AIJob."""
 
 
 class Reconciler:
@@ -198,6 +202,7 @@ class Reconciler:
             dependency=self._dependency(key, aijob),
             job_confirmed_missing=confirmed_missing,
             foreign_job=self._foreign_job(key, aijob) if job is None else False,
+            refusal=latest_refusal(self._caches.refusals.get(key, ()), job.uid) if job else None,
             recheck_seconds=self._config.recheck_seconds,
         )
 

@@ -16,6 +16,7 @@ from aijob_api import contract
 from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
 
+from aijob_operator.refusals import PodRefusal, describe_refusal
 from aijob_operator.views import ContainerExit, JobView, PodView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,8 +50,15 @@ class Observed:
     not worth a status write of its own."""
 
 
-def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: datetime) -> Observed:
-    """The status an AIJob has, given its Job and that Job's pods."""
+def observe_job(
+    aijob: AIJob,
+    job: JobView,
+    pods: Sequence[PodView],
+    now: datetime,
+    refusal: PodRefusal | None = None,
+) -> Observed:
+    """The status an AIJob has, given its Job, that Job's pods and the latest refusal of its
+    pod by the API server (a quota, an admission), if any."""
     pods = sorted(pods, key=_pod_order)
     max_attempts = aijob.spec.retry_policy.max_retries + 1
     failed_pods = [pod for pod in pods if pod.phase == "Failed" and not pod.disruption]
@@ -127,6 +135,11 @@ def observe_job(aijob: AIJob, job: JobView, pods: Sequence[PodView], now: dateti
         )
     if live:
         return _waiting_pod(job, live[-1], disrupted, preempted, facts)
+    if refusal is not None and refusal.newer_than([pod.created for pod in pods if pod.created]):
+        # No pod, and the last word on creating one is the API server's refusal: a quota
+        # (QuotaExceeded) or an admission (PodsNotCreated). Cleared once a pod exists.
+        reason, message = describe_refusal(refusal, job.name)
+        return Observed(Phase.QUEUED, reason, message, facts)
     if disrupted is not None:
         return Observed(
             Phase.QUEUED,

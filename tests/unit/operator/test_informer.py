@@ -7,6 +7,7 @@ from typing import Any
 
 from aijob_api.constants import LABEL_JOB_NAME
 from aijob_operator.informer import ChildCache, ChildSink
+from aijob_operator.refusals import PodRefusal, refusal_owner
 from aijob_operator.views import ChildKey
 
 
@@ -87,3 +88,22 @@ def test_events_notify_only_when_a_view_changes() -> None:
     sink.apply("DELETED", child("u1", "ns", "a", "Succeeded"))
     assert notified == [("ns", "a")] * 3
     assert len(cache) == 0
+
+
+def test_a_sink_files_objects_by_the_owner_its_key_function_names() -> None:
+    """Events carry no owner label: `refusal_owner` names the AIJob from the Job involved."""
+    cache = ChildCache()
+    notified: list[ChildKey] = []
+    sink = ChildSink(cache, "ns", PodRefusal.from_event, notified.append, key_of=refusal_owner)
+    failed_create = {
+        "metadata": {"uid": "e1", "namespace": "ns"},
+        "involvedObject": {"kind": "Job", "namespace": "ns", "name": "train", "uid": "j1"},
+        "message": "exceeded quota: aijob-gpus, requested: x, used: y, limited: z",
+        "lastTimestamp": "2026-01-01T12:00:00Z",
+    }
+    sink.apply("ADDED", failed_create)
+    sink.apply("ADDED", {**failed_create, "involvedObject": {"kind": "Pod", "name": "p"}})
+    assert notified == [("ns", "train")]
+    (refusal,) = cache.get(("ns", "train"))
+    assert isinstance(refusal, PodRefusal)
+    assert refusal.job_uid == "j1"

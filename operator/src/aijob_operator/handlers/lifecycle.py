@@ -10,7 +10,14 @@ from typing import Any
 
 import kopf
 from aijob_api.constants import LABEL_ENDPOINT_NAME
-from aijob_kube.resources import RawConfigMap, RawDeployment, RawJob, RawPod, RawService
+from aijob_kube.resources import (
+    RawConfigMap,
+    RawDeployment,
+    RawEvent,
+    RawJob,
+    RawPod,
+    RawService,
+)
 from lightkube import AsyncClient
 from prometheus_client import start_http_server
 
@@ -24,6 +31,7 @@ from aijob_operator.events import EventPoster
 from aijob_operator.informer import ChildInformer
 from aijob_operator.kube import KubeApi
 from aijob_operator.reconciler import Caches, Reconciler
+from aijob_operator.refusals import FAILED_CREATE_FIELDS, PodRefusal, refusal_owner
 from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.runtime import EndpointState, OperatorState
 from aijob_operator.store import AIJobStore, EndpointStore, Key
@@ -90,12 +98,27 @@ async def start(
     informers = [
         ChildInformer(client, RawJob, JobView.from_body, namespaces, queue.add),
         ChildInformer(client, RawPod, PodView.from_body, namespaces, queue.add),
+        # The Job controller's refusals of a pod (a tenant's quota): no other trace of them.
+        ChildInformer(
+            client,
+            RawEvent,
+            PodRefusal.from_event,
+            namespaces,
+            queue.add,
+            fields=dict(FAILED_CREATE_FIELDS),
+            key_of=refusal_owner,
+        ),
     ]
     endpoints = endpoint_state(client, api, store, queue, catalog, config, events)
     replica_client = ReplicaClient()
     reconciler = Reconciler(
         api,
-        Caches(aijobs=store, jobs=informers[0].cache, pods=informers[1].cache),
+        Caches(
+            aijobs=store,
+            jobs=informers[0].cache,
+            pods=informers[1].cache,
+            refusals=informers[2].cache,
+        ),
         catalog,
         config,
         queue,
