@@ -1,7 +1,9 @@
 """Metadata: the part of an object's metadata aijob reads, and the worker pods' extra metadata.
 
-The label rules are those of `aijob_api.validation`; the CEL rule that keeps the
-reserved prefixes off worker pods is built from the same tuple the Python check uses.
+The label rules are those of `aijob_api.validation`; the CEL rules that keep the
+reserved prefixes off worker pods are built from the same tuples the Python checks use.
+Which other prefixes a pod may carry is the cluster administrator's choice, checked by
+the operator (`aijob_operator.builders.pod_metadata`), since the CRD cannot know it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic.alias_generators import to_camel
 from aijob_api.cel import reserved_key_prefixes_rule, spoken_list
 from aijob_api.validation import (
     MAX_LABEL_VALUE_LENGTH,
+    RESERVED_ANNOTATION_PREFIXES,
     RESERVED_LABEL_PREFIXES,
     annotations_problem,
     labels_problem,
@@ -48,11 +51,18 @@ class PodTemplateMetadata(WireModel):
         dict[str, str],
         Field(
             description=(
-                "Annotations added to each worker pod (the operator's own keys win on a clash)."
+                "Annotations added to each worker pod (the operator's own keys win on a clash). "
+                f"Keys under {spoken_list(RESERVED_ANNOTATION_PREFIXES)} are reserved."
             ),
             max_length=MAX_POD_METADATA_ENTRIES,
             json_schema_extra={
-                "additionalProperties": {"type": "string", "maxLength": MAX_ANNOTATION_VALUE_LENGTH}
+                "x-kubernetes-validations": [
+                    reserved_key_prefixes_rule(RESERVED_ANNOTATION_PREFIXES, "annotation keys")
+                ],
+                "additionalProperties": {
+                    "type": "string",
+                    "maxLength": MAX_ANNOTATION_VALUE_LENGTH,
+                },
             },
         ),
     ] = Field(default_factory=dict)
@@ -61,7 +71,9 @@ class PodTemplateMetadata(WireModel):
     def _check_keys_and_values(self) -> PodTemplateMetadata:
         """Reject label keys and values the API server would refuse on the pod."""
         problem = labels_problem(self.labels, "podTemplate.labels", reserved=True)
-        problem = problem or annotations_problem(self.annotations, "podTemplate.annotations")
+        problem = problem or annotations_problem(
+            self.annotations, "podTemplate.annotations", reserved=True
+        )
         if problem is not None:
             raise ValueError(problem)
         return self

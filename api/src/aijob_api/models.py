@@ -42,6 +42,7 @@ from aijob_api.validation import (
     DNS_LABEL_PATTERN,
     MODEL_TYPE_PATTERN,
     QUANTITY_PATTERN,
+    RESERVED_ANNOTATION_PREFIXES,
     RESERVED_LABEL_PREFIXES,
 )
 from aijob_api.wire import WireModel
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_TIMEOUT_SECONDS",
     "MODEL_TYPE_PATTERN",
     "QUANTITY_PATTERN",
+    "RESERVED_ANNOTATION_PREFIXES",
     "RESERVED_LABEL_PREFIXES",
     "AIJob",
     "AIJobSpec",

@@ -42,6 +42,10 @@ LABEL_VALUE_PATTERN: Final = r"^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)
 
 RESERVED_LABEL_PREFIXES: Final = ("aijob.dev/", "batch.kubernetes.io/", "kueue.x-k8s.io/")
 """Label prefixes the operator and the Job controller own on worker pods."""
+RESERVED_ANNOTATION_PREFIXES: Final = ("batch.kubernetes.io/", "kueue.x-k8s.io/")
+"""Annotation prefixes the Job controller and Kueue own on worker pods (the failure count the
+worker reads is one). `aijob.dev/` annotations stay open: the local cluster's simulated pods
+read theirs (hack/cluster/stages.yaml); the operator's allow-list decides the rest."""
 
 _LABEL_KEY: Final = re.compile(LABEL_KEY_PATTERN)
 _LABEL_VALUE: Final = re.compile(LABEL_VALUE_PATTERN)
@@ -70,9 +74,9 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
-def reserved_prefix_of(key: str) -> str | None:
-    """The reserved prefix `key` starts with, if any."""
-    return next((prefix for prefix in RESERVED_LABEL_PREFIXES if key.startswith(prefix)), None)
+def reserved_prefix_of(key: str, prefixes: tuple[str, ...] = RESERVED_LABEL_PREFIXES) -> str | None:
+    """The reserved prefix (of `prefixes`, the label ones by default) `key` starts with, if any."""
+    return next((prefix for prefix in prefixes if key.startswith(prefix)), None)
 
 
 def labels_problem(labels: Mapping[str, str], where: str, *, reserved: bool = False) -> str | None:
@@ -89,9 +93,13 @@ def labels_problem(labels: Mapping[str, str], where: str, *, reserved: bool = Fa
     return None
 
 
-def annotations_problem(annotations: Mapping[str, str], where: str) -> str | None:
+def annotations_problem(
+    annotations: Mapping[str, str], where: str, *, reserved: bool = False
+) -> str | None:
     """The first invalid annotation key (`where` names the map in the message), or None."""
     for key in annotations:
+        if reserved and reserved_prefix_of(key, RESERVED_ANNOTATION_PREFIXES) is not None:
+            return f"{where}: the key {key!r} uses a reserved prefix"
         problem = label_key_problem(key)
         if problem is not None:
             return f"{where}: {problem}"

@@ -65,7 +65,13 @@ class KeyAdmin:
                 )
 
     def create(self, tenant: str, description: str | None = None) -> MintedKey:
-        """Mint a key for `tenant` and store its hash."""
+        """Mint a key for `tenant` and store its hash (never for the gateway's own namespace,
+        aijob's own, where the operator reconciles nothing)."""
+        if tenant == self.namespace:
+            raise ValueError(
+                f"tenant: {tenant!r} is aijob's own namespace (the gateway's); no tenant may use "
+                "it, choose a tenant namespace"
+            )
         minted = mint_key(tenant, description)
         self.store(minted.entry)
         return minted

@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.metrics_port is not None:
         overrides["metrics_port"] = args.metrics_port
     try:
-        config = OperatorConfig().model_copy(update=overrides)
+        # Validated whole again: the command line's namespaces meet the settings' checks.
+        config = OperatorConfig.model_validate({**OperatorConfig().model_dump(), **overrides})
     except ValidationError as error:
         print(f"aijob-operator: invalid settings: {error}", file=sys.stderr)
         return 2

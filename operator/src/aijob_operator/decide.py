@@ -20,6 +20,7 @@ from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition, Sta
 from pydantic import BaseModel
 
 from aijob_operator.builders.meta import job_name
+from aijob_operator.builders.rbac import IDENTITY_READY, IdentityCheck
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
 from aijob_operator.refusals import REFUSAL_REASONS, PodRefusal
@@ -46,6 +47,7 @@ WARNING_REASONS: Final = frozenset(
         Reason.DEPENDENCY_FAILED,
         Reason.JOB_LOST,
         Reason.JOB_NAME_TAKEN,
+        Reason.IDENTITY_TAKEN,
     }
     | REFUSAL_REASONS
 )
@@ -82,6 +84,7 @@ class Inputs:
     foreign_job: bool = False
     """A Job with the AIJob's name exists and another owner controls it."""
     refusal: PodRefusal | None = None
+    identity: IdentityCheck = IDENTITY_READY  # what the per-job objects found at creation mean
     recheck_seconds: float = 60.0
 
 
@@ -93,6 +96,7 @@ class Decision:
     status: AIJobStatus
     requeue_after: float | None = None
     model_uri: str | None = None
+    model_checksum: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,15 @@ def decide(inputs: Inputs) -> Decision:
             inputs, Phase.FAILED, Reason.INVALID_SPEC, inputs.runtime_error, completion_time=now
         )
         return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
+
+    check = inputs.identity
+    if check.message is not None and inputs.job is None:  # never borrowed (builders.rbac)
+        done = now if check.fails else None
+        status = desired_status(
+            inputs, check.phase, check.reason, check.message, completion_time=done
+        )
+        wait = _ttl_wait(spec.ttl_seconds_after_finished) if check.fails else check.RECHECK_SECONDS
+        return Decision(Action.NOTHING, status, wait)
 
     if inputs.foreign_job:
         name = job_name(_name(aijob))
@@ -222,6 +235,7 @@ def _without_job(inputs: Inputs) -> Decision:
         status,
         requeue_after=inputs.recheck_seconds,
         model_uri=dependency.model_uri,
+        model_checksum=dependency.model_checksum,
     )
 
 

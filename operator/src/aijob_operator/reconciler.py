@@ -18,13 +18,24 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aijob_api.models import AIJob
+from aijob_api.storage import StorageMode
 from aijob_kube.errors import ForbiddenError, InvalidError
 from pydantic import ValidationError
 
 from aijob_operator import metrics
-from aijob_operator.builders.job import PodSettings, build_job
-from aijob_operator.builders.meta import job_name
-from aijob_operator.builders.rbac import build_role, build_role_binding, build_service_account
+from aijob_operator.artifacts import ArtifactJanitor
+from aijob_operator.builders.job import build_job
+from aijob_operator.builders.meta import identity_name, job_name
+from aijob_operator.builders.pod import pod_settings
+from aijob_operator.builders.pod_metadata import PodMetadataPolicy, pod_metadata_problem
+from aijob_operator.builders.rbac import (
+    IDENTITY_READY,
+    IdentityCheck,
+    build_role,
+    build_role_binding,
+    build_service_account,
+    identity_check,
+)
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
 from aijob_operator.decide import Action, Decision, Inputs, decide, status_patch, transition_event
@@ -32,6 +43,7 @@ from aijob_operator.dependency import (
     NO_DEPENDENCY,
     Dependency,
     resolve_dependency,
+    store_problem,
     training_job_name,
 )
 from aijob_operator.events import EventPoster, PendingEvent
@@ -93,12 +105,19 @@ class Reconciler:
         self._queue = queue
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
-        self._pod_settings = PodSettings(
-            artifacts_host_path=config.artifacts_host_path,
-            artifacts_pvc=config.artifacts_pvc,
-            cpu_node_selector=dict(config.cpu_node_selector),
-            cpu_tolerations=config.cpu_tolerations,
-            progress_interval_seconds=config.progress_interval_seconds,
+        self._pod_settings = pod_settings(config)
+        if config.storage_mode is StorageMode.HOST_PATH:
+            logger.warning(
+                "storage mode hostPath: every job shares %s on the node, with no isolation "
+                "between tenants; use it for single-tenant development only (s3 otherwise)",
+                config.artifacts_pvc or config.artifacts_host_path,
+            )
+        self.artifacts = ArtifactJanitor(
+            api, self._pod_settings, lambda *key: caches.aijobs.get(key) is not None
+        )
+        """Deletes a deleted AIJob's artifacts (`handlers.aijobs` tells it)."""
+        self._pod_metadata = PodMetadataPolicy(
+            config.pod_label_prefixes, config.pod_annotation_prefixes
         )
 
     async def run_worker(self) -> None:
@@ -135,11 +154,16 @@ class Reconciler:
         elif decision.action is Action.CREATE_CHILDREN:
             assert inputs.runtime is not None
             try:
-                job = await self._create_children(aijob, inputs.runtime, decision.model_uri)
+                identity = await self._create_identity(aijob, inputs.runtime)
+                job = None
+                if identity is IDENTITY_READY:
+                    job = await self._create_children(aijob, inputs.runtime, decision)
             except (InvalidError, ForbiddenError) as error:  # refused for good
                 inputs = replace(inputs, runtime_error=str(error))
             else:
-                if job is None:
+                if identity is not IDENTITY_READY:
+                    inputs = replace(inputs, identity=identity)
+                elif job is None:
                     inputs = replace(inputs, foreign_job=True)
                 else:
                     inputs = replace(inputs, job=job)
@@ -192,6 +216,11 @@ class Reconciler:
             runtime = self._catalog.resolve_for(aijob.spec)
         except UnknownRuntimeError as error:
             runtime_error = str(error)
+        runtime_error = runtime_error or pod_metadata_problem(aijob.spec, self._pod_metadata)
+        dependency = self._dependency(key, aijob)
+        runtime_error = runtime_error or store_problem(
+            aijob, dependency, self._pod_settings.store
+        )
         return Inputs(
             aijob=aijob,
             now=self._clock(),
@@ -199,7 +228,7 @@ class Reconciler:
             pods=pods,
             runtime=runtime,
             runtime_error=runtime_error,
-            dependency=self._dependency(key, aijob),
+            dependency=dependency,
             job_confirmed_missing=confirmed_missing,
             foreign_job=self._foreign_job(key, aijob) if job is None else False,
             refusal=latest_refusal(self._caches.refusals.get(key, ()), job.uid) if job else None,
@@ -249,17 +278,31 @@ class Reconciler:
         view = JobView.from_body(body)
         return view if view.owner_uid == aijob.metadata.uid else None
 
-    async def _create_children(
-        self, aijob: AIJob, runtime: ResolvedRuntime, model_uri: str | None
-    ) -> JobView | None:
-        """Create the identity and the Job; return the Job, or None if a stranger has its name."""
+    async def _create_identity(self, aijob: AIJob, runtime: ResolvedRuntime) -> IdentityCheck:
+        """Create the ServiceAccount, Role and RoleBinding where absent; check whose the ones
+        that existed are (never borrowed: `builders.rbac.identity_check`)."""
         framework = runtime.framework
-        await asyncio.gather(
-            self._api.create(build_service_account(aijob, framework)),
-            self._api.create(build_role(aijob, framework)),
-            self._api.create(build_role_binding(aijob, framework)),
+        objects = (
+            build_service_account(aijob, framework),
+            build_role(aijob, framework),
+            build_role_binding(aijob, framework),
         )
-        job = build_job(aijob, runtime, self._pod_settings, model_uri)
+        created = await asyncio.gather(*(self._api.create(obj) for obj in objects))
+        namespace, name = aijob.metadata.namespace or "", identity_name(aijob.metadata.name or "")
+        found = [
+            (type(obj).__name__, await self._api.get_metadata(type(obj), namespace, name))
+            for obj, made in zip(objects, created, strict=True)
+            if made is None
+        ]
+        return identity_check(found, aijob) if found else IDENTITY_READY
+
+    async def _create_children(
+        self, aijob: AIJob, runtime: ResolvedRuntime, decision: Decision
+    ) -> JobView | None:
+        """Create the Job (its identity exists); return it, or None if a stranger has its name."""
+        job = build_job(
+            aijob, runtime, self._pod_settings, decision.model_uri, decision.model_checksum
+        )
         created = await self._api.create(job)
         if created is not None:
             if aijob.metadata.creation_timestamp is not None:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from lightkube import AsyncClient
 
 from aijob_operator.config import OperatorConfig
 from aijob_operator.endpoint_reconciler import EndpointReconciler
-from aijob_operator.events import EventPoster
+from aijob_operator.events import EventPoster, PendingEvent
 from aijob_operator.informer import ChildCache, ChildInformer
 from aijob_operator.reconciler import ChildViews, Reconciler
 from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.workqueue import WorkQueue
+
+logger = logging.getLogger(__name__)
+
+IGNORED_REASON: Final = "OperatorNamespace"
+"""The reason of the Warning Event on an AIJob or AIEndpoint the operator will not reconcile."""
 
 
 @dataclass
@@ -49,7 +55,51 @@ class OperatorState:
     endpoints: EndpointState | None = None
     replica_client: ReplicaClient | None = None
     """HTTP to endpoints' replicas, for the jobs run on them (closed at clean-up)."""
+    told_ignored: set[str] = field(default_factory=set)
+    """Uids of the objects in the operator's own namespace already told they are ignored."""
 
     def healthy(self) -> bool:
         """Whether every informer, reconcile worker and event poster is still alive."""
         return all(not task.done() for task in self.workers)
+
+    def ignores(self, event_type: str | None, body: Mapping[str, Any], kind: str) -> bool:
+        """Whether an object is in the operator's own namespace (`in_own_namespace`)."""
+        return in_own_namespace(
+            self.config.own_namespace, self.told_ignored, self.events, event_type, body, kind
+        )
+
+
+def in_own_namespace(
+    own_namespace: str | None,
+    told: set[str],
+    events: EventPoster,
+    event_type: str | None,
+    body: Mapping[str, Any],
+    kind: str,
+) -> bool:
+    """Whether an object is in the operator's own namespace, where nothing is reconciled.
+
+    The first sight of each one (by uid, remembered in `told`) is logged and told by a
+    Warning Event on it (what `kubectl describe` shows), so its author learns why it stays
+    without a phase.
+    """
+    metadata = body.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    if own_namespace is None or namespace != own_namespace:
+        return False
+    uid = str(metadata.get("uid") or "")
+    if event_type == "DELETED":
+        told.discard(uid)
+    elif uid not in told:
+        told.add(uid)
+        name = str(metadata.get("name") or "")
+        message = (
+            f"{kind} {namespace}/{name} is ignored: {namespace} is the aijob operator's own "
+            "namespace, where nothing is reconciled (no job or endpoint runs beside, or as, "
+            "aijob's own accounts); create it in a tenant namespace"
+        )
+        logger.warning("%s", message)
+        events.post(
+            PendingEvent(namespace, name, uid or None, "Warning", IGNORED_REASON, message, kind)
+        )
+    return True

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.models import AIJobStatus
+from aijob_operator.builders.rbac import IdentityCheck
 from aijob_operator.catalog import load_catalog
 from aijob_operator.decide import (
     Action,
@@ -158,6 +159,22 @@ FINISHED = {"phase": "Succeeded", "reason": "Completed", "completionTime": stamp
             Phase.PENDING,
             Reason.JOB_NAME_TAKEN,
             60.0,
+        ),
+        (
+            "an identity object is a stranger's: fails, no Job",
+            inputs(identity=IdentityCheck(message="ServiceAccount is not ours", fails=True)),
+            Action.NOTHING,
+            Phase.FAILED,
+            Reason.IDENTITY_TAKEN,
+            None,
+        ),
+        (
+            "an identity object is a deleted namesake's: waits, looks again soon",
+            inputs(identity=IdentityCheck(message="still a deleted AIJob's")),
+            Action.NOTHING,
+            Phase.PENDING,
+            Reason.WAITING_FOR_IDENTITY,
+            IdentityCheck.RECHECK_SECONDS,
         ),
         (
             "the status names a Job the cache lacks: look",

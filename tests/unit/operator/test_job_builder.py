@@ -60,7 +60,7 @@ def env(job: dict[str, Any]) -> dict[str, Any]:
         ({}, ("spec", "completionMode"), "Indexed"),
         ({}, ("spec", "completions"), 1),
         ({}, ("spec", "template", "spec", "restartPolicy"), "Never"),
-        ({}, ("spec", "template", "spec", "serviceAccountName"), "aijob-train"),
+        ({}, ("spec", "template", "spec", "serviceAccountName"), "train-aijob-worker"),
         ({}, ("metadata", "name"), "train"),
     ],
 )

@@ -3,6 +3,8 @@ reference of every aijob resource)."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from aijob_api.constants import (
     API_VERSION,
     KIND,
@@ -23,9 +25,19 @@ def job_name(aijob_name: str) -> str:
     return aijob_name
 
 
+IDENTITY_SUFFIX: Final = "-aijob-worker"
+"""Ends the name of every per-job ServiceAccount, Role and RoleBinding.
+
+A suffix, not a prefix: the chart names its own accounts `<fullname>-<component>` and the
+release (hence the fullname) can be anything, so no prefix is safe from it, while no chart
+component ends with this suffix nor is a suffix of it (tests/unit/helm proves it on the
+rendered chart). The AIJob's name is at most 61 characters (its CRD rule), well under the
+253 a ServiceAccount's may have."""
+
+
 def identity_name(aijob_name: str) -> str:
     """Name of the per-job ServiceAccount, Role and RoleBinding."""
-    return f"aijob-{aijob_name}"
+    return f"{aijob_name}{IDENTITY_SUFFIX}"
 
 
 def selector_labels(aijob_name: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
-from aijob_api.constants import ENDPOINT_PLURAL, GROUP, VERSION
+from aijob_api.constants import ENDPOINT_KIND, ENDPOINT_PLURAL, GROUP, VERSION
 
 from aijob_operator.handlers.aijobs import raw_body
 from aijob_operator.handlers.lifecycle import STATE
@@ -21,6 +21,8 @@ async def aiendpoint_event(type: str | None, body: kopf.Body, memo: kopf.Memo, *
     if state.endpoints is None:
         return
     raw = raw_body(body)
+    if state.ignores(type, raw, ENDPOINT_KIND):
+        return
     key = key_of(raw)
     if type == "DELETED":
         state.endpoints.store.remove(key)

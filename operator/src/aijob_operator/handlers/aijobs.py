@@ -1,5 +1,6 @@
 """AIJob watch events: remember the latest body and queue the AIJob and what depends on it
-(inference AIJobs and AIEndpoints that load its model)."""
+(inference AIJobs and AIEndpoints that load its model); a deleted AIJob's artifacts go
+(`aijob_operator.artifacts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import kopf
 from aijob_api.conditions import FINISHED_PHASES
-from aijob_api.constants import GROUP, PLURAL, VERSION
+from aijob_api.constants import GROUP, KIND, PLURAL, VERSION
 
 from aijob_operator.handlers.lifecycle import STATE
 from aijob_operator.runtime import OperatorState
@@ -19,10 +20,13 @@ async def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: A
     """Every change of an AIJob (and the initial listing) queues a reconcile."""
     state: OperatorState = memo[STATE]
     raw = raw_body(body)
+    if state.ignores(type, raw, KIND):
+        return
     key = key_of(raw)
     if type == "DELETED":
         state.store.remove(key)
         state.queue.discard(key)
+        state.reconciler.artifacts.job_deleted(raw)
     else:
         state.store.put(raw)
         state.queue.add(key, urgent=needs_action(raw))

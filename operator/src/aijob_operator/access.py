@@ -1,0 +1,117 @@
+"""Everything the operator asks of the API server: each (API group, resource, verb), and why.
+
+The chart's ClusterRole grants exactly this table (tests/unit/helm/test_rbac.py renders the
+chart and compares both ways: nothing used without a grant, nothing granted unused), and
+tests/integration/operator/test_least_privilege.py runs the operator under that role. A new
+call to the API server starts with a row here. kopf's own needs are in it too: it lists and
+watches AIJobs and AIEndpoints; it runs standalone (no peering objects), with the resource
+scanning off (no CRD or Namespace watch) and its Event posting off (`kopf_settings`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aijob_kube.access import Access
+
+OPERATOR_ACCESS: Final = (
+    Access(
+        "aijob.dev",
+        "aijobs",
+        ("get", "list", "watch", "delete"),
+        "kopf lists and watches them; an endpoint reads the training AIJob it serves "
+        "(endpoint_reconciler); the TTL deletes finished ones (KubeApi.delete_aijob)",
+    ),
+    Access(
+        "aijob.dev",
+        "aijobs/status",
+        ("get", "patch"),
+        "patch: the operator's status fields (KubeApi.patch_status); get and patch: the per-job "
+        "Role grants both, and RBAC lets the operator grant only what it holds",
+    ),
+    Access(
+        "aijob.dev",
+        "aiendpoints",
+        ("get", "list", "watch"),
+        "kopf lists and watches them; a job on an endpoint reads it (endpoint_jobs)",
+    ),
+    Access(
+        "aijob.dev",
+        "aiendpoints/status",
+        ("patch",),
+        "the endpoint's status (KubeApi.patch_status)",
+    ),
+    Access(
+        "aijob.dev",
+        "aiendpoints/scale",
+        ("patch",),
+        "the builtin autoscaler sets spec.replicas (KubeApi.scale)",
+    ),
+    Access(
+        "batch",
+        "jobs",
+        ("get", "list", "watch", "create", "delete"),
+        "the informer; one Job per AIJob, created, read back when the cache has not seen it, "
+        "deleted on cancel (KubeApi.create, get_job, delete_job)",
+    ),
+    Access(
+        "",
+        "pods",
+        ("list", "watch"),
+        "the informers of job pods and endpoint replicas (never read one by one, never deleted: "
+        "the Job and the Deployment own them)",
+    ),
+    Access(
+        "apps",
+        "deployments",
+        ("get", "list", "watch", "create", "patch"),
+        "an endpoint's replicas: the informer, created only if absent, read back, then "
+        "server-side applied (a patch); garbage collection deletes them with the endpoint",
+    ),
+    Access(
+        "",
+        "services",
+        ("get", "list", "watch", "create", "patch"),
+        "an endpoint's Service, as its Deployment",
+    ),
+    Access(
+        "",
+        "configmaps",
+        ("get", "list", "watch", "create", "patch"),
+        "an endpoint's settings, as its Deployment",
+    ),
+    Access(
+        "",
+        "serviceaccounts",
+        ("get", "create"),
+        "each job's identity: created only if absent, and one found is read to check it is "
+        "this AIJob's (builders.rbac.identity_check); garbage collection deletes it",
+    ),
+    Access(
+        "rbac.authorization.k8s.io",
+        "roles",
+        ("get", "create"),
+        "each job's Role, as its ServiceAccount",
+    ),
+    Access(
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+        ("get", "create"),
+        "each job's RoleBinding, as its ServiceAccount",
+    ),
+    Access(
+        "",
+        "secrets",
+        ("get",),
+        "only the Secret named aijob-storage (resourceNames): a deleted job's artifacts are "
+        "deleted with its tenant's own S3 credentials (artifacts.ArtifactJanitor)",
+    ),
+    Access(
+        "",
+        "events",
+        ("create", "list", "watch"),
+        "one Event per status transition, and the warnings (KubeApi.post_event); the Job "
+        "controller's FailedCreate Events, listed and watched (refusals: a quota refused a pod)",
+    ),
+)
+"""Every request the operator makes, cluster-wide (its ClusterRole)."""
