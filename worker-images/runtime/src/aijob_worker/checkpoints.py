@@ -1,15 +1,20 @@
 """Checkpoints: save a runner's state through the storage layer and find it again.
 
 A checkpoint is a directory the runner fills, uploaded below
-`<artifact URI>/checkpoints/epoch-<N>`, described in `status.checkpoint`. The
-next attempt reads `status.checkpoint` of its AIJob and, when the checkpoint is
+`<artifact URI>/checkpoints/epoch-<N>[-step-<M>]`, described in `status.checkpoint`.
+The next attempt reads `status.checkpoint` of its AIJob and, when the checkpoint is
 intact, resumes from it; an unreadable checkpoint is logged and the job starts
 over rather than failing.
+
+Old checkpoints are pruned once a new one is in the status: the new one and the
+`keep - 1` before it stay; older ones go, and so do any that sort after the new
+one (left by an attempt that started over: nothing will resume from them).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +27,23 @@ from aijob_worker.manifest import write_manifest as write_manifest_file
 from aijob_worker.storage import join_uri, storage_for
 
 logger = logging.getLogger(__name__)
+
+CHECKPOINTS_DIR = "checkpoints"
+_CHECKPOINT_NAME = re.compile(r"^epoch-(\d+)(?:-step-(\d+))?$")
+
+
+def checkpoint_name(epoch: int, step: int | None) -> str:
+    """The directory name of a checkpoint below `<artifact URI>/checkpoints`."""
+    return f"epoch-{epoch:05d}" if step is None else f"epoch-{epoch:05d}-step-{step}"
+
+
+def checkpoint_order(name: str) -> tuple[int, int] | None:
+    """Sort key of a checkpoint directory (epochs done, then steps); None if not one."""
+    match = _CHECKPOINT_NAME.match(name)
+    if match is None:
+        return None
+    step = match.group(2)
+    return int(match.group(1)), -1 if step is None else int(step)
 
 
 @dataclass(frozen=True)
@@ -52,10 +74,44 @@ class CheckpointStore:
             ),
             name=CHECKPOINT_MANIFEST,
         )
-        suffix = f"epoch-{epoch:05d}" if step is None else f"epoch-{epoch:05d}-step-{step}"
-        uri = join_uri(self._artifact_uri, "checkpoints", suffix)
+        uri = join_uri(self._artifact_uri, CHECKPOINTS_DIR, checkpoint_name(epoch, step))
         storage_for(uri).put_tree(directory, uri)
         return Checkpoint(uri=uri, epoch=epoch, step=step, saved_at=datetime.now(UTC))
+
+    def prune(self, current: Checkpoint, *, keep: int) -> list[str]:
+        """Delete all but `current` and the `keep - 1` checkpoints before it; return their URIs.
+
+        A failure is logged and leaves the rest in place: pruning never fails a job.
+        """
+        root = join_uri(self._artifact_uri, CHECKPOINTS_DIR)
+        current_name = current.uri.rstrip("/").rsplit("/", 1)[-1]
+        current_key = checkpoint_order(current_name)
+        if current_key is None or not current.uri.startswith(root + "/"):
+            return []
+        storage = storage_for(root)
+        try:
+            names = storage.list_children(root)
+        except (OSError, ValueError) as error:
+            logger.warning("cannot list checkpoints to prune", extra={"error": str(error)})
+            return []
+        keyed = [(key, name) for name in names if (key := checkpoint_order(name)) is not None]
+        earlier = sorted((item for item in keyed if item[0] < current_key), reverse=True)
+        stale = [name for key, name in keyed if key > current_key]
+        doomed = [name for _, name in earlier[max(0, keep - 1) :]] + stale
+        deleted = []
+        for name in doomed:
+            uri = join_uri(root, name)
+            try:
+                storage.delete_tree(uri)
+            except (OSError, ValueError) as error:
+                logger.warning(
+                    "cannot delete a checkpoint", extra={"uri": uri, "error": str(error)}
+                )
+                continue
+            deleted.append(uri)
+        if deleted:
+            logger.info("old checkpoints deleted", extra={"event": "prune", "uris": deleted})
+        return deleted
 
     def fetch(self, checkpoint: Checkpoint, into: Path) -> ResumePoint | None:
         """Download and verify the checkpoint; None (start over) when it cannot be used."""

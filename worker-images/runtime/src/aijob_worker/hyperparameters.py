@@ -1,8 +1,8 @@
 """Hyperparameters the runners read, and parsing that names the bad field.
 
 Each runner declares a pydantic model with exactly the fields it reads:
-`Hyperparameters` (a seed), `EpochHyperparameters` (plus epochs and periodic
-checkpoints) or `OptimizerHyperparameters` (plus learning rate and batch
+`Hyperparameters` (a seed), `EpochHyperparameters` (plus epochs, periodic
+checkpoints and how many are kept) or `OptimizerHyperparameters` (plus learning rate and batch
 size), extended with its own. Unknown names are refused, so a typo such as
 `learningrate`, or a setting the model does not have, is a clear bad-input
 error instead of a silently ignored one.
@@ -19,6 +19,8 @@ from pydantic.alias_generators import to_camel
 from aijob_worker.errors import bad_input_from_validation
 
 HYPERPARAMETERS_FIELD = "spec.model.hyperparameters"
+DEFAULT_KEEP_CHECKPOINTS = 3
+"""Checkpoints of a job kept in its artifact store: the newest ones, older ones deleted."""
 
 H = TypeVar("H", bound="Hyperparameters")
 
@@ -42,6 +44,11 @@ class Hyperparameters(BaseModel):
         """Checkpoint every this many epochs besides on SIGTERM (0: only on SIGTERM)."""
         return 0
 
+    @property
+    def checkpoints_kept(self) -> int:
+        """How many of the newest checkpoints are kept (older ones are deleted)."""
+        return DEFAULT_KEEP_CHECKPOINTS
+
 
 class EpochHyperparameters(Hyperparameters):
     """Models trained in epochs (or stages): how many, and periodic checkpoints."""
@@ -51,6 +58,10 @@ class EpochHyperparameters(Hyperparameters):
         int,
         Field(ge=0, le=10_000, description="Also checkpoint every N epochs (0: only on SIGTERM)."),
     ] = 0
+    keep_checkpoints: Annotated[
+        int,
+        Field(ge=1, le=1000, description="Keep the newest N checkpoints, delete older ones."),
+    ] = DEFAULT_KEEP_CHECKPOINTS
 
     @property
     def total_epochs(self) -> int:
@@ -61,6 +72,11 @@ class EpochHyperparameters(Hyperparameters):
     def checkpoint_interval(self) -> int:
         """The `checkpointEveryEpochs` hyperparameter."""
         return self.checkpoint_every_epochs
+
+    @property
+    def checkpoints_kept(self) -> int:
+        """The `keepCheckpoints` hyperparameter."""
+        return self.keep_checkpoints
 
 
 class OptimizerHyperparameters(EpochHyperparameters):

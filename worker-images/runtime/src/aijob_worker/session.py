@@ -166,11 +166,17 @@ class TrainingSession:
             shutil.rmtree(directory, ignore_errors=True)
 
     def publish_checkpoint(self, directory: Path, *, epoch: int, step: int | None) -> Checkpoint:
-        """Upload a checkpoint directory the runner filled and report it in the status."""
+        """Upload a checkpoint directory the runner filled and report it in the status.
+
+        Once the status names it, older checkpoints beyond `keepCheckpoints` are deleted
+        (not before: the status would still point at one of them).
+        """
         checkpoint = self.checkpoints.save(directory, epoch=epoch, step=step)
         landed = self.reporter.write_now(
             {"checkpoint": checkpoint.model_dump(mode="json", by_alias=True, exclude_none=True)}
         )
+        if landed:
+            self.checkpoints.prune(checkpoint, keep=self.hyperparameters.checkpoints_kept)
         logger.info(
             "checkpoint saved",
             extra={

@@ -39,6 +39,12 @@ class Storage(Protocol):
     def exists(self, uri: str) -> bool:
         """Whether an object (or a directory prefix) exists at `uri`."""
 
+    def list_children(self, uri: str) -> list[str]:
+        """Names of the directories (prefixes) right below `uri`, sorted; none when absent."""
+
+    def delete_tree(self, uri: str) -> None:
+        """Delete every object below the prefix `uri` (nothing there is not an error)."""
+
 
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file's content."""

@@ -67,3 +67,18 @@ class LocalStorage:
     def exists(self, uri: str) -> bool:
         """Whether a file or directory is at the URI."""
         return path_of(uri).exists()
+
+    def list_children(self, uri: str) -> list[str]:
+        """The subdirectories of the URI's directory."""
+        directory = path_of(uri)
+        if not directory.is_dir():
+            return []
+        return sorted(child.name for child in directory.iterdir() if child.is_dir())
+
+    def delete_tree(self, uri: str) -> None:
+        """Remove the URI's directory (or file) and everything in it."""
+        target = path_of(uri)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()

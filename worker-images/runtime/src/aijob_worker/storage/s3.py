@@ -87,3 +87,24 @@ class S3Storage:
         bucket, key = split_s3_uri(uri)
         listing = self._client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
         return bool(listing.get("KeyCount", 0))
+
+    def list_children(self, uri: str) -> list[str]:
+        """The common prefixes right below the prefix (S3's "directories")."""
+        bucket, prefix = split_s3_uri(uri)
+        prefix = prefix.rstrip("/") + "/" if prefix else ""
+        names: set[str] = set()
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                names.add(common["Prefix"][len(prefix) :].rstrip("/"))
+        return sorted(name for name in names if name)
+
+    def delete_tree(self, uri: str) -> None:
+        """Delete every object below the prefix, a page (at most 1,000 keys) per request."""
+        bucket, prefix = split_s3_uri(uri)
+        prefix = prefix.rstrip("/") + "/"
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
