@@ -15,10 +15,15 @@ import pytest
 from kopf.testing import KopfRunner
 
 OPERATOR_ENV = {
+    # The suites of the operator's logic run on simulated pods with file:// URIs below the
+    # artifact mount: the single-tenant store. test_storage_confinement.py runs s3 mode.
+    "AIJOB_OPERATOR_STORAGE_MODE": "hostPath",
     "AIJOB_OPERATOR_METRICS_PORT": "0",
     "AIJOB_OPERATOR_LOG_FORMAT": "plain",
     "AIJOB_OPERATOR_RECHECK_SECONDS": "20",
     "AIJOB_OPERATOR_DEPENDENCY_GRACE_SECONDS": "120",
+    # The simulated pods' stages read these (hack/cluster/stages.yaml).
+    "AIJOB_OPERATOR_POD_ANNOTATION_PREFIXES": '["aijob.dev/fake-"]',
 }
 
 
