@@ -9,7 +9,7 @@ import asyncio
 import base64
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from aijob_api.storage import SECRET_BUCKET_KEY, STORAGE_SECRET, StorageMode
@@ -66,7 +66,7 @@ def test_one_tenants_credentials_cannot_reach_anothers_bucket(
     a, b = two_tenants
     _put(tenant_client(kube, a), f"aijob-{a}", "jobs/train/model/model.joblib", b"A's model")
     intruder = tenant_client(kube, b)
-    attempts = {
+    attempts: dict[str, Callable[[], object]] = {
         "read": lambda: intruder.get_object(f"aijob-{a}", "jobs/train/model/model.joblib"),
         "overwrite": lambda: _put(intruder, f"aijob-{a}", "jobs/train/model/model.joblib", b"B"),
         "list": lambda: list(intruder.list_objects(f"aijob-{a}", recursive=True)),
