@@ -1,4 +1,9 @@
-"""The app factory: settings, lifespan (client, watches), middleware, error handlers, routers."""
+"""The app factory: settings, lifespan (clients, watches), middleware, error handlers, routers.
+
+Middleware, outermost first: request ids, access log and metrics; the per-client-address
+rate limit; the body limit. All three run before routing, body parsing and the API key
+check, so an anonymous client is limited in rate and body size like any other.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +33,9 @@ from aijob_gateway.routers import (
     queue,
 )
 from aijob_gateway.runtime import Runtime
-from aijob_gateway.security.body_limit import BodyLimitMiddleware
+from aijob_gateway.security.body_limit import BodyLimitMiddleware, BodyLimits
+from aijob_gateway.security.client_limit import ClientRateLimitMiddleware
+from aijob_gateway.security.ratelimit import RateLimiter
 from aijob_gateway.settings import GatewaySettings
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/health"})
@@ -56,7 +63,8 @@ def create_app(
     client_factory: Callable[[GatewaySettings], AsyncClient] = make_client,
     configure_logs: bool = True,
 ) -> FastAPI:
-    """A gateway app; its Kubernetes client and watches start with its lifespan."""
+    """A gateway app; its Kubernetes clients (`client_factory` makes each: one for the
+    watches and writes, one for pod logs) and watches start with its lifespan."""
     settings = settings or GatewaySettings()
     metrics = GatewayMetrics()
     if configure_logs:
@@ -64,7 +72,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.build(settings, client_factory(settings), metrics)
+        runtime = Runtime.build(
+            settings, client_factory(settings), metrics, log_client=client_factory(settings)
+        )
         app.state.runtime = runtime
         runtime.start()
         try:
@@ -78,7 +88,20 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.inference_max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BodyLimits(
+            default=settings.max_body_bytes, inference=settings.inference_max_body_bytes
+        ),
+    )
+    app.add_middleware(
+        ClientRateLimitMiddleware,
+        limiter=RateLimiter(
+            settings.client_rate_limit_per_second,
+            settings.client_rate_limit_burst,
+            max_keys=settings.client_rate_limit_max_clients,
+        ),
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
     install_problem_handlers(app)
     routers = (

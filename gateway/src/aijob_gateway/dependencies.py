@@ -12,12 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from aijob_gateway.errors import (
-    ForbiddenError,
-    RateLimitedError,
-    UnauthorizedError,
-    UnavailableError,
-)
+from aijob_gateway.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from aijob_gateway.runtime import Runtime
 from aijob_gateway.security.body_limit import is_inference_path
 from aijob_gateway.security.keys import Tenant
@@ -50,18 +45,26 @@ def presented_key(request: Request) -> str | None:
 
 
 def authenticate(request: Request, runtime: Runtime) -> Tenant:
-    """The tenant of the request's API key, after its rate limit (401, 429 otherwise)."""
+    """The tenant of the request's API key, after its rate limit (401, 429, 503 otherwise).
+
+    The client address's own limit ran before this, in `ClientRateLimitMiddleware`.
+    """
     key = presented_key(request)
     if not key:
         raise UnauthorizedError(
             "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
             headers=_CHALLENGE,
         )
-    if not runtime.keys.synced:
-        raise UnavailableError("API keys are not loaded yet", headers={"Retry-After": "1"})
+    runtime.keys.check_usable()  # 503 until listed, and once its watch is broken too long
     tenant = runtime.keys.authenticate(key)
     if tenant is None:
         raise UnauthorizedError("the API key is not valid (unknown or revoked)", headers=_CHALLENGE)
+    if tenant.namespace == runtime.settings.namespace:
+        raise ForbiddenError(
+            f"this key's tenant {tenant.namespace!r} is aijob's own namespace, where no tenant "
+            "may run anything (the operator never reconciles there); mint a key for a tenant "
+            "namespace"
+        )
     request.scope["state"]["tenant"] = tenant.namespace
     limiter = runtime.inference_limiter if is_inference_path(request.url.path) else runtime.limiter
     wait = limiter.acquire(tenant.key_id)

@@ -1,7 +1,9 @@
-"""What the gateway holds while it runs: the client, caches, store, services and limits.
+"""What the gateway holds while it runs: the clients, caches, store, services and limits.
 
 Built in the app's lifespan and kept on `app.state.runtime`; routers reach it
-through the dependencies in `aijob_gateway.dependencies`.
+through the dependencies in `aijob_gateway.dependencies`. Two Kubernetes clients,
+each with its own connection pool: one for the watches and writes, one for pod logs
+(a followed log holds its connection as long as its client listens).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.security.streams import StreamSlots
 from aijob_gateway.services.async_inference import AsyncInferenceService
 from aijob_gateway.services.endpoint_load import EndpointLoadPublisher, LoadTracker
 from aijob_gateway.services.endpoints import EndpointDispatchers, EndpointService
@@ -73,6 +76,7 @@ class Runtime:
 
     settings: GatewaySettings
     client: AsyncClient
+    log_client: AsyncClient
     metrics: GatewayMetrics
     cache: JobCache
     keys: KeyStore
@@ -80,6 +84,7 @@ class Runtime:
     cluster: ClusterReader
     limiter: RateLimiter
     inference_limiter: RateLimiter
+    log_streams: StreamSlots
     probe: ApiServerProbe
     endpoint_cache: EndpointCache
     endpoint_pods: EndpointPods
@@ -93,7 +98,11 @@ class Runtime:
 
     @classmethod
     def build(
-        cls, settings: GatewaySettings, client: AsyncClient, metrics: GatewayMetrics
+        cls,
+        settings: GatewaySettings,
+        client: AsyncClient,
+        metrics: GatewayMetrics,
+        log_client: AsyncClient,
     ) -> Runtime:
         """Wire the parts together (nothing runs until `start`)."""
         cache = JobCache(on_invalid=metrics.invalid_jobs.inc)
@@ -120,19 +129,23 @@ class Runtime:
             settings.endpoint_load_interval_seconds,
             settings.endpoint_load_refresh_seconds,
         )
-        jobs = JobService(cache, JobStore(client, cache), PodLogs(client))
+        log_streams = StreamSlots(settings.log_streams_per_key, settings.log_streams_total)
+        logs = PodLogs(log_client, settings.logs_max_bytes)
+        jobs = JobService(cache, JobStore(client, cache), logs, log_streams)
         return cls(
             settings=settings,
             client=client,
+            log_client=log_client,
             metrics=metrics,
             cache=cache,
-            keys=KeyStore(settings.api_keys_secret),
+            keys=KeyStore(settings.api_keys_secret, settings.keys_stale_after_seconds),
             jobs=jobs,
             cluster=ClusterReader(client, settings.nodes_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
             inference_limiter=RateLimiter(
                 settings.inference_rate_limit_per_second, settings.inference_rate_limit_burst
             ),
+            log_streams=log_streams,
             probe=ApiServerProbe(client, settings),
             endpoint_cache=endpoint_cache,
             endpoint_pods=EndpointPods(dispatchers, on_emptied=endpoints.forget_if_deleted),
@@ -177,7 +190,7 @@ class Runtime:
                 name="api-keys",
                 namespace=settings.namespace,
                 fields={"metadata.name": settings.api_keys_secret},
-                server_timeout=settings.watch_timeout_seconds,
+                server_timeout=settings.keys_watch_timeout_seconds,
                 on_restart=restarted("api-keys"),
             ),
             list_and_watch(
@@ -219,3 +232,4 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.transport.close()
         await self.client.close()
+        await self.log_client.close()

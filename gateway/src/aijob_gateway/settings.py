@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+MIB = 1024 * 1024
 
 
 class GatewaySettings(BaseSettings):
@@ -89,7 +90,99 @@ class GatewaySettings(BaseSettings):
     inference_max_body_bytes: Annotated[
         int,
         Field(description="Largest body of an inference request (413 above).", ge=1024),
-    ] = 16 * 1024 * 1024
+    ] = 16 * MIB
+    max_body_bytes: Annotated[
+        int,
+        Field(
+            description=(
+                "Largest request body of every other route (413 above, refused before it is "
+                "parsed and before the API key is checked)."
+            ),
+            ge=1024,
+        ),
+    ] = MIB
+    client_rate_limit_per_second: Annotated[
+        float,
+        Field(
+            description=(
+                "Sustained requests per second allowed per client address, checked before the "
+                "API key (IPv6 clients are counted by their /64)."
+            ),
+            gt=0,
+        ),
+    ] = 1000.0
+    client_rate_limit_burst: Annotated[
+        int, Field(description="Requests one client address may send at once.", ge=1)
+    ] = 2000
+    client_rate_limit_max_clients: Annotated[
+        int,
+        Field(
+            description="Client addresses whose budgets are remembered (the least recent go).",
+            ge=1,
+        ),
+    ] = 100_000
+    forwarded_allow_ips: Annotated[
+        str,
+        Field(
+            description=(
+                "Proxies (comma-separated addresses or networks, `*` for any) whose "
+                "X-Forwarded-For names the client: its address is what the per-client limit "
+                "counts. Only set it to proxies in front of the gateway."
+            )
+        ),
+    ] = "127.0.0.1"
+    log_streams_per_key: Annotated[
+        int,
+        Field(description="Followed log streams one API key may hold open at once.", ge=1),
+    ] = 4
+    log_streams_total: Annotated[
+        int,
+        Field(
+            description=(
+                "Followed log streams the gateway holds open at once over all keys (each holds "
+                "one connection of the log client's own pool, sized by this)."
+            ),
+            ge=1,
+        ),
+    ] = 64
+    logs_max_bytes: Annotated[
+        int,
+        Field(
+            description=(
+                "Largest log a non-followed read returns (limitBytes to the API server); a "
+                "longer one is cut there and ends with a line saying so."
+            ),
+            ge=1024,
+        ),
+    ] = 8 * MIB
+    keys_stale_after_seconds: Annotated[
+        float,
+        Field(
+            description=(
+                "How long the API keys keep being checked against the last known Secret while "
+                "its watch is broken; after that every key check answers 503 (fail closed)."
+            ),
+            gt=0,
+        ),
+    ] = 30.0
+    keys_watch_timeout_seconds: Annotated[
+        int,
+        Field(
+            description=(
+                "Server-side timeout of one watch of the key Secret: a watch silent for 30 s "
+                "longer is presumed dead and renewed, so it bounds how long a half-open "
+                "connection can hide a revocation."
+            ),
+            ge=10,
+        ),
+    ] = 60
+    tls_cert_file: Annotated[
+        str | None,
+        Field(description="PEM certificate (chain) to serve HTTPS with; plain HTTP when unset."),
+    ] = None
+    tls_key_file: Annotated[
+        str | None, Field(description="PEM private key of `tls_cert_file`.")
+    ] = None
     inference_connect_timeout_seconds: Annotated[
         float, Field(description="Timeout of connecting to a replica.", gt=0)
     ] = 2.0
@@ -133,3 +226,10 @@ class GatewaySettings(BaseSettings):
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104
     port: Annotated[int, Field(description="Port `python -m aijob_gateway` listens on.")] = 8000
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Self:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            missing = "tls_key_file" if self.tls_key_file is None else "tls_cert_file"
+            raise ValueError(f"{missing}: HTTPS needs both a certificate and its key")
+        return self

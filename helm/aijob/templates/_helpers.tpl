@@ -29,3 +29,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "aijob.apiKeysSecret" -}}
 {{- default .Values.apiKeys.secretName .Values.apiKeys.existingSecret -}}
 {{- end -}}
+
+{{/* The gateway's scheme: HTTPS with gateway.tls.secretName, else HTTP. */}}
+{{- define "aijob.gatewayScheme" -}}
+{{- if .Values.gateway.tls.secretName }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}

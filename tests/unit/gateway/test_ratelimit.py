@@ -51,3 +51,14 @@ def test_retry_after_is_whole_seconds_at_least_one(wait: float, header: str) -> 
 def test_invalid_limits(rate: float, burst: int) -> None:
     with pytest.raises(ValueError, match="rate"):
         RateLimiter(rate=rate, burst=burst)
+
+
+def test_the_least_recently_used_bucket_is_forgotten_beyond_max_keys() -> None:
+    limiter = RateLimiter(rate=1.0, burst=1, clock=ManualClock(), max_keys=2)
+    assert limiter.acquire("a") == 0.0
+    assert limiter.acquire("b") == 0.0
+    assert limiter.acquire("a") > 0  # a is now the most recent
+    assert limiter.acquire("c") == 0.0  # b, the least recent, goes
+    assert len(limiter) == 2
+    assert limiter.acquire("a") > 0  # a kept its empty bucket
+    assert limiter.acquire("b") == 0.0  # b starts again, full

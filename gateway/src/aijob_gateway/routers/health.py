@@ -25,16 +25,36 @@ async def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready; the body says why."}},
 )
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the job cache and the keys are synced (and kept so) and the API server answers."""
+    """Ready when the job cache and the keys are synced (and kept so) and the API server answers.
+
+    The body says why not; `keysUsable` false means key checks fail closed (503).
+    """
     api_server = await runtime.probe.answers()
     watching = runtime.watching
+    keys = runtime.keys
     readiness = Readiness(
         status="ready",
         jobs_cache_synced=runtime.cache.synced and watching,
-        keys_synced=runtime.keys.synced and watching,
+        keys_synced=keys.synced and watching,
+        keys_usable=keys.usable,
         api_server=api_server,
     )
-    ready = readiness.jobs_cache_synced and readiness.keys_synced and api_server
+    if not readiness.jobs_cache_synced:
+        readiness.reasons.append("the job cache is not synced with the API server")
+    if not readiness.keys_synced:
+        stale = keys.stale_for()
+        if stale:
+            broken = f"the watch of the API key Secret has been broken for {stale:.0f}s"
+            readiness.reasons.append(
+                f"{broken}, over {keys.stale_after:g}s: key checks answer 503"
+                if not keys.usable
+                else f"{broken}; key checks answer 503 after {keys.stale_after:g}s"
+            )
+        else:
+            readiness.reasons.append("the API keys are not loaded yet")
+    if not api_server:
+        readiness.reasons.append("the API server does not answer")
+    ready = not readiness.reasons
     if not ready:
         readiness.status = "not ready"
     return JSONResponse(

@@ -162,7 +162,11 @@ async def get_results(name: JobName, caller: CallerDep) -> ResultsView:
     responses={
         200: {
             "content": {"text/plain": {"schema": {"type": "string"}}},
-            "description": "The log, a line per line; with follow=true, streamed as it grows.",
+            "description": (
+                "The log as the container wrote it; with follow=true, streamed as it grows. "
+                "Without follow it is capped (gateway setting logs_max_bytes, 8 MiB by "
+                "default): a longer log is cut there and ends with a line saying so."
+            ),
         },
         **problem_responses(403, 404, 409, 502),
     },
@@ -182,7 +186,8 @@ async def get_logs(
     ] = False,
     timestamps: Annotated[bool, Query(description="Prefix each line with its time.")] = False,
 ) -> StreamingResponse:
-    """409 while the job has no pod yet or its container has not started."""
+    """409 while the job has no pod yet or its container has not started; 429 when the key
+    already holds its followed streams (gateway setting log_streams_per_key)."""
     lines = await caller.jobs.logs(
         caller.tenant,
         name,

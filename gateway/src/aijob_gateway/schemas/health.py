@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from aijob_gateway.schemas.base import ApiModel
 
 
@@ -17,4 +19,8 @@ class Readiness(ApiModel):
     status: str
     jobs_cache_synced: bool
     keys_synced: bool
+    keys_usable: bool = Field(
+        description="Key checks answer from the key Secret (false: they answer 503, fail closed)."
+    )
     api_server: bool
+    reasons: list[str] = Field(default_factory=list, description="Why it is not ready.")

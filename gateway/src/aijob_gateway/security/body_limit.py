@@ -1,15 +1,20 @@
-"""A body size limit for the inference routes, enforced before anything parses the body.
+"""A request body limit on every route, enforced before anything parses the body.
 
-A pure ASGI middleware: a request to a limited route whose `Content-Length` is over
-the limit is answered 413 at once, its body never read; one without a length (chunked)
-or that sends more than it announced is cut off as soon as the bytes received pass
-the limit (413 too). Other routes are left alone.
+A pure ASGI middleware, outside routing and authentication: a request whose
+`Content-Length` is over its route's limit is answered 413 at once, its body never
+read; one without a length (chunked) or that sends more than it announced is cut off
+as soon as the bytes received pass the limit (413 too). Nothing is buffered here: the
+body flows through to whoever reads it, counted on the way. The inference routes
+(records, tensors) have a larger limit of their own; every other route has the general
+one. A 413 closes the connection (`Connection: close`), so the rest of a huge body is
+not read at all.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from starlette.exceptions import HTTPException
@@ -24,12 +29,28 @@ LIMITED_PATHS: Final = (
     re.compile(r"^/(priority/)?infer(/async)?/?$"),  # seed 004's coordinator
     re.compile(r"^/v1/tasks/?$"),  # seed 003's inference server
 )
-"""The routes whose bodies are records or tensors (extend it for other inference routes)."""
+"""The inference routes: their bodies are records or tensors (extend it for new ones)."""
+CLOSE: Final = {"Connection": "close"}
 
 
 def is_inference_path(path: str) -> bool:
-    """Whether `path` is an inference route (its body is limited)."""
+    """Whether `path` is an inference route (its body has the inference limit)."""
     return any(pattern.match(path) for pattern in LIMITED_PATHS)
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The largest body of an inference route and of any other route, in bytes."""
+
+    default: int
+    inference: int
+    is_inference: Callable[[str], bool] = is_inference_path
+
+    def for_path(self, path: str) -> tuple[int, str]:
+        """The limit of `path` and the setting that sets it."""
+        if self.is_inference(path):
+            return self.inference, "inference_max_body_bytes"
+        return self.default, "max_body_bytes"
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -42,29 +63,34 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _too_large(limit: int) -> str:
-    return f"the request body is larger than {limit} bytes, the limit of inference requests"
+def _size(limit: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit} bytes"
+
+
+def too_large(limit: int, setting: str) -> str:
+    """The detail of a 413: the limit, in bytes and readable, and the setting behind it."""
+    return (
+        f"the request body is larger than {limit} bytes ({_size(limit)}), the limit of this "
+        f"route (gateway setting {setting})"
+    )
 
 
 class BodyLimitMiddleware:
-    """Answers 413 to a body over `limit_bytes` on the routes `applies` selects."""
+    """Answers 413 to a body over its route's limit, before it is parsed or authenticated."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        limit_bytes: int,
-        applies: Callable[[str], bool] = is_inference_path,
-    ) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
         self.app = app
-        self.limit_bytes = limit_bytes
-        self.applies = applies
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one request, refusing or cutting off a body over the limit."""
-        if scope["type"] != "http" or not self.applies(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_bytes
+        limit, setting = self.limits.for_path(scope["path"])
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             response = problem_response(
@@ -72,7 +98,8 @@ class BodyLimitMiddleware:
                 status=413,
                 slug="too-large",
                 title="Request too large",
-                detail=_too_large(limit),
+                detail=too_large(limit, setting),
+                headers=CLOSE,
             )
             await response(scope, receive, send)
             return
@@ -84,7 +111,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(413, _too_large(limit))
+                    raise HTTPException(413, too_large(limit, setting), headers=CLOSE)
             return message
 
         await self.app(scope, limited_receive, send)

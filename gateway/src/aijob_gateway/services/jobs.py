@@ -24,6 +24,7 @@ from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.pod_logs import LogOptions, PodLogs
 from aijob_gateway.security.keys import Tenant
+from aijob_gateway.security.streams import LeasedStream, StreamSlots
 from aijob_gateway.services.idempotency import (
     name_for_request_id,
     random_name,
@@ -71,10 +72,13 @@ class Submitted:
 class JobService:
     """Jobs of one tenant at a time."""
 
-    def __init__(self, cache: JobCache, store: JobStore, logs: PodLogs) -> None:
+    def __init__(
+        self, cache: JobCache, store: JobStore, logs: PodLogs, log_streams: StreamSlots
+    ) -> None:
         self._cache = cache
         self._store = store
         self._logs = logs
+        self._log_streams = log_streams
 
     def _require_synced(self) -> None:
         if not self._cache.synced:
@@ -162,8 +166,12 @@ class JobService:
         since_seconds: int | None = None,
         follow: bool = False,
         timestamps: bool = False,
-    ) -> AsyncIterator[str]:
-        """The worker's log of the job's latest pod (409 while it has none)."""
+    ) -> AsyncIterator[bytes]:
+        """The worker's log of the job's latest pod (409 while it has none).
+
+        A followed log takes one of the key's stream slots until it ends (429 when they are
+        all taken); a log that is not followed is capped in bytes instead.
+        """
         job = self.get(tenant, name)
         pod = job.status.pod_name
         if pod is None:
@@ -173,7 +181,15 @@ class JobService:
         options = LogOptions(
             tail_lines=tail_lines, since_seconds=since_seconds, follow=follow, timestamps=timestamps
         )
-        return await self._logs.open(tenant.namespace, pod, options)
+        if not follow:
+            return await self._logs.open(tenant.namespace, pod, options)
+        lease = self._log_streams.acquire(tenant.key_id)
+        try:
+            stream = await self._logs.open(tenant.namespace, pod, options)
+        except BaseException:
+            lease.release()
+            raise
+        return LeasedStream(stream, lease)
 
     @staticmethod
     def _manifest(tenant: Tenant, new: NewJob, name: str, digest: str) -> AIJob:
