@@ -2,8 +2,9 @@
 
 A worker runs here as a process of its framework image's own virtual
 environment (`worker-images/<framework>/.venv`), with the environment the
-operator would give its pod and the session's kubeconfig, so it reports into a
-real AIJob through the real API server.
+operator would give its pod (the spec as a file, as the pod's downwardAPI volume
+holds it) and the session's kubeconfig, so it reports into a real AIJob through
+the real API server.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from aijob_api import contract
 from aijob_api.constants import API_VERSION, KIND
+from aijob_api.delivery import spec_document
 from aijob_api.models import AIJob, AIJobSpec
 from aijob_kube.resources import AIJobResource
 from lightkube import Client
@@ -72,6 +75,14 @@ def read_aijob(kube: Client, namespace: str, name: str) -> AIJob:
     return AIJob.model_validate(dict(kube.get(AIJobResource, name, namespace=namespace)))
 
 
+def write_spec_file(job: AIJob, workdir: Path) -> Path:
+    """The spec file the worker pod's downwardAPI volume would hold, written into `workdir`."""
+    path = workdir / f"{job.metadata.name}.{contract.SPEC_FILE_NAME}"
+    wire = job.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    path.write_text(spec_document(wire), encoding="utf-8")
+    return path
+
+
 def worker_env(job: AIJob, workdir: Path, kubeconfig: Path, **extra: str) -> dict[str, str]:
     """The contract the operator sets on a worker pod, for a process on this machine."""
     spec: AIJobSpec = job.spec
@@ -84,7 +95,7 @@ def worker_env(job: AIJob, workdir: Path, kubeconfig: Path, **extra: str) -> dic
         "AIJOB_NAMESPACE": job.metadata.namespace or "",
         "AIJOB_UID": job.metadata.uid or "",
         "AIJOB_POD_NAME": f"{job.metadata.name}-local",
-        "AIJOB_SPEC": json.dumps(spec.model_dump(mode="json", by_alias=True, exclude_none=True)),
+        "AIJOB_SPEC_FILE": str(write_spec_file(job, workdir)),
         "AIJOB_FRAMEWORK": spec.resolved_framework.value,
         "AIJOB_ARTIFACT_URI": f"file://{workdir}/artifacts/{job.metadata.name}",
         "AIJOB_PROGRESS_INTERVAL_SECONDS": "1",
