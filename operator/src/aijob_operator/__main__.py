@@ -65,10 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.metrics_port is not None:
         overrides["metrics_port"] = args.metrics_port
     try:
-        # Validated whole again: the command line's namespaces meet the settings' checks.
-        config = OperatorConfig.model_validate({**OperatorConfig().model_dump(), **overrides})
+        config = OperatorConfig().model_copy(update=overrides)
     except ValidationError as error:
         print(f"aijob-operator: invalid settings: {error}", file=sys.stderr)
+        return 2
+    if config.own_namespace is not None and config.own_namespace in namespaces:
+        print(
+            f"aijob-operator: invalid settings: {config.own_namespace} is the operator's own "
+            "namespace (AIJOB_OPERATOR_OWN_NAMESPACE), where nothing is reconciled: do not "
+            "watch it",
+            file=sys.stderr,
+        )
         return 2
     kopf.configure(log_format=_LOG_FORMATS[config.log_format])
     logging.getLogger().setLevel(config.log_level)

@@ -202,16 +202,6 @@ class OperatorConfig(BaseSettings):
             raise ValueError("an empty prefix would allow every key; list the prefixes allowed")
         return value
 
-    @model_validator(mode="after")
-    def _own_namespace_is_not_watched(self) -> OperatorConfig:
-        """Watching the operator's own namespace contradicts never reconciling there."""
-        if self.own_namespace is not None and self.own_namespace in self.namespace_list:
-            raise ValueError(
-                f"namespaces: {self.own_namespace} is the operator's own namespace "
-                "(own_namespace), where AIJobs and AIEndpoints are never reconciled"
-            )
-        return self
-
     @field_validator("artifacts_pvc", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.constants import LABEL_JOB_NAME
+from aijob_operator.builders.meta import identity_name
 from lightkube import ApiError, Client
 from lightkube.resources.core_v1 import ServiceAccount
 from lightkube.resources.rbac_authorization_v1 import Role, RoleBinding
@@ -55,9 +56,9 @@ def test_success_records_the_run_and_owns_its_children(
     assert reasons == [reason for reason in lifecycle if reason in reasons]
     assert reasons[-1] == Reason.COMPLETED
     children = [
-        kube.get(ServiceAccount, "aijob-ok", namespace=namespace).metadata,
-        kube.get(Role, "aijob-ok", namespace=namespace).metadata,
-        kube.get(RoleBinding, "aijob-ok", namespace=namespace).metadata,
+        kube.get(ServiceAccount, identity_name("ok"), namespace=namespace).metadata,
+        kube.get(Role, identity_name("ok"), namespace=namespace).metadata,
+        kube.get(RoleBinding, identity_name("ok"), namespace=namespace).metadata,
     ]
     for metadata in children:
         assert metadata is not None

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from aijob_api.conditions import Phase
+from aijob_operator.builders.meta import identity_name
 
 from tests.integration.operator.support import AIJobs, manifest
 from tests.support.eventually import Timeout
@@ -17,7 +18,11 @@ pytestmark = pytest.mark.usefixtures("operator")
 def as_job(namespace: str, name: str, *args: str) -> tuple[int, str]:
     """Run kubectl as the ServiceAccount of an AIJob's pods."""
     result = kubectl(
-        *args, "-n", namespace, f"--as=system:serviceaccount:{namespace}:aijob-{name}", check=False
+        *args,
+        "-n",
+        namespace,
+        f"--as=system:serviceaccount:{namespace}:{identity_name(name)}",
+        check=False,
     )
     return result.returncode, result.stdout + result.stderr
 

@@ -39,13 +39,11 @@ def test_tenant_namespaces_and_an_unset_own_namespace_are_reconciled() -> None:
     assert len(events) == 0
 
 
-def test_the_own_namespace_cannot_be_watched() -> None:
-    with pytest.raises(ValidationError, match="aijob-system is the operator's own namespace"):
-        OperatorConfig(own_namespace="aijob-system", namespaces="team-a,aijob-system")
-    assert OperatorConfig(own_namespace="", namespaces="team-a").own_namespace is None
+def test_an_empty_own_namespace_is_unset() -> None:
+    assert OperatorConfig(own_namespace="").own_namespace is None
 
 
-def test_the_command_line_is_checked_too(
+def test_the_own_namespace_cannot_be_watched(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AIJOB_OPERATOR_OWN_NAMESPACE", "aijob-system")
