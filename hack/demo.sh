@@ -24,7 +24,6 @@ source "$REPO_ROOT/hack/node/lib.sh"
 RELEASE=aijob
 SYSTEM_NS=aijob-system
 TENANT=demo
-ARTIFACTS_DIR=/var/lib/aijob/artifacts
 JOB_TIMEOUT_SECONDS="${AIJOB_DEMO_TIMEOUT:-1200}"
 ENV_FILE="$CLUSTER_DIR/env"
 START=$SECONDS
@@ -55,14 +54,14 @@ AIJOB_REAL_NODE=1 "$REPO_ROOT/hack/cluster-with-images.sh" base pause operator g
 kc wait --for=condition=Ready node -l aijob.dev/real-node=true --timeout=120s >/dev/null \
   || fail "no Ready node labelled aijob.dev/real-node" "make node-up (hack/node/node-up.sh) names what the machine lacks"
 kc get nodes -o custom-columns='NODE:.metadata.name,GPUS:.status.allocatable.nvidia\.com/gpu,RUNTIME:.status.nodeInfo.containerRuntimeVersion'
-# Workers run as a non-root user (uid 10001) and keep their models on the node (hostPath,
-# the single-tenant development store); a sticky, world-writable directory like /tmp lets
-# any job's user create its own files.
-install -d -m 1777 "$ARTIFACTS_DIR"
-rm -rf "${ARTIFACTS_DIR:?}/$TENANT"   # the previous run's models: re-runs start clean
 
-step "2/7 helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
-kc create namespace "$TENANT" --dry-run=client -o yaml | kc apply -f - >/dev/null
+step "2/7 tenant '$TENANT' (its bucket, S3 user and Secret), then helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
+# The tenant's own store on the cluster's MinIO: the admin command needs the workspace.
+[[ -z $SYNC_PID ]] || wait "$SYNC_PID" || { SYNC_PID=""; fail "make sync failed" "read $CLUSTER_DIR/demo-sync.log"; }
+SYNC_PID=""
+(set -a && source "$MINIO_ENV" && set +a && KUBECONFIG="$KUBECONFIG_PATH" \
+  "$REPO_ROOT/.venv/bin/python" -m aijob_operator.tenants add "$TENANT" --pod-security restricted) \
+  || fail "the tenant's store could not be made" "is MinIO up? hack/minio/minio-up.sh; .cluster/minio.log"
 # helm installs a chart's CRDs only when they are missing: an upgrade would keep older ones.
 kc apply --server-side --force-conflicts -f "$REPO_ROOT/helm/aijob/crds/" >/dev/null
 helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECONFIG_PATH" \
@@ -174,7 +173,7 @@ for record in records:
           f"  {latency_ms:5.1f} ms (model {answer['timings']['inferMs']:.1f} ms, replica {answer['pod']})")
 PREDICT
 
-wait "$SYNC_PID" || { SYNC_PID=""; fail "make sync failed" "read $CLUSTER_DIR/demo-sync.log"; }
+[[ -z $SYNC_PID ]] || wait "$SYNC_PID" || { SYNC_PID=""; fail "make sync failed" "read $CLUSTER_DIR/demo-sync.log"; }
 SYNC_PID=""
 printf '\n[demo] done in %ds\n' "$((SECONDS - START))"
 cat <<EOF

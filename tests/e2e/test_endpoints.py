@@ -288,7 +288,7 @@ def test_a_model_that_cannot_load_fails_the_endpoint_with_the_reason(
 ) -> None:
     tenant = served.tenant
     name = unique("broken")
-    missing = f"file:///var/lib/aijob/artifacts/{tenant}/no-such-job/model"
+    missing = f"s3://aijob-{tenant}/jobs/no-such-job/model"  # its own bucket, nothing there
     spec = {
         "model": {"type": "random_forest", "source": {"uri": missing}},
         "resources": {"cpu": "100m", "memory": "512Mi"},

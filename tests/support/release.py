@@ -14,10 +14,8 @@ Service's ClusterIP, which the test process reaches because it runs on the real 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from lightkube import ApiError, Client
 from lightkube.models.meta_v1 import ObjectMeta
@@ -28,9 +26,8 @@ from tests.support.helm import CHART, LOCAL_VALUES, helm_binary, run_helm
 from tests.support.kubectl import kubectl
 from tests.support.prerequisites import apply_crd
 from tests.support.real_node import has_image, ready_real_nodes
+from tests.support.storage import add_tenant, remove_tenant
 
-ARTIFACTS_DIR = Path("/var/lib/aijob/artifacts")
-"""The real node's artifact store (the chart's hostPath); the node is this machine."""
 REQUIRED_IMAGES = (
     "aijob/operator:dev",
     "aijob/gateway:dev",
@@ -120,12 +117,11 @@ def _terminating(kube: Client, name: str) -> bool:
 def install_release(kube: Client, release: Release, *values: str) -> Release:
     """The chart installed with the local values (and `values`: extra helm arguments)."""
     apply_crd(kube)
-    # Workers run as a non-root user and keep models on the node (hostPath): a sticky,
-    # world-writable directory, as hack/demo.sh makes it.
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    ARTIFACTS_DIR.chmod(0o1777)
-    shutil.rmtree(ARTIFACTS_DIR / release.tenant, ignore_errors=True)
     recreate_namespace(kube, release.tenant)
+    # The tenant's own store (bucket, user, Secret) on the local MinIO, as an admin makes it,
+    # and Pod Security `restricted` enforced: every worker and model server must pass it.
+    remove_tenant(kube, release.tenant)  # a previous run's objects: start clean
+    add_tenant(kube, release.tenant, pod_security="restricted")
     if _terminating(kube, release.namespace):  # the previous run's release is still going
         wait_namespace_gone(kube, release.namespace)
     helm(

@@ -1,0 +1,103 @@
+"""The tenant's own bucket on the real node: a training job writes its model there, an
+inference job reads it back after checking the checksum the training job recorded, a model
+changed in the bucket is refused, a URI outside the bucket fails at once, and a deleted
+job's objects go with it. The e2e tenant enforces Pod Security `restricted`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import httpx
+from lightkube import Client
+from lightkube.resources.core_v1 import Namespace
+from minio import Minio
+
+from tests.e2e.conftest import Release
+from tests.e2e.jobs import sklearn_training, submit, unique, wait_for_phase
+from tests.support.eventually import Timeout, eventually
+from tests.support.storage import tenant_client
+
+MANIFEST = "aijob-model.json"
+RECORDS = [[5.1, 3.5, 1.4, 0.2]]
+
+
+def _objects(client: Minio, bucket: str, prefix: str) -> list[str]:
+    return sorted(
+        item.object_name or "" for item in client.list_objects(bucket, prefix, recursive=True)
+    )
+
+
+def _predict(api: httpx.Client, name: str, training: str) -> None:
+    submit(
+        api,
+        name,
+        {
+            "task": "inference",
+            "model": {"type": "random_forest", "source": {"trainingJob": training}},
+            "input": {"records": RECORDS},
+            "resources": {"cpu": "250m", "memory": "256Mi"},
+        },
+    )
+
+
+def test_the_model_lives_in_the_tenant_bucket_and_is_checked_before_loading(
+    release: Release, api: httpx.Client, kube: Client
+) -> None:
+    tenant = release.tenant
+    metadata = kube.get(Namespace, tenant).metadata
+    assert metadata is not None
+    labels = metadata.labels or {}
+    assert labels.get("pod-security.kubernetes.io/enforce") == "restricted"
+    bucket = f"aijob-{tenant}"
+    name = unique("stored")
+    submit(api, name, sklearn_training())
+    trained = wait_for_phase(kube, tenant, name, "Succeeded", Timeout.REAL_TRAINING)
+    results = trained["status"]["results"]
+    assert results["modelUri"] == f"s3://{bucket}/jobs/{name}/model"
+    store = tenant_client(kube, tenant)
+    prefix = f"jobs/{name}/model/"
+    assert f"{prefix}{MANIFEST}" in _objects(store, bucket, prefix)
+    stored_manifest = store.get_object(bucket, f"{prefix}{MANIFEST}").read()
+    recorded = {item["name"]: item.get("sha256") for item in results["artifacts"]}
+    assert recorded[f"model/{MANIFEST}"] == hashlib.sha256(stored_manifest).hexdigest()
+
+    good = unique("stored-predict")
+    _predict(api, good, name)
+    predicted = wait_for_phase(kube, tenant, good, "Succeeded", Timeout.REAL_TRAINING)
+    assert predicted["status"]["results"]["outputs"][0]["prediction"] == "setosa"
+
+    # Files and manifest rewritten together, consistent with each other: only the checksum
+    # the training job recorded in its status can tell.
+    manifest = json.loads(stored_manifest)
+    model_file = next(path for path in manifest["files"] if path != MANIFEST)
+    evil = b"not the model that was trained"
+    store.put_object(bucket, f"{prefix}{model_file}", io.BytesIO(evil), len(evil))
+    manifest["files"][model_file] = hashlib.sha256(evil).hexdigest()
+    rewritten = json.dumps(manifest).encode()
+    store.put_object(bucket, f"{prefix}{MANIFEST}", io.BytesIO(rewritten), len(rewritten))
+    tampered = unique("stored-tampered")
+    _predict(api, tampered, name)
+    failed = wait_for_phase(kube, tenant, tampered, "Failed", Timeout.REAL_TRAINING)
+    assert "not the one its training job recorded" in failed["status"]["message"], failed
+
+    # Deleting the training job deletes its objects (the operator, with the tenant's keys).
+    assert api.delete(f"/v1/jobs/{name}").status_code in (200, 202)
+
+    def gone() -> bool:
+        return not _objects(store, bucket, f"jobs/{name}/")
+
+    eventually(gone, timeout=Timeout.REAL_POD, what=f"the objects of {name} deleted")
+
+
+def test_a_uri_in_another_bucket_fails_before_any_pod(
+    release: Release, api: httpx.Client, kube: Client
+) -> None:
+    name = unique("elsewhere")
+    spec = sklearn_training()
+    spec["dataset"] = {"uri": "s3://aijob-demo/data/iris.csv"}
+    submit(api, name, spec)
+    failed = wait_for_phase(kube, release.tenant, name, "Failed", Timeout.API)
+    assert failed["status"]["message"].startswith("spec.dataset.uri: "), failed
+    assert not failed["status"].get("podName")
