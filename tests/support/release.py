@@ -129,6 +129,8 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
         "--namespace", release.namespace, "--create-namespace",
         "-f", str(LOCAL_VALUES),
         "--set", f"operator.watchNamespaces={{{release.tenant}}}",
+        # KWOK plays the simulated GPU pods as their aijob.dev/fake-* annotations say.
+        "--set", "workers.podMetadata.annotationPrefixes={aijob.dev/fake-}",
         *values,
         "--wait", "--timeout", "5m",
     )  # fmt: skip
