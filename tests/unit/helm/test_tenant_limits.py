@@ -72,42 +72,36 @@ def test_no_tenants_renders_no_limits(tmp_path: Path, local: bool) -> None:
     }
 
 
-def test_one_policy_checks_priority_and_gpus_per_job_on_create(tmp_path: Path) -> None:
-    (policy,) = of_kind(render(tmp_path, TENANT_VALUES), "ValidatingAdmissionPolicy").values()
-    spec = policy["spec"]
+def test_each_tenant_has_a_policy_of_its_own_limits_on_create(tmp_path: Path) -> None:
+    policies = of_kind(render(tmp_path, TENANT_VALUES), "ValidatingAdmissionPolicy")
+    assert set(policies) == {"aijob-tenant-team-a", "aijob-tenant-team-b", "aijob-tenants-default"}
+    spec = policies["aijob-tenant-team-a"]["spec"]
     assert spec["failurePolicy"] == "Fail"
-    assert spec["paramKind"] == {"apiVersion": "v1", "kind": "ConfigMap"}
+    assert "paramKind" not in spec, "the limits are the policy's own (no parameter informer)"
     (rule,) = spec["matchConstraints"]["resourceRules"]
     assert rule["operations"] == ["CREATE"], "existing objects must stay deletable"
     assert set(rule["resources"]) == {"aijobs", "aiendpoints"}
-    messages = [validation["messageExpression"] for validation in spec["validations"]]
-    assert any("'spec.priority: '" in message for message in messages)
-    assert any("'spec.resources.gpu: '" in message for message in messages)
+    priority, gpus = spec["validations"]
+    assert priority["expression"] == "variables.priority in ['normal', 'low']"
+    assert "'spec.priority: '" in priority["messageExpression"]
+    assert "(tenant limit allowedPriorities: normal,low)" in priority["messageExpression"]
+    assert gpus["expression"] == "variables.gpus <= 2"
+    assert "'spec.resources.gpu: '" in gpus["messageExpression"]
+    assert "(tenant limit maxGpusPerJob: 2)" in gpus["messageExpression"]
     assert all(validation["reason"] == "Invalid" for validation in spec["validations"])
+    team_b = policies["aijob-tenant-team-b"]["spec"]["validations"]
+    assert [v["expression"] for v in team_b] == [
+        "variables.priority in ['low']",
+        "variables.gpus <= 1",
+    ], "the defaults fill the keys a tenant leaves out"
 
 
-def test_each_tenant_has_its_parameters_and_binding(tmp_path: Path) -> None:
-    documents = render(tmp_path, TENANT_VALUES)
-    config_maps = of_kind(documents, "ConfigMap")
-    bindings = of_kind(documents, "ValidatingAdmissionPolicyBinding")
-    team_a = config_maps[f"{RELEASE_NAMESPACE}/aijob-tenant-team-a"]["data"]
-    assert team_a == {
-        "namespace": "team-a",
-        "allowedPriorities": "normal,low",
-        "maxGpusPerJob": "2",
-    }
-    team_b = config_maps[f"{RELEASE_NAMESPACE}/aijob-tenant-team-b"]["data"]
-    assert team_b == {"namespace": "team-b", "allowedPriorities": "low", "maxGpusPerJob": "1"}, (
-        "the defaults fill the keys a tenant leaves out"
-    )
+def test_each_tenant_policy_is_bound_to_its_namespace(tmp_path: Path) -> None:
+    bindings = of_kind(render(tmp_path, TENANT_VALUES), "ValidatingAdmissionPolicyBinding")
     binding = bindings["aijob-tenant-team-a"]["spec"]
-    assert binding["policyName"] == "aijob-tenant-limits"
+    assert binding["policyName"] == "aijob-tenant-team-a"
     assert binding["validationActions"] == ["Deny"]
-    assert binding["paramRef"] == {
-        "name": "aijob-tenant-team-a",
-        "namespace": RELEASE_NAMESPACE,
-        "parameterNotFoundAction": "Deny",
-    }
+    assert "paramRef" not in binding
     assert binding["matchResources"]["namespaceSelector"] == {
         "matchLabels": {"kubernetes.io/metadata.name": "team-a"}
     }
@@ -116,19 +110,22 @@ def test_each_tenant_has_its_parameters_and_binding(tmp_path: Path) -> None:
 def test_defaults_bind_every_namespace_not_listed(tmp_path: Path) -> None:
     documents = render(tmp_path, TENANT_VALUES)
     default = of_kind(documents, "ValidatingAdmissionPolicyBinding")["aijob-tenants-default"]
+    assert default["spec"]["policyName"] == "aijob-tenants-default"
     (expression,) = default["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
     assert expression["operator"] == "NotIn"
     assert set(expression["values"]) == {"team-a", "team-b", RELEASE_NAMESPACE}
-    params = of_kind(documents, "ConfigMap")[f"{RELEASE_NAMESPACE}/aijob-tenants-default"]
-    assert params["data"] == {"allowedPriorities": "low", "maxGpusPerJob": "1"}
 
 
-def test_defaults_of_totals_alone_bind_no_other_namespace(tmp_path: Path) -> None:
+def test_only_per_job_limits_make_a_policy(tmp_path: Path) -> None:
     values = {"tenants": [{"namespace": "team-a"}], "tenantDefaults": {"maxGpus": 2}}
     documents = render(tmp_path, values)
-    assert set(of_kind(documents, "ValidatingAdmissionPolicyBinding")) == {"aijob-tenant-team-a"}
+    assert not of_kind(documents, "ValidatingAdmissionPolicy")
+    assert not of_kind(documents, "ValidatingAdmissionPolicyBinding")
     quota = of_kind(documents, "ResourceQuota")["team-a/aijob-gpus"]
     assert quota["spec"]["hard"] == {f"requests.{GPU_RESOURCE}": "2"}
+    values = {"tenants": [{"namespace": "team-a", "maxGpusPerJob": 1}]}
+    (policy,) = of_kind(render(tmp_path, values), "ValidatingAdmissionPolicy").values()
+    assert [v["expression"] for v in policy["spec"]["validations"]] == ["variables.gpus <= 1"]
 
 
 def test_quotas_hold_the_totals_and_forbid_the_other_priorities(tmp_path: Path) -> None:
