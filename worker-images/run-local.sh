@@ -54,18 +54,22 @@ job_json=$(kubectl get aijob "$name" -n "$namespace" -o json)
 artifacts=${AIJOB_LOCAL_ARTIFACTS:-$HOME/.cache/aijob/artifacts}
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/aijob-run-local.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT
-eval "$("$python" - "$job_json" "$namespace" "$artifacts" <<'PY'
-import json, shlex, sys
+eval "$("$python" - "$job_json" "$namespace" "$artifacts" "$workdir" <<'PY'
+import json, pathlib, shlex, sys
 job, namespace, artifacts = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+from aijob_api.delivery import spec_document
 from aijob_api.models import AIJobSpec
 spec = AIJobSpec.model_validate(job["spec"])
 name = job["metadata"]["name"]
+# The spec as a file, as the pod's downwardAPI volume holds it.
+spec_file = pathlib.Path(sys.argv[4]) / "spec.json"
+spec_file.write_text(spec_document(spec.model_dump(mode="json", by_alias=True, exclude_none=True)))
 values = {
     "AIJOB_NAME": name,
     "AIJOB_NAMESPACE": namespace,
     "AIJOB_UID": job["metadata"]["uid"],
     "AIJOB_POD_NAME": f"{name}-local",
-    "AIJOB_SPEC": json.dumps(spec.model_dump(mode="json", by_alias=True, exclude_none=True)),
+    "AIJOB_SPEC_FILE": str(spec_file),
     "AIJOB_FRAMEWORK": spec.resolved_framework.value,
     "AIJOB_ARTIFACT_URI": f"file://{artifacts}/{namespace}/{name}",
 }
