@@ -85,7 +85,7 @@ spec:
 {{- if or (hasKey . "allowedPriorities") (hasKey . "maxGpusPerJob") }}true{{ end -}}
 {{- end -}}
 
-{{- /* Name of a tenant's parameters and binding; "defaults" for the namespaces not listed. */ -}}
+{{- /* Name of a tenant's policy and binding (the defaults' are <fullname>-tenants-default). */ -}}
 {{- define "aijob.tenantObjectName" -}}
 {{- printf "%s-tenant-%s" (include "aijob.fullname" .root) .tenant | trunc 253 -}}
 {{- end -}}
