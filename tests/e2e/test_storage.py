@@ -10,6 +10,7 @@ import io
 import json
 
 import httpx
+from aijob_kube.resources import AIJobResource
 from lightkube import Client
 from lightkube.resources.core_v1 import Namespace
 from minio import Minio
@@ -83,7 +84,7 @@ def test_the_model_lives_in_the_tenant_bucket_and_is_checked_before_loading(
     assert "not the one its training job recorded" in failed["status"]["message"], failed
 
     # Deleting the training job deletes its objects (the operator, with the tenant's keys).
-    assert api.delete(f"/v1/jobs/{name}").status_code in (200, 202)
+    kube.delete(AIJobResource, name, namespace=tenant)
 
     def gone() -> bool:
         return not _objects(store, bucket, f"jobs/{name}/")
