@@ -1,15 +1,16 @@
 """Pydantic models of the AIJob resource, in one import: the single source of truth for its schema.
 
 The models live by concern: `spec` (what to run), `inputs` (what it takes in),
-`status` (what happens, and who writes each part), `metadata` (object and pod
-metadata), `validation` (patterns and the one label validator), `cel` (the CEL
-rules), `priority` and `routing` (the tables of priorities and model types),
-`resource` (the AIJob itself). This module re-exports
+`status` (what happens, and who writes each part), `metric_history` (the metric
+series), `metadata` (object and pod metadata), `validation` (patterns and the one
+label validator), `cel` (the CEL rules), `priority` and `routing` (the tables of
+priorities and model types), `resource` (the AIJob itself). This module re-exports
 them, so `from aijob_api.models import AIJob, AIJobSpec` keeps working. The CRD in
 `crds/` is generated from them (see `aijob_api.crd`).
 """
 
 from aijob_api.metadata import MAX_POD_METADATA_ENTRIES, ObjectMeta, PodTemplateMetadata
+from aijob_api.metric_history import MetricAxis, MetricHistory, MetricSeries
 from aijob_api.priority import Priority
 from aijob_api.resource import AIJob
 from aijob_api.spec import (
@@ -68,6 +69,9 @@ __all__ = [
     "Condition",
     "DatasetSpec",
     "InferenceInput",
+    "MetricAxis",
+    "MetricHistory",
+    "MetricSeries",
     "ModelSource",
     "ModelSpec",
     "ObjectMeta",

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from aijob_api.conditions import ConditionType, Phase
+from aijob_api.metric_history import MetricHistory
 from aijob_api.routing import Framework
 from aijob_api.wire import WireModel
 
@@ -29,7 +30,7 @@ class StatusOwner(StrEnum):
     """The operator: the phase and why, conditions, the runtime, the Job and pods, times.
     (kopf, which runs inside the operator, keeps its own bookkeeping under `kopf`.)"""
     WORKER = "worker"
-    """The worker in the job's pod: progress, results and the last checkpoint."""
+    """The worker in the job's pod: progress, results, the last checkpoint, metric history."""
     GATEWAY = "gateway"
     """The gateway, which dispatches an AIEndpoint's requests: the load it sees."""
 
@@ -251,6 +252,16 @@ class AIJobStatus(WireModel):
     checkpoint: Annotated[
         Checkpoint | None, BY_WORKER, Field(description="Last saved checkpoint.")
     ] = None
+    metric_history: Annotated[
+        MetricHistory | None,
+        BY_WORKER,
+        Field(
+            description=(
+                "Each metric's series (loss, accuracy...) by step or epoch, downsampled to at "
+                "most 200 points per series and 8 series."
+            )
+        ),
+    ] = None
     kopf: Annotated[
         dict[str, Any] | None,
         BY_OPERATOR,
@@ -291,4 +302,4 @@ def status_fields(
 OPERATOR_STATUS_FIELDS: Final = status_fields(StatusOwner.OPERATOR)
 """The operator's share of the status (Python names)."""
 WORKER_STATUS_FIELDS: Final = status_fields(StatusOwner.WORKER)
-"""The worker's share of the status (Python names; the same on the wire)."""
+"""The worker's share of the status (Python names; wire names with `by_alias`)."""

@@ -29,9 +29,14 @@ def test_the_two_shares_cover_the_whole_status_without_overlap() -> None:
     assert operator | worker == set(AIJobStatus.model_fields)
 
 
-def test_the_worker_writes_progress_results_and_checkpoint() -> None:
-    assert WORKER_STATUS_FIELDS == ("progress", "results", "checkpoint")
-    assert status_fields(StatusOwner.WORKER, by_alias=True) == WORKER_STATUS_FIELDS
+def test_the_worker_writes_progress_results_checkpoint_and_metric_history() -> None:
+    assert WORKER_STATUS_FIELDS == ("progress", "results", "checkpoint", "metric_history")
+    assert status_fields(StatusOwner.WORKER, by_alias=True) == (
+        "progress",
+        "results",
+        "checkpoint",
+        "metricHistory",
+    )
 
 
 def test_wire_names_are_camel_case() -> None:

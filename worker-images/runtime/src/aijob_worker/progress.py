@@ -7,6 +7,11 @@ interval, retries failed writes with exponential back-off, drops a write the API
 server refuses (a 4xx such as 422: the same write cannot pass, a later one may),
 and stops writing for good only when the AIJob is gone or was re-created.
 `close()` always writes a final snapshot. Nothing here raises into the training loop.
+
+Every report's metrics also go into the job's metric history (`aijob_worker.history`,
+`status.metricHistory`), folded in by the writer's thread and written at most once per
+history interval (three progress intervals by default, as the history is the larger
+part), and with every synchronous write (checkpoint, results, the final progress).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aijob_api.metric_history import MetricHistory
 from aijob_api.status import Progress, StatusOwner, status_fields
 
+from aijob_worker.history import MetricHistoryRecorder
 from aijob_worker.status import StatusWriteError, StatusWriter
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,9 @@ SYNC_WRITE_DEADLINE_SECONDS = 10.0
 """How long a synchronous write (checkpoint, results, the final progress) keeps retrying."""
 WORKER_WIRE_FIELDS = frozenset(status_fields(StatusOwner.WORKER, by_alias=True))
 """The status fields (camelCase) a worker may patch: its share, as the status model declares."""
+HISTORY_INTERVAL_FACTOR = 3.0
+"""The metric history is written at most once per this many progress intervals."""
+HISTORY_FIELD = "metricHistory"
 
 
 def backoff_seconds(failures: int, *, jitter: Callable[[], float] = random.random) -> float:
@@ -111,11 +121,19 @@ class ProgressReporter:
         writer: StatusWriter,
         *,
         interval: float,
+        history_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._writer = writer
         self._interval = interval
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._history = MetricHistoryRecorder()
+        self._history_interval = (
+            interval * HISTORY_INTERVAL_FACTOR if history_interval is None else history_interval
+        )
+        self._history_not_before = 0.0
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -176,6 +194,12 @@ class ProgressReporter:
                 state["stage"] = stage
             if metrics:
                 state["metrics"] = dict(metrics)
+                self._history.add_report(
+                    state["metrics"],
+                    step=state.get("step"),
+                    epoch=state.get("epoch"),
+                    time=self._wall_clock(),
+                )
             state["sampled_at"] = now
             if self._start_fraction is None and _fraction(state) is not None:
                 self._start_fraction = _fraction(state)
@@ -183,6 +207,40 @@ class ProgressReporter:
             self._version += 1
         if not self._wake.is_set():
             self._wake.set()
+
+    def resume_history(self, history: MetricHistory | None) -> bool:
+        """Continue the metric history a previous attempt left in the status (before reports)."""
+        with self._lock:
+            return self._history.resume(history)
+
+    def history(self) -> MetricHistory | None:
+        """The metric history as it would be written now."""
+        with self._lock:
+            return self._history.snapshot()
+
+    def _history_due(self, *, force: bool) -> tuple[int, dict[str, Any]] | None:
+        """The history's version and wire form when it changed (and, unless forced, is due)."""
+        with self._lock:
+            if not self._history.changed or (
+                not force and self._clock() < self._history_not_before
+            ):
+                return None
+            history, version = self._history.snapshot(), self._history.version
+        if history is None:
+            return None
+        return version, history.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def _history_wait(self) -> float | None:
+        """Seconds until a changed history is due (None: nothing to write, or no more writes)."""
+        with self._lock:
+            if self._disabled or not self._history.changed:
+                return None
+        return max(0.0, self._history_not_before - self._clock())
+
+    def _mark_history_written(self, version: int) -> None:
+        with self._lock:
+            self._history.mark_written(version)
+        self._history_not_before = self._clock() + self._history_interval
 
     def snapshot(self) -> Progress:
         """The progress as it would be written now."""
@@ -219,6 +277,9 @@ class ProgressReporter:
             body["progress"] = self.snapshot().model_dump(
                 mode="json", by_alias=True, exclude_none=True
             )
+        history = self._history_due(force=True) if with_progress else None
+        if history is not None:
+            body[HISTORY_FIELD] = history[1]
         if not body:
             return True
         deadline = self._clock() + deadline_seconds
@@ -228,6 +289,8 @@ class ProgressReporter:
             if error is None:
                 if with_progress:
                     self._mark_written(version)
+                if history is not None:
+                    self._mark_history_written(history[0])
                 return True
             if not error.retryable:
                 break
@@ -287,7 +350,7 @@ class ProgressReporter:
 
     def _run(self) -> None:
         while not self._closing.is_set():
-            self._wake.wait()
+            self._wake.wait(timeout=self._history_wait())
             if self._closing.is_set():
                 return
             delay = self._not_before - self._clock()
@@ -297,17 +360,22 @@ class ProgressReporter:
             with self._lock:
                 version = self._version
                 pending = version != self._written_version
-            if not pending or self._disabled:
+            history = None if self._disabled else self._history_due(force=False)
+            if (not pending and history is None) or self._disabled:
                 continue
-            body = {
-                "progress": self.snapshot().model_dump(
+            body: dict[str, Any] = {}
+            if pending:
+                body["progress"] = self.snapshot().model_dump(
                     mode="json", by_alias=True, exclude_none=True
                 )
-            }
+            if history is not None:
+                body[HISTORY_FIELD] = history[1]
             error = self._attempt(body)
             if error is None or error.refused:  # a refused snapshot is dropped, not retried
                 self._failures = 0
                 self._mark_written(version)
+                if history is not None:
+                    self._mark_history_written(history[0])
             elif self.disabled:
                 return
             else:

@@ -10,13 +10,15 @@ no set-up:
 
 The reporter is made on first use from the job contract (AIJOB_NAME,
 AIJOB_NAMESPACE, AIJOB_UID, AIJOB_PROGRESS_INTERVAL_SECONDS; AIJOB_STATUS_FILE
-offline), and its final write happens at interpreter exit. The Keras and
-transformers callbacks in `aijob_worker.integrations` use the same reporter.
+offline), and its final write happens at interpreter exit. It continues the metric
+history (`status.metricHistory`) that an earlier run of the script left in the status.
+The Keras and transformers callbacks in `aijob_worker.integrations` use the same reporter.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -27,7 +29,13 @@ from aijob_api import contract
 
 from aijob_worker.context import DEFAULT_PROGRESS_INTERVAL_SECONDS, ENV_STATUS_FILE
 from aijob_worker.progress import ProgressReporter
-from aijob_worker.status import FileStatusWriter, KubeStatusWriter, LogStatusWriter, StatusWriter
+from aijob_worker.status import (
+    FileStatusWriter,
+    KubeStatusWriter,
+    LogStatusWriter,
+    StatusWriteError,
+    StatusWriter,
+)
 
 _lock = threading.Lock()
 _reporter: ProgressReporter | None = None
@@ -54,7 +62,13 @@ def default_reporter(env: Mapping[str, str] | None = None) -> ProgressReporter:
             interval = float(
                 values.get(contract.ENV_PROGRESS_INTERVAL) or DEFAULT_PROGRESS_INTERVAL_SECONDS
             )
-            _reporter = ProgressReporter(writer_from_env(values), interval=interval).start()
+            writer = writer_from_env(values)
+            _reporter = ProgressReporter(writer, interval=interval)
+            try:  # a restarted script continues the history its last run left in the status
+                _reporter.resume_history(writer.read_status().metric_history)
+            except StatusWriteError as error:
+                logging.getLogger(__name__).warning("metric history not resumed: %s", error)
+            _reporter.start()
             atexit.register(_reporter.close)
         return _reporter
 

@@ -2,7 +2,9 @@
 
 Stages are timed (prepareMs, trainMs, uploadMs). The model directory is
 uploaded below `<artifact URI>/model` with a manifest of checksums, and the
-results name it (`modelUri`) and each file (`artifacts`, with SHA-256).
+results name it (`modelUri`) and each file (`artifacts`, with SHA-256). An attempt
+after the first continues from the status the last one left: its checkpoint and its
+metric history (`status.metricHistory`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from aijob_api.models import Artifact, Results
+from aijob_api.models import AIJobStatus, Artifact, Results
 
 from aijob_worker import __version__
 from aijob_worker.checkpoints import CheckpointStore, ResumePoint
@@ -29,16 +31,20 @@ from aijob_worker.timing import StageTimer
 logger = logging.getLogger(__name__)
 
 
-def find_resume_point(
-    writer: StatusWriter, store: CheckpointStore, work_dir: Path
-) -> ResumePoint | None:
-    """The checkpoint named in the AIJob's status, fetched and verified, if any."""
+def read_previous_status(writer: StatusWriter) -> AIJobStatus | None:
+    """The AIJob's status as an earlier attempt left it (None when it cannot be read)."""
     try:
-        status = writer.read_status()
+        return writer.read_status()
     except StatusWriteError as error:
         logger.warning("cannot read the status to look for a checkpoint: %s", error)
         return None
-    if status.checkpoint is None:
+
+
+def find_resume_point(
+    status: AIJobStatus | None, store: CheckpointStore, work_dir: Path
+) -> ResumePoint | None:
+    """The checkpoint named in the AIJob's status, fetched and verified, if any."""
+    if status is None or status.checkpoint is None:
         return None
     resume = store.fetch(status.checkpoint, work_dir / "resume")
     if resume is not None:
@@ -72,7 +78,10 @@ def run_training(
 
     with timer.stage("prepare"):
         reporter.report(stage="preparing")
-        resume = find_resume_point(writer, store, work_dir)
+        previous = read_previous_status(writer)
+        if previous is not None and reporter.resume_history(previous.metric_history):
+            logger.info("metric history resumed from the status", extra={"event": "resume"})
+        resume = find_resume_point(previous, store, work_dir)
         if resume is not None:
             reporter.report(epoch=resume.epoch, total_epochs=hyperparameters.total_epochs)
         session = TrainingSession(
