@@ -7,6 +7,7 @@ imported by the conftest of the gateway's and the CLI's integration suites.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from aijob_gateway.__main__ import server_config
 from aijob_gateway.app import create_app
 from aijob_gateway.keys import KeyAdmin
 from aijob_gateway.settings import GatewaySettings
@@ -30,10 +32,14 @@ from tests.support.eventually import Timeout, eventually
 
 
 class ServerThread:
-    """uvicorn serving one app on 127.0.0.1 (a free port), in a daemon thread."""
+    """uvicorn serving one app on 127.0.0.1 (a free port), in a daemon thread; `config`
+    replaces the plain one (the gateway's own, from `server_config`, HTTPS included)."""
 
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    def __init__(self, app: Any, config: uvicorn.Config | None = None) -> None:
+        config = config or uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, lifespan="on"
+        )
+        self.scheme = "https" if config.ssl_certfile else "http"
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="gateway")
 
@@ -42,7 +48,7 @@ class ServerThread:
         """Base URL of the running server."""
         socket = self.server.servers[0].sockets[0]
         host, port = socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> ServerThread:
         """Start serving; returns once uvicorn has bound its socket."""
@@ -64,6 +70,8 @@ class RunningGateway:
     namespace: str
     settings: GatewaySettings
     admin: KeyAdmin
+    verify: ssl.SSLContext | bool = True
+    """What clients verify its certificate with under HTTPS."""
 
 
 @dataclass(frozen=True)
@@ -81,25 +89,36 @@ class TenantKey:
 
 
 def start_gateway(
-    cluster: ClusterInfo, namespace: str, **overrides: Any
+    cluster: ClusterInfo,
+    namespace: str,
+    *,
+    verify: ssl.SSLContext | bool = True,
+    **overrides: Any,
 ) -> tuple[ServerThread, RunningGateway]:
     """Start a gateway whose key Secret lives in `namespace`; waits until it is ready.
 
     Each gateway gets a name of its own (as a gateway pod has), so two gateways on this host,
     of this session or another, never write the same entry of an endpoint's status.gatewayLoad.
+    Every request of a test comes from 127.0.0.1: the per-address limit is lifted unless a
+    test sets it. `verify` is what clients check the certificate with when the overrides
+    name a TLS pair. The gateway is served as `python -m aijob_gateway` serves it.
     """
     defaults: dict[str, Any] = {
         "rate_limit_per_second": 1000.0,
         "rate_limit_burst": 1000,
+        "client_rate_limit_per_second": 100_000.0,
+        "client_rate_limit_burst": 100_000,
         "instance": f"gateway-test-{uuid.uuid4().hex[:10]}",
     }
     settings = GatewaySettings(
         namespace=namespace,
-        kubeconfig=str(cluster.kubeconfig),
+        kubeconfig=str(overrides.pop("kubeconfig", cluster.kubeconfig)),
         access_log=False,
         **{**defaults, **overrides},
     )
-    server = ServerThread(create_app(settings, configure_logs=False)).start()
+    app = create_app(settings, configure_logs=False)
+    config = server_config(settings, app, host="127.0.0.1", port=0, lifespan="on")
+    server = ServerThread(app, config).start()
     admin = KeyAdmin(
         Client(config=_kubeconfig(cluster), field_manager="aijob-tests"),
         namespace,
@@ -107,10 +126,10 @@ def start_gateway(
     )
 
     def ready() -> bool:
-        return httpx.get(f"{server.url}/readyz").status_code == 200
+        return httpx.get(f"{server.url}/readyz", verify=verify).status_code == 200
 
     eventually(ready, timeout=Timeout.API, what="gateway ready")
-    return server, RunningGateway(server.url, namespace, settings, admin)
+    return server, RunningGateway(server.url, namespace, settings, admin, verify)
 
 
 def _kubeconfig(cluster: ClusterInfo) -> Any:
@@ -125,7 +144,7 @@ def mint_tenant_key(gateway: RunningGateway, namespace: str) -> TenantKey:
     key = TenantKey(namespace=namespace, key=minted.key, key_id=minted.entry.key_id)
 
     def accepted() -> bool:
-        response = httpx.get(f"{gateway.url}/v1/jobs", headers=key.headers)
+        response = httpx.get(f"{gateway.url}/v1/jobs", headers=key.headers, verify=gateway.verify)
         return response.status_code == 200
 
     eventually(accepted, timeout=Timeout.API, what="the new API key is accepted")

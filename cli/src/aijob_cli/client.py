@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from aijob_cli.config import CliConfig
+from aijob_cli.config import CliConfig, ConfigError
 
 
 class GatewayProblemError(Exception):
@@ -57,10 +58,20 @@ class GatewayClient:
     """Calls the gateway with the configured API key."""
 
     def __init__(self, config: CliConfig, timeout: float = 30.0) -> None:
+        # https:// is verified: against the configured CA file, else the system's CAs.
+        verify: ssl.SSLContext | bool = True
+        if config.ca_file is not None:
+            try:
+                verify = ssl.create_default_context(cafile=config.ca_file)
+            except (ssl.SSLError, OSError) as error:
+                raise ConfigError(
+                    f"cannot use CA file {config.ca_file}: {error} (a PEM bundle is expected)"
+                ) from error
         self._http = httpx.Client(
             base_url=config.url,
             headers={"Authorization": f"Bearer {config.api_key}", "User-Agent": "aijob-cli"},
             timeout=timeout,
+            verify=verify,
         )
 
     def close(self) -> None:
@@ -123,6 +134,8 @@ class GatewayClient:
     def _unreachable(self, what: str, error: httpx.HTTPError) -> GatewayProblemError:
         """The problem a transport failure becomes (503: no answer from the gateway)."""
         detail = f"{what} {self._http.base_url}: {error}"
+        if "CERTIFICATE_VERIFY_FAILED" in str(error):
+            detail += " (a gateway with its own CA: pass --ca-file or set AIJOB_CA_FILE)"
         return GatewayProblemError(status=503, title="Gateway unreachable", detail=detail)
 
     def queue_stats(self) -> dict[str, Any]:

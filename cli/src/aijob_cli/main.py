@@ -10,10 +10,19 @@ from typing import Annotated, Any
 import typer
 
 from aijob_cli import endpoints
+from aijob_cli.config import Overrides
 from aijob_cli.exitcodes import ExitCode
 from aijob_cli.manifest import JobFlags, ManifestError, body_from_file
 from aijob_cli.render import job_table, jobs_table, results_table
-from aijob_cli.session import JsonOption, exit_with, fail, gateway, out, print_json
+from aijob_cli.session import (
+    JsonOption,
+    exit_with,
+    fail,
+    gateway,
+    out,
+    print_json,
+    set_overrides,
+)
 from aijob_cli.watch import watch as watch_job
 
 app = typer.Typer(
@@ -25,6 +34,30 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help=(
+                "Send the API key over plain http:// to a host that is not this machine "
+                "(anyone on the network path can read it; also AIJOB_INSECURE=1)."
+            ),
+        ),
+    ] = False,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            help="PEM CA bundle to verify an https:// gateway with (also AIJOB_CA_FILE).",
+        ),
+    ] = None,
+) -> None:
+    """Options of every command, given before it: `aijob --ca-file ca.pem list`."""
+    set_overrides(Overrides(insecure=insecure, ca_file=ca_file))
 
 
 @app.command()

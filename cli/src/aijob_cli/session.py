@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from aijob_cli.client import GatewayClient, GatewayProblemError
-from aijob_cli.config import ConfigError, load_config
+from aijob_cli.config import ConfigError, Overrides, load_config
 from aijob_cli.exitcodes import ExitCode, for_status
 from aijob_cli.render import print_problem
 
@@ -19,6 +19,15 @@ out = Console()
 err = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the gateway's JSON.")]
+
+_overrides = Overrides()
+"""The global options of this invocation (`aijob --insecure --ca-file F ...`)."""
+
+
+def set_overrides(overrides: Overrides) -> None:
+    """Remember the global options for the command that runs next."""
+    global _overrides
+    _overrides = overrides
 
 
 def exit_with(code: ExitCode) -> NoReturn:
@@ -36,10 +45,9 @@ def fail(message: str, code: ExitCode) -> NoReturn:
 def gateway() -> Iterator[GatewayClient]:
     """A client of the configured gateway; errors become messages and exit codes."""
     try:
-        config = load_config()
+        client = GatewayClient(load_config(overrides=_overrides))
     except ConfigError as error:
         fail(str(error), ExitCode.CONFIG)
-    client = GatewayClient(config)
     try:
         yield client
     except GatewayProblemError as problem:

@@ -15,5 +15,7 @@ def test_healthz_and_readyz_need_no_key(gateway: RunningGateway) -> None:
         "status": "ready",
         "jobsCacheSynced": True,
         "keysSynced": True,
+        "keysUsable": True,
         "apiServer": True,
+        "reasons": [],
     }

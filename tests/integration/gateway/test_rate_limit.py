@@ -74,3 +74,46 @@ def test_inference_routes_have_their_own_budget(
         for _ in range(10)
     }
     assert inference_statuses == {404}
+
+
+@pytest.fixture
+def address_limited_gateway(
+    cluster: ClusterInfo, kube: Client, aijob_crd: None
+) -> Iterator[RunningGateway]:
+    """A gateway allowing each client address a burst of 5 requests and 0.2 per second."""
+    namespace = f"gw-{uuid.uuid4().hex[:10]}"
+    kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/test": "true"})))
+    server, running = start_gateway(
+        cluster, namespace, client_rate_limit_per_second=0.2, client_rate_limit_burst=5
+    )
+    try:
+        yield running
+    finally:
+        server.stop()
+        kube.delete(Namespace, namespace)
+
+
+def test_limit_per_client_address_before_authentication(
+    address_limited_gateway: RunningGateway, namespace: str
+) -> None:
+    url = f"{address_limited_gateway.url}/v1/jobs"
+    # Starting the gateway polled /readyz, which is never limited; the burst is whole.
+    statuses = [httpx.get(url).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    anonymous = httpx.get(url)
+    assert anonymous.status_code == 429
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(anonymous.headers["retry-after"]) <= 5
+    assert "per client address" in anonymous.json()["detail"]
+    assert "127.0.0.1" in anonymous.json()["detail"]
+    # A valid key from the same address is refused too: the address's limit comes first.
+    minted = address_limited_gateway.admin.create(namespace, "integration test")
+    keyed = httpx.get(url, headers={"Authorization": f"Bearer {minted.key}"})
+    assert keyed.status_code == 429
+    # Probes and metrics are never limited.
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert httpx.get(f"{address_limited_gateway.url}{path}").status_code == 200
+    # A client behind a trusted proxy (loopback, by default) is counted by the address the
+    # proxy names in X-Forwarded-For.
+    forwarded = httpx.get(url, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert forwarded.status_code == 401
