@@ -164,6 +164,9 @@ def main() -> int:
             "AIJOB_GATEWAY_PORT": str(gateway_port),
             "AIJOB_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
             "AIJOB_GATEWAY_RATE_LIMIT_BURST": "1000000",
+            # Every request of the benchmark comes from 127.0.0.1.
+            "AIJOB_GATEWAY_CLIENT_RATE_LIMIT_PER_SECOND": "1000000",
+            "AIJOB_GATEWAY_CLIENT_RATE_LIMIT_BURST": "1000000",
         }
         gateway = ServiceProcess(["-m", "aijob_gateway"], env=env, name="the gateway")
         processes.append(gateway.start())
