@@ -140,9 +140,10 @@ class GatewaySettings(BaseSettings):
         Field(
             description=(
                 "Followed log streams the gateway holds open at once over all keys (each holds "
-                "one connection of the log client's own pool, sized by this)."
+                "one connection of the log client's own pool, which has 100; keep it below)."
             ),
             ge=1,
+            le=90,
         ),
     ] = 64
     logs_max_bytes: Annotated[

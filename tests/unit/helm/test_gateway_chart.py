@@ -128,6 +128,7 @@ def test_tls_from_a_secret_serves_https_probes_and_checks_included() -> None:
         ("gateway.clientRateLimit.burts=3", "burts"),
         ("gateway.trustedProxies={example.com}", "trustedProxies"),
         ("gateway.logs.streamsPerKey=0", "streamsPerKey"),
+        ("gateway.logs.streamsTotal=500", "streamsTotal"),
         ("gateway.logs.maxBytes=10", "maxBytes"),
         ("gateway.keysStaleAfterSeconds=0", "keysStaleAfterSeconds"),
         ("gateway.tls.secretName=Not_A_Name", "secretName"),
