@@ -28,6 +28,7 @@ from aijob_gateway.routers import (
     endpoints,
     health,
     inference_v2,
+    job_metrics,
     jobs,
     nodes,
     queue,
@@ -106,6 +107,7 @@ def create_app(
     install_problem_handlers(app)
     routers = (
         jobs.router,
+        job_metrics.router,
         endpoints.router,
         inference_v2.router,
         queue.router,

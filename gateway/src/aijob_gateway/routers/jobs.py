@@ -98,7 +98,7 @@ async def list_jobs(
         ),
     ] = None,
 ) -> ModelResponse:
-    """A page of the key's jobs matching every filter."""
+    """A page of the key's jobs matching every filter (without `status.metricHistory`)."""
     settings = caller.runtime.settings
     page_size = min(limit or settings.default_page_size, settings.max_page_size)
     filters = JobFilters(
@@ -107,7 +107,7 @@ async def list_jobs(
     page = caller.jobs.page(caller.tenant, filters, page_size, continue_)
     return ModelResponse(
         JobList(
-            items=[JobView.of(job) for job in page.items],
+            items=[JobView.of(job, metric_history=False) for job in page.items],
             total=page.total,
             continue_=page.continue_token,
         )

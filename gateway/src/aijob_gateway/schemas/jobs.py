@@ -63,9 +63,13 @@ class JobView(ApiModel):
     status: AIJobStatus
 
     @classmethod
-    def of(cls, job: AIJob) -> JobView:
-        """The view of an AIJob."""
+    def of(cls, job: AIJob, *, metric_history: bool = True) -> JobView:
+        """The view of an AIJob (lists leave out `status.metricHistory`, the largest part:
+        `GET /v1/jobs/{name}/metrics` serves it)."""
         metadata = job.metadata
+        status = job.status
+        if not metric_history and status.metric_history is not None:
+            status = status.model_copy(update={"metric_history": None})
         return cls(
             name=metadata.name or "",
             namespace=metadata.namespace or "",
@@ -75,7 +79,7 @@ class JobView(ApiModel):
             description=metadata.annotations.get(ANNOTATION_DESCRIPTION),
             client_request_id=metadata.annotations.get(ANNOTATION_CLIENT_REQUEST_ID),
             spec=job.spec,
-            status=job.status,
+            status=status,
         )
 
 
