@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -111,6 +111,12 @@ class GatewayClient:
     def results(self, name: str) -> dict[str, Any]:
         """GET /v1/jobs/{name}/results."""
         result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}/results")
+        return result
+
+    def metrics(self, name: str, series: Sequence[str] = ()) -> dict[str, Any]:
+        """GET /v1/jobs/{name}/metrics (only the named series, when given)."""
+        params = {"series": list(series)} if series else None
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}/metrics", params=params)
         return result
 
     def logs(self, name: str, *, tail: int | None = None, follow: bool = False) -> Iterator[str]:

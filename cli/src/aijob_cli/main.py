@@ -1,5 +1,5 @@
-"""`aijob`: submit, list, get, watch and cancel jobs, read their results and logs; serve
-models (endpoints) and predict (gateway)."""
+"""`aijob`: submit, list, get, watch and cancel jobs, read their results, metrics and logs;
+serve models (endpoints) and predict (gateway)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from aijob_cli import endpoints
 from aijob_cli.config import Overrides
+from aijob_cli.curves import metrics_table, points_table
 from aijob_cli.exitcodes import ExitCode
 from aijob_cli.manifest import JobFlags, ManifestError, body_from_file
 from aijob_cli.render import job_table, jobs_table, results_table
@@ -188,7 +189,8 @@ def watch(
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 1.0,
     timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
 ) -> None:
-    """Follow a job with a live progress bar (epoch, loss, ETA) until it ends."""
+    """Follow a job with a live progress bar (epoch, loss, ETA) and its metric curves until it
+    ends."""
     with gateway() as client:
         fetch: Callable[[], dict[str, Any]] = lambda: client.get(name)  # noqa: E731
         code = watch_job(fetch, name, out, interval, timeout)
@@ -215,6 +217,27 @@ def results(name: str, as_json: JsonOption = False) -> None:
         print_json(view)
     else:
         out.print(results_table(view))
+
+
+@app.command()
+def metrics(
+    name: str,
+    series: Annotated[
+        str | None, typer.Option(help="Print every kept point of this series.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a job's metric series (loss, accuracy...): a sparkline each, or one's points."""
+    with gateway() as client:
+        view = client.metrics(name, [series] if series else ())
+    if as_json:
+        print_json(view)
+    elif not view["series"]:
+        out.print(f"{view['name']}: no metrics reported yet ({view['phase']})")
+    elif series:
+        out.print(points_table(view, series))
+    else:
+        out.print(metrics_table(view, out.width))
 
 
 @app.command()
