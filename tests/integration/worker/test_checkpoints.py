@@ -1,4 +1,5 @@
-"""SIGTERM mid-training: a checkpoint in the AIJob's status, exit 143; the next run resumes."""
+"""SIGTERM mid-training: a checkpoint in the AIJob's status, exit 143; the next run resumes,
+continuing the metric history the first one left."""
 
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ def test_sigterm_saves_a_checkpoint_and_the_next_attempt_resumes_from_it(
     assert status.results is None
     assert status.progress is not None
     assert status.progress.stage == "interrupted: checkpoint saved"
+    first_history = status.metric_history
+    assert first_history is not None
+    assert [len(series.x) for series in first_history.series] == [done] * len(first_history.series)
     termination = (workdir / f"{name}.termination-log").read_text()
     assert termination.startswith(
         f"stopped by SIGTERM; checkpoint saved at {status.checkpoint.uri}"
@@ -91,8 +95,17 @@ def test_sigterm_saves_a_checkpoint_and_the_next_attempt_resumes_from_it(
         # Only the epochs after the checkpoint ran in the second attempt.
         assert second.epochs() == list(range(done + 1, epochs + 1))
 
-    results = read_aijob(kube, namespace, name).status.results
+    final = read_aijob(kube, namespace, name).status
+    results = final.results
     assert results is not None
+    # The history goes on from the first attempt's points: one per epoch, none repeated.
+    assert final.metric_history is not None
+    assert final.metric_history.started_at == first_history.started_at
+    assert [s.name for s in final.metric_history.series] == [s.name for s in first_history.series]
+    for before, after in zip(first_history.series, final.metric_history.series, strict=True):
+        assert len(after.x) == epochs
+        assert after.x[:done] == before.x
+        assert after.values[:done] == before.values
     assert results.metrics["resumedFromEpoch"] == done
     assert results.metrics["epochsThisAttempt"] == epochs - done
     assert results.metrics["accuracy"] >= 0.93
