@@ -218,9 +218,7 @@ class Reconciler:
             runtime_error = str(error)
         runtime_error = runtime_error or pod_metadata_problem(aijob.spec, self._pod_metadata)
         dependency = self._dependency(key, aijob)
-        runtime_error = runtime_error or store_problem(
-            aijob, dependency, self._pod_settings.store
-        )
+        runtime_error = runtime_error or store_problem(aijob, dependency, self._pod_settings.store)
         return Inputs(
             aijob=aijob,
             now=self._clock(),

@@ -189,9 +189,7 @@ def _server_container(target: EndpointTarget) -> Container:
         terminationMessagePolicy="FallbackToLogsOnError",
         securityContext=container_security_context(),
         volumeMounts=[
-            *volume_mounts(
-                artifacts=target.settings.mounts_artifacts, artifacts_read_only=True
-            ),
+            *volume_mounts(artifacts=target.settings.mounts_artifacts, artifacts_read_only=True),
             VolumeMount(name=CONFIG_VOLUME, mountPath=CONFIG_MOUNT_PATH, readOnly=True),
         ],
     )
