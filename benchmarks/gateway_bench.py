@@ -151,15 +151,19 @@ def main() -> int:
 
     kube = Client(config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench")
     apply_crd(kube)
-    namespace = f"bench-gw-{uuid.uuid4().hex[:8]}"
-    kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels={"aijob.dev/bench": "true"})))
+    run = uuid.uuid4().hex[:8]
+    # The gateway's own namespace holds the key Secret; the tenant's holds the jobs (a key
+    # for the gateway's own namespace is refused).
+    system, namespace = f"bench-gw-{run}", f"bench-gw-{run}-jobs"
+    for name in (system, namespace):
+        kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"aijob.dev/bench": "true"})))
     processes: list[ServiceProcess] = []
     try:
-        key = KeyAdmin(kube, namespace, "aijob-api-keys").create(namespace, "benchmark").key
+        key = KeyAdmin(kube, system, "aijob-api-keys").create(namespace, "benchmark").key
         gateway_port, baseline_port = free_port(), free_port()
         env = {
             "KUBECONFIG": kubeconfig_path(),
-            "AIJOB_GATEWAY_NAMESPACE": namespace,
+            "AIJOB_GATEWAY_NAMESPACE": system,
             "AIJOB_GATEWAY_HOST": "127.0.0.1",
             "AIJOB_GATEWAY_PORT": str(gateway_port),
             "AIJOB_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
@@ -193,7 +197,8 @@ def main() -> int:
     finally:
         for process in processes:
             process.stop(timeout=30)
-        kube.delete(Namespace, namespace)
+        for name in (system, namespace):
+            kube.delete(Namespace, name)
 
     result = {
         "benchmark": "gateway",
