@@ -109,6 +109,9 @@ def start_gateway(
         "client_rate_limit_per_second": 100_000.0,
         "client_rate_limit_burst": 100_000,
         "instance": f"gateway-test-{uuid.uuid4().hex[:10]}",
+        # As the in-process operators of these suites: the hostPath store (tests that
+        # confine s3 URIs set storage_mode="s3").
+        "storage_mode": "hostPath",
     }
     settings = GatewaySettings(
         namespace=namespace,

@@ -5,6 +5,14 @@ from __future__ import annotations
 import socket
 from typing import Annotated, Self
 
+from aijob_api.contract import ARTIFACTS_MOUNT_PATH
+from aijob_api.storage import (
+    DEFAULT_BUCKET_TEMPLATE,
+    StorageMode,
+    TenantStore,
+    tenant_bucket,
+    tenant_store,
+)
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -223,10 +231,38 @@ class GatewaySettings(BaseSettings):
         float,
         Field(description="The window of the requests per second it publishes.", gt=0),
     ] = 10.0
+    storage_mode: Annotated[
+        StorageMode,
+        Field(
+            description=(
+                "Where jobs keep their artifacts, as the operator is told "
+                "(AIJOB_OPERATOR_STORAGE_MODE): a job naming a URI outside its tenant's store "
+                "is answered 422 naming the field, by the rule the operator applies."
+            )
+        ),
+    ] = StorageMode.S3
+    s3_bucket_template: Annotated[
+        str,
+        Field(description="Bucket name of a tenant; {namespace} is replaced by its namespace."),
+    ] = DEFAULT_BUCKET_TEMPLATE
     log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104
     port: Annotated[int, Field(description="Port `python -m aijob_gateway` listens on.")] = 8000
+
+    def tenant_store(self, namespace: str) -> TenantStore:
+        """The store of tenant `namespace`, as the operator and the pods see it."""
+        return tenant_store(
+            self.storage_mode,
+            namespace,
+            bucket_template=self.s3_bucket_template,
+            artifacts_root=ARTIFACTS_MOUNT_PATH,
+        )
+
+    @model_validator(mode="after")
+    def _check_bucket_template(self) -> Self:
+        tenant_bucket("n" * 20, self.s3_bucket_template)  # ValueError names the template
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Self:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from aijob_api.constants import ANNOTATION_DESCRIPTION, ANNOTATION_REQUEST_HASH
+from aijob_api.contract import ARTIFACTS_MOUNT_PATH as ARTIFACTS
 from lightkube import Client
 
 from tests.support.eventually import Timeout, eventually
@@ -201,7 +202,7 @@ def test_filters(api: httpx.Client, tenant: TenantKey, kube: Client) -> None:
     inference = {
         "spec": {
             "task": "inference",
-            "model": {"type": "svm", "source": {"uri": "file:///m/svm.joblib"}},
+            "model": {"type": "svm", "source": {"uri": f"file://{ARTIFACTS}/{tenant.namespace}/m/svm"}},
             "input": {"records": [[1, 2]]},
             "priority": "low",
         }

@@ -140,3 +140,15 @@ def test_schema_rejects_bad_gateway_limits_naming_the_field(setting: str, named:
     assert result.returncode != 0, f"{setting} was accepted"
     assert "values don't meet the specifications of the schema" in result.stderr
     assert named in result.stderr
+
+
+@needs_helm
+def test_the_operators_storage_settings_reach_the_gateway() -> None:
+    default = settings_of(container(render(), GATEWAY))
+    assert default.tenant_store("team-a").uri == "s3://aijob-team-a/"
+    changed = settings_of(
+        container(render("--set", "workers.storage.s3.bucketTemplate=ml-{namespace}"), GATEWAY)
+    )
+    assert changed.tenant_store("team-a").uri == "s3://ml-team-a/"
+    host_path = settings_of(container(render("--set", "workers.storage.mode=hostPath"), GATEWAY))
+    assert host_path.tenant_store("team-a").uri == "file:///var/lib/aijob/artifacts/team-a/"

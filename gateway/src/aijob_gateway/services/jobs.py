@@ -6,7 +6,7 @@ writes go to the API server through the store.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aijob_api.conditions import Phase
@@ -17,8 +17,14 @@ from aijob_api.constants import (
     GROUP,
 )
 from aijob_api.models import AIJob, AIJobSpec, ObjectMeta
+from aijob_api.storage import TenantStore, spec_uri_problem
 
-from aijob_gateway.errors import ConflictError, NotFoundError, UnavailableError
+from aijob_gateway.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
 from aijob_gateway.kube.errors import AlreadyExistsError
 from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
@@ -70,15 +76,26 @@ class Submitted:
 
 
 class JobService:
-    """Jobs of one tenant at a time."""
+    """Jobs of one tenant at a time.
+
+    `store_of` gives a namespace's artifact store (as the operator computes it from the
+    same settings): a submission naming a URI outside it is refused here, 422 naming the
+    field, by the operator's own rule (`aijob_api.storage.spec_uri_problem`).
+    """
 
     def __init__(
-        self, cache: JobCache, store: JobStore, logs: PodLogs, log_streams: StreamSlots
+        self,
+        cache: JobCache,
+        store: JobStore,
+        logs: PodLogs,
+        log_streams: StreamSlots,
+        store_of: Callable[[str], TenantStore],
     ) -> None:
         self._cache = cache
         self._store = store
         self._logs = logs
         self._log_streams = log_streams
+        self._store_of = store_of
 
     def _require_synced(self) -> None:
         if not self._cache.synced:
@@ -108,8 +125,19 @@ class JobService:
         self._require_synced()
         return self._cache.list(tenant.namespace)
 
+    def check_confined(self, tenant: Tenant, spec: AIJobSpec) -> None:
+        """Refuse (422 naming the field) a spec whose URIs leave the tenant's store."""
+        try:
+            store = self._store_of(tenant.namespace)
+        except ValueError as error:
+            raise InvalidRequestError(f"no artifact store for this namespace: {error}") from None
+        found = spec_uri_problem(spec, store)
+        if found is not None:
+            raise InvalidRequestError(found[1], field=found[0])
+
     async def submit(self, tenant: Tenant, new: NewJob) -> Submitted:
         """Create the job, or return the one an earlier identical request created."""
+        self.check_confined(tenant, new.spec)
         self._require_synced()
         digest = new.digest()
         idempotent = new.name is not None or new.client_request_id is not None
