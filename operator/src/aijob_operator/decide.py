@@ -8,16 +8,15 @@ performs the action, and writes the status only when `status_patch` is not empty
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.resource import AIJob
-from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition, StandardCondition
-from pydantic import BaseModel
+from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition
 
 from aijob_operator.builders.meta import job_name
 from aijob_operator.builders.rbac import IDENTITY_READY, IdentityCheck
@@ -25,6 +24,12 @@ from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
 from aijob_operator.refusals import REFUSAL_REASONS, PodRefusal
 from aijob_operator.status import PodFacts, observe_job
+from aijob_operator.transitions import (
+    TransitionEvent,
+    changed_fields,
+    transition_event,
+    transition_time,
+)
 from aijob_operator.views import JobView, PodView
 
 OPERATOR_FIELDS: Final = OPERATOR_STATUS_FIELDS
@@ -97,15 +102,6 @@ class Decision:
     requeue_after: float | None = None
     model_uri: str | None = None
     model_checksum: str | None = None
-
-
-@dataclass(frozen=True)
-class TransitionEvent:
-    """A Kubernetes Event to post on the AIJob."""
-
-    type: str
-    reason: str
-    message: str
 
 
 def decide(inputs: Inputs) -> Decision:
@@ -327,11 +323,6 @@ def build_conditions(
     return conditions
 
 
-def transition_time(old: StandardCondition | None, status: str, now: datetime) -> datetime | None:
-    """When a condition last flipped: now if it flips now (or is new), else when it did."""
-    return now if old is None or old.status != status else old.last_transition_time
-
-
 def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
     """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
     patch = changed_fields(current, desired, OPERATOR_FIELDS)
@@ -344,43 +335,9 @@ def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
     return patch
 
 
-class PhasedStatus(Protocol):
-    """A status with a phase, a reason and a message (an AIJob's, an AIEndpoint's)."""
-
-    @property
-    def phase(self) -> StrEnum | None:
-        """The one-word state."""
-
-    @property
-    def reason(self) -> str | None:
-        """Why, in one CamelCase word."""
-
-    @property
-    def message(self) -> str | None:
-        """Why, in words."""
-
-
-def transition_event(
-    current: PhasedStatus,
-    desired: PhasedStatus,
-    warning_reasons: frozenset[str] = WARNING_REASONS,
-) -> TransitionEvent | None:
-    """The Event for a change of phase or reason; None when neither changed."""
-    if (current.phase, current.reason) == (desired.phase, desired.reason):
-        return None
-    reason = desired.reason or (desired.phase.value if desired.phase else "Unknown")
-    kind = "Warning" if reason in warning_reasons else "Normal"
-    phase = desired.phase.value if desired.phase else "Unknown"
-    return TransitionEvent(kind, reason, f"{phase}: {desired.message or reason}")
-
-
-def changed_fields(
-    current: BaseModel, desired: BaseModel, fields: Collection[str]
-) -> dict[str, Any]:
-    """The merge patch (camelCase) of the `fields` of two statuses that differ; empty if none."""
-    now = current.model_dump(mode="json", by_alias=True, include=set(fields))
-    then = desired.model_dump(mode="json", by_alias=True, include=set(fields))
-    return {key: value for key, value in then.items() if now.get(key) != value}
+def job_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:
+    """The Event an AIJob's change of phase or reason deserves; None when neither changed."""
+    return transition_event(current, desired, WARNING_REASONS)
 
 
 def _ttl_wait(ttl: int | None) -> float | None:

@@ -47,10 +47,15 @@ from aijob_operator.builders.endpoint_meta import (
 from aijob_operator.builders.endpoint_service import build_service
 from aijob_operator.builders.pod import PodSettings
 from aijob_operator.catalog import ResolvedRuntime
-from aijob_operator.decide import TransitionEvent, changed_fields, transition_event, transition_time
 from aijob_operator.dependency import Dependency, DependencyState
 from aijob_operator.endpoint_observe import EndpointObserved, describe_model, observe_endpoint
 from aijob_operator.endpoint_views import DeploymentView, EndpointPodView, OwnedView
+from aijob_operator.transitions import (
+    TransitionEvent,
+    changed_fields,
+    transition_event,
+    transition_time,
+)
 
 Child = ConfigMap | Service | Deployment
 

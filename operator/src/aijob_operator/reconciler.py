@@ -38,7 +38,7 @@ from aijob_operator.builders.rbac import (
 )
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
-from aijob_operator.decide import Action, Decision, Inputs, decide, status_patch, transition_event
+from aijob_operator.decide import Action, Decision, Inputs, decide, job_event, status_patch
 from aijob_operator.dependency import (
     NO_DEPENDENCY,
     Dependency,
@@ -345,7 +345,7 @@ class Reconciler:
         self._pacer.wrote(key, final)
         self._caches.aijobs.put(result)
         self._observe_queue_wait(aijob, decision)
-        event = transition_event(aijob.status, decision.status)
+        event = job_event(aijob.status, decision.status)
         if event is None:
             return True
         phase = decision.status.phase

@@ -15,8 +15,8 @@ from aijob_operator.decide import (
     Inputs,
     build_conditions,
     decide,
+    job_event,
     status_patch,
-    transition_event,
 )
 from aijob_operator.dependency import Dependency, DependencyState
 from aijob_operator.views import JobView, PodView
@@ -318,7 +318,7 @@ def test_patch_holds_only_what_changed_and_never_worker_fields() -> None:
     ],
 )
 def test_transition_events(before: dict[str, str], after: dict[str, str], kind: str | None) -> None:
-    event = transition_event(
+    event = job_event(
         AIJobStatus.model_validate(before), AIJobStatus.model_validate({**after, "message": "m"})
     )
     assert (event.type if event else None) == kind

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aijob_api.conditions import Phase, Reason
 from aijob_operator.builders.meta import job_name
-from aijob_operator.decide import Inputs, decide, transition_event
+from aijob_operator.decide import Inputs, decide, job_event
 from aijob_operator.refusals import (
     PodRefusal,
     describe_refusal,
@@ -183,6 +183,6 @@ def test_decide_reports_it_with_a_warning_event() -> None:
     assert decision.status.phase is Phase.QUEUED
     assert decision.status.reason == Reason.QUOTA_EXCEEDED
     assert "aijob-gpus" in (decision.status.message or "")
-    event = transition_event(given.aijob.status, decision.status)
+    event = job_event(given.aijob.status, decision.status)
     assert event is not None
     assert (event.type, event.reason) == ("Warning", Reason.QUOTA_EXCEEDED)
