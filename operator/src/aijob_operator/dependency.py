@@ -1,8 +1,8 @@
 """Inference jobs and endpoints that load a model from a training AIJob: wait, go, or fail.
 
 `store_problem` keeps every URI a job names, and the model its training job recorded,
-inside the tenant's own store (`aijob_api.storage`); `trainingJob` is a name, so it
-resolves in the job's own namespace only.
+inside the tenant's own store (`aijob_api.storage`), and `endpoint_store_problem` an
+AIEndpoint's model; `trainingJob` is a name, so it resolves in the own namespace only.
 
 An inference job (or an AIEndpoint) naming `spec.model.source.trainingJob` waits in
 Pending until that job succeeded, then loads the training job's
@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from aijob_api import contract
 from aijob_api.conditions import Phase
+from aijob_api.endpoint import AIEndpoint
 from aijob_api.models import AIJob, ModelSource, Task
 from aijob_api.storage import TenantStore, spec_uri_problem, uri_problem
 
@@ -147,6 +148,28 @@ def store_problem(
     found = spec_uri_problem(aijob.spec, store)
     if found is not None:
         return found[1]
+    return _recorded_model_problem(dependency, store)
+
+
+def endpoint_store_problem(
+    endpoint: AIEndpoint, dependency: Dependency, store_of: Callable[[str], TenantStore]
+) -> str | None:
+    """Why an AIEndpoint's model lies outside its tenant's store (naming the field), or None.
+
+    The same rule as a job's: `spec.model.source.uri`, or the model its training job
+    recorded, must be inside the store of the endpoint's namespace.
+    """
+    try:
+        store = store_of(endpoint.metadata.namespace or "")
+    except ValueError as error:
+        return f"no artifact store for this namespace: {error}"
+    uri = endpoint.spec.model.source.uri
+    if uri is not None and (problem := uri_problem(uri, store)) is not None:
+        return f"spec.model.source.uri: {uri!r}: {problem}"
+    return _recorded_model_problem(dependency, store)
+
+
+def _recorded_model_problem(dependency: Dependency, store: TenantStore) -> str | None:
     if dependency.model_uri and dependency.training_job:
         problem = uri_problem(dependency.model_uri, store)
         if problem is not None:

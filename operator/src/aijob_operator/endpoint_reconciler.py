@@ -42,7 +42,7 @@ from aijob_operator.builders.endpoint_meta import (
 from aijob_operator.builders.pod import pod_settings
 from aijob_operator.catalog import RuntimeCatalog
 from aijob_operator.config import OperatorConfig
-from aijob_operator.dependency import resolve_model_source
+from aijob_operator.dependency import endpoint_store_problem, resolve_model_source
 from aijob_operator.endpoint_autoscale import ScaleDecision, decide_scale, published_load
 from aijob_operator.endpoint_decide import (
     ChildKind,
@@ -230,6 +230,10 @@ class EndpointReconciler:
         request = runtime_request(endpoint.spec, training)
         runtime, runtime_error = resolve_runtime(
             self._catalog, request, endpoint.spec.resources.gpu
+        )
+        # A model outside the tenant's store is refused before any child is written.
+        runtime_error = (
+            endpoint_store_problem(endpoint, dependency, self._settings.store) or runtime_error
         )
         return EndpointInputs(
             endpoint=endpoint,

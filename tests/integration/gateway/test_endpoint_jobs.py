@@ -10,6 +10,7 @@ reach at its pod IP and port.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ ENDPOINT = {
     "name": "iris",
     "spec": {
         "model": {
-            "source": {"uri": "file:///var/lib/aijob/artifacts/tests/iris/model"},
+            "source": {"uri": "file:///var/lib/aijob/artifacts/NAMESPACE/iris/model"},
             "type": "random_forest",
         },
         "framework": "sklearn",
@@ -62,7 +63,9 @@ def iris(
     operator: Any,
 ) -> str:
     """The tenant's endpoint iris with one ready replica (the local server); the operator runs."""
-    response = api.post("/v1/endpoints", json=ENDPOINT)
+    # The model in the tenant's own store: the operator serves nothing outside it.
+    body = json.loads(json.dumps(ENDPOINT).replace("NAMESPACE", tenant.namespace))
+    response = api.post("/v1/endpoints", json=body)
     assert response.status_code == 201, response.text
     ready_replica(kube, api, tenant.namespace, "iris-0", server.port)
     return "iris"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aijob_api import contract
 from aijob_api.endpoint import AIEndpoint
 from aijob_api.endpoint_conditions import EndpointPhase, EndpointReason
 from aijob_gateway.services.endpoint_load import LoadFigures, load_patch
@@ -31,15 +32,18 @@ def endpoints(kube: Client, namespace: str) -> AIEndpoints:
     return AIEndpoints(kube, namespace)
 
 
-def manifest(**autoscaling: Any) -> dict[str, Any]:
-    """An endpoint of a stored model: 1 to 3 replicas of concurrency 4 (2.8 per replica at the
-    default 70% target), a quiet period of a few seconds."""
+def manifest(namespace: str, **autoscaling: Any) -> dict[str, Any]:
+    """An endpoint of a model in the tenant's store: 1 to 3 replicas of concurrency 4 (2.8 per
+    replica at the default 70% target), a quiet period of a few seconds."""
     return {
         "apiVersion": "aijob.dev/v1alpha1",
         "kind": "AIEndpoint",
         "metadata": {"name": NAME},
         "spec": {
-            "model": {"source": {"uri": "file:///models/iris"}, "type": "random_forest"},
+            "model": {
+                "source": {"uri": f"file://{contract.ARTIFACTS_MOUNT_PATH}/{namespace}/iris/model"},
+                "type": "random_forest",
+            },
             "replicas": 1,
             "minReplicas": 1,
             "maxReplicas": 3,
@@ -90,7 +94,7 @@ def message_of(item: AIEndpoint) -> str:
 def test_replicas_follow_the_published_load_and_return_to_min_after_the_quiet_period(
     endpoints: AIEndpoints,
 ) -> None:
-    endpoints.create(manifest())
+    endpoints.create(manifest(endpoints.namespace))
     ready = settled(endpoints, 1, "1 replica ready")
     # Before the test writes a load: none, or, where the chart's gateway runs too (make test
     # installs the demo's release), that gateway's zero load for this endpoint's pod.
@@ -147,7 +151,7 @@ def test_replicas_follow_the_published_load_and_return_to_min_after_the_quiet_pe
 def test_mode_external_leaves_the_replicas_to_the_scale_subresource(
     endpoints: AIEndpoints, namespace: str
 ) -> None:
-    endpoints.create(manifest(mode="external"))
+    endpoints.create(manifest(namespace, mode="external"))
     ready = settled(endpoints, 1, "1 replica ready")
     assert message_of(ready) == EXTERNAL_MESSAGE
 

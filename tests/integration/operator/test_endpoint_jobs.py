@@ -45,7 +45,7 @@ ENDPOINT: dict[str, Any] = {
     "metadata": {"name": "iris"},
     "spec": {
         "model": {
-            "source": {"uri": "file:///var/lib/aijob/artifacts/tests/iris/model"},
+            "source": {"uri": "file:///var/lib/aijob/artifacts/NAMESPACE/iris/model"},
             "type": "random_forest",
         },
         "framework": "sklearn",
@@ -55,6 +55,14 @@ ENDPOINT: dict[str, Any] = {
         "requestTimeoutSeconds": 30,
     },
 }
+
+
+def endpoint_in(namespace: str) -> dict[str, Any]:
+    """ENDPOINT in `namespace`, its model in that tenant's store (the only one it may name)."""
+    body = copy.deepcopy(ENDPOINT)
+    source = body["spec"]["model"]["source"]
+    source["uri"] = source["uri"].replace("NAMESPACE", namespace)
+    return body
 
 
 @pytest.fixture
@@ -72,7 +80,7 @@ def endpoints(kube: Client, namespace: str) -> AIEndpoints:
 
 def serve_iris(endpoints: AIEndpoints, kube: Client, server: LocalModelServer, **spec: Any) -> None:
     """The endpoint iris, with one ready replica: the local model server."""
-    body = copy.deepcopy(ENDPOINT)
+    body = endpoint_in(endpoints.namespace)
     body["spec"].update(spec)
     endpoints.create(body)
     create_replica(kube, endpoints.namespace, "iris", "iris-local-0", server.port)
@@ -170,7 +178,7 @@ def short_endpoint_wait(operator_env: dict[str, str], monkeypatch: pytest.Monkey
 def test_a_missing_or_unready_endpoint_is_waited_for_then_the_job_fails(
     aijobs: AIJobs, endpoints: AIEndpoints
 ) -> None:
-    endpoints.create(copy.deepcopy(ENDPOINT))  # no replica will ever be ready
+    endpoints.create(endpoint_in(endpoints.namespace))  # no replica will ever be ready
     missing = aijobs.create({**example(endpoint="nowhere"), "metadata": {"name": "on-nowhere"}})
     unready = aijobs.create(example())
 

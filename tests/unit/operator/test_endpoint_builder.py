@@ -235,6 +235,7 @@ def test_the_config_file_is_the_servers() -> None:
         "name": "iris",
         "modelUri": MODEL.uri,
         "modelType": "random_forest",
+        "modelSha256": MODEL.checksum,
         "host": "0.0.0.0",
         "port": 8080,
         "maxBatchSize": 64,

@@ -115,9 +115,13 @@ def test_the_same_training_job_re_run_rolls_out_its_new_model() -> None:
             pods=[server_pod(revision=revision_of(view), ready=True)],
         )
     )
-    # Same URI, new checksum and uid: the settings file is the same, the pod template not.
-    assert [(w.kind, w.write) for w in decision.writes] == [(ChildKind.DEPLOYMENT, Write.APPLY)]
-    template = decision.writes[0].child.to_dict()["spec"]["template"]["metadata"]
+    # Same URI, new checksum and uid: the settings file carries the checksum the server
+    # checks before loading, so both it and the pod template change.
+    assert [(w.kind, w.write) for w in decision.writes] == [
+        (ChildKind.CONFIG_MAP, Write.APPLY),
+        (ChildKind.DEPLOYMENT, Write.APPLY),
+    ]
+    template = decision.writes[1].child.to_dict()["spec"]["template"]["metadata"]
     assert template["annotations"]["aijob.dev/model-checksum"] == RETRAINED.checksum
     assert template["annotations"]["aijob.dev/training-job-uid"] == RETRAINED.training_job_uid
 

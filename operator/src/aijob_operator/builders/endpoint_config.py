@@ -1,9 +1,10 @@
 """The model server's settings file (`aijob-worker serve --config`) and its ConfigMap.
 
 The file is the one docs/serving.md defines (camelCase names): the endpoint's name, the
-model to load and its type, the port, micro-batching, concurrency, the request timeout
-and the drain after SIGTERM. The pods mount it read-only; its hash is on the pod
-template, so a change of model or setting rolls out new pods.
+model to load, its type and the checksum its training job recorded, the port,
+micro-batching, concurrency, the request timeout and the drain after SIGTERM. The pods
+mount it read-only; its hash is on the pod template, so a change of model or setting
+rolls out new pods.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def serve_config(target: EndpointTarget) -> dict[str, Any]:
     }
     if target.model_type is not None:
         config["modelType"] = target.model_type
+    if target.model.checksum is not None:
+        # The manifest's SHA-256 its training job recorded: checked before anything loads.
+        config["modelSha256"] = target.model.checksum
     return config
 
 

@@ -49,6 +49,16 @@ class ServeConfig(BaseModel):
         str | None,
         Field(max_length=63, description="Expected model type; checked against the model."),
     ] = None
+    model_sha256: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[0-9a-f]{64}$",
+            description=(
+                "SHA-256 of the model's manifest as its training job recorded it (the operator "
+                "hands it over): a model changed in the store after training is refused."
+            ),
+        ),
+    ] = None
     framework: Annotated[
         str | None,
         Field(

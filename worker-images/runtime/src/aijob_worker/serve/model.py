@@ -73,7 +73,9 @@ class ServedModel:
 def load_served_model(config: ServeConfig, registry: RunnerRegistry, work_dir: Path) -> ServedModel:
     """Fetch, verify and load the configured model; bad input names the config field."""
     try:
-        loaded = load_model(registry, config.model_uri, config.model_type, work_dir)
+        loaded = load_model(
+            registry, config.model_uri, config.model_type, work_dir, config.model_sha256
+        )
     except BadInputError as error:
         raise BadInputError(CONFIG_FIELD_OF.get(error.field, error.field), error.problem) from error
     if config.framework is not None and config.framework != loaded.runner.framework:
