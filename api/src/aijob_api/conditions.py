@@ -51,6 +51,9 @@ class ConditionType(StrEnum):
     """True once the job failed for good."""
     CANCELLED = "Cancelled"
     """True once the job was cancelled."""
+    STALLED = "Stalled"
+    """True while the worker has not reported for longer than its limit (`spec.stall`), and
+    on a job failed for it; present only once a job has stalled."""
 
 
 class Reason:
@@ -116,5 +119,11 @@ class Reason:
     """The endpoint a job names did not exist within the operator's endpoint wait."""
     ENDPOINT_NOT_READY: Final = "EndpointNotReady"
     """The endpoint a job names had no ready replica within the operator's endpoint wait."""
+    STALLED: Final = "Stalled"
+    """The worker has not reported for longer than `spec.stall.reportTimeoutSeconds`; after
+    `restartAfterSeconds` its attempt is ended and retried, or the job fails when its retries
+    are spent. The message names the last report's time."""
+    REPORTING: Final = "Reporting"
+    """The Stalled condition is False again: the worker reported, or a new attempt runs."""
     ENDPOINT_CALL_FAILED: Final = "EndpointCallFailed"
     """Every attempt to predict a chunk of the records on the endpoint failed."""

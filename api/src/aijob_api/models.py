@@ -29,6 +29,7 @@ from aijob_api.spec import (
     RetryPolicy,
     Task,
 )
+from aijob_api.stall import StallPolicy, StallStatus
 from aijob_api.status import (
     AIJobStatus,
     Artifact,
@@ -82,6 +83,8 @@ __all__ = [
     "Results",
     "RetryPolicy",
     "StageTimings",
+    "StallPolicy",
+    "StallStatus",
     "StatusOwner",
     "Task",
     "WireModel",

@@ -30,6 +30,7 @@ from aijob_api.inputs import (
 from aijob_api.metadata import PodTemplateMetadata
 from aijob_api.priority import Priority
 from aijob_api.routing import Framework, model_type_description, route_framework
+from aijob_api.stall import StallPolicy
 from aijob_api.validation import (
     DNS_1035_LABEL_PATTERN,
     DNS_LABEL_PATTERN,
@@ -55,6 +56,7 @@ __all__ = [
     "ModelTypeName",
     "ResourceSpec",
     "RetryPolicy",
+    "StallPolicy",
     "Task",
 ]
 
@@ -262,6 +264,15 @@ class AIJobSpec(WireModel):
             description="Wall-clock limit of the whole job (all attempts), in seconds.",
             ge=1,
             le=MAX_TIMEOUT_SECONDS,
+        ),
+    ] = None
+    stall: Annotated[
+        StallPolicy | None,
+        Field(
+            description=(
+                "How long the worker may go without reporting before the job is Stalled, and "
+                "before its attempt is restarted; may change while the job runs."
+            )
         ),
     ] = None
     ttl_seconds_after_finished: Annotated[

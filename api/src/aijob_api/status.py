@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from aijob_api.conditions import ConditionType, Phase
 from aijob_api.metric_history import MetricHistory
 from aijob_api.routing import Framework
+from aijob_api.stall import StallStatus
 from aijob_api.wire import WireModel
 
 
@@ -244,6 +245,11 @@ class AIJobStatus(WireModel):
     ] = None
     observed_generation: Annotated[
         int | None, BY_OPERATOR, Field(description="The spec generation the status reflects.")
+    ] = None
+    stall: Annotated[
+        StallStatus | None,
+        BY_OPERATOR,
+        Field(description="Attempts ended because their worker stopped reporting."),
     ] = None
     progress: Annotated[Progress | None, BY_WORKER, Field(description="Live progress.")] = None
     results: Annotated[

@@ -62,6 +62,13 @@ OPERATOR_ACCESS: Final = (
         "the Job and the Deployment own them)",
     ),
     Access(
+        "",
+        "pods/eviction",
+        ("create",),
+        "a job's attempt whose worker stopped reporting is ended by evicting its pod "
+        "(KubeApi.evict_pod): the Job counts a disruption, not a failure",
+    ),
+    Access(
         "apps",
         "deployments",
         ("get", "list", "watch", "create", "patch"),

@@ -19,6 +19,7 @@ from typing import Annotated
 import yaml
 from aijob_api.routing import Framework
 from aijob_api.spec import AIJobSpec
+from aijob_api.stall import StallPolicy
 from aijob_api.validation import QUANTITY_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -63,6 +64,9 @@ class Runtime(_CatalogModel):
     gpu_capable: bool = False
     """Whether the image can use GPUs (CUDA builds); a job asking for GPUs needs one that can."""
     placement: Placement = Field(default_factory=Placement)
+    stall: StallPolicy | None = None
+    """How long its workers may go without reporting (`spec.stall` overrides each limit; the
+    operator's settings fill those left out)."""
 
     @model_validator(mode="after")
     def _check_env_names(self) -> Runtime:

@@ -126,6 +126,36 @@ class OperatorConfig(BaseSettings):
             ge=0,
         ),
     ] = 1.0
+    stall_report_timeout_seconds: Annotated[
+        int,
+        Field(
+            description=(
+                "Seconds a worker may go without reporting before its job is Stalled, when "
+                "neither spec.stall nor the runtime catalog says."
+            ),
+            ge=1,
+        ),
+    ] = 1800
+    stall_restart_after_seconds: Annotated[
+        int,
+        Field(
+            description=(
+                "Seconds without a report after which the attempt is ended and retried, when "
+                "neither spec.stall nor the runtime catalog says."
+            ),
+            ge=1,
+        ),
+    ] = 3600
+    stall_startup_grace_seconds: Annotated[
+        int,
+        Field(
+            description=(
+                "Extra seconds before an attempt's first report (imports, dataset loading), "
+                "when neither spec.stall nor the runtime catalog says."
+            ),
+            ge=0,
+        ),
+    ] = 600
     dependency_grace_seconds: Annotated[
         float,
         Field(

@@ -3,7 +3,8 @@
 Pure: `decide` takes everything the operator knows about an AIJob (its spec and
 status, its Job and pods, the runtime, the training job it depends on, the time)
 and returns one action and the status the AIJob should have. The reconciler
-performs the action, and writes the status only when `status_patch` is not empty.
+performs the action, and writes the status only when `job_conditions.status_patch` is
+not empty.
 """
 
 from __future__ import annotations
@@ -12,30 +13,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from aijob_api.conditions import ConditionType, Phase, Reason
+from aijob_api.conditions import Phase, Reason
 from aijob_api.resource import AIJob
-from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition
+from aijob_api.stall import StallStatus
+from aijob_api.status import AIJobStatus
 
 from aijob_operator.builders.meta import job_name
 from aijob_operator.builders.rbac import IDENTITY_READY, IdentityCheck
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
+from aijob_operator.job_conditions import build_conditions
 from aijob_operator.refusals import REFUSAL_REASONS, PodRefusal
+from aijob_operator.stall import (
+    StallAction,
+    StallLimits,
+    after_stall_restart,
+    judge_stall,
+    running_pod,
+)
 from aijob_operator.status import PodFacts, observe_job
 from aijob_operator.transitions import (
     TransitionEvent,
-    changed_fields,
     transition_event,
-    transition_time,
 )
 from aijob_operator.views import JobView, PodView
 
-OPERATOR_FIELDS: Final = OPERATOR_STATUS_FIELDS
-"""Status fields the operator owns, as the status model declares them (`aijob_api.status`)."""
-
-DONE_PERCENT: Final = 100
 SETTLING_RECHECK_SECONDS: Final = 2.0
 """Look again this soon when the Job controller has not yet recorded what a pod did."""
 
@@ -53,6 +57,7 @@ WARNING_REASONS: Final = frozenset(
         Reason.JOB_LOST,
         Reason.JOB_NAME_TAKEN,
         Reason.IDENTITY_TAKEN,
+        Reason.STALLED,
     }
     | REFUSAL_REASONS
 )
@@ -71,6 +76,8 @@ class Action(StrEnum):
     """Cancel: delete the Job and, through it, its pods."""
     DELETE_AIJOB = "delete-aijob"
     """The TTL after finishing ran out."""
+    EVICT_POD = "evict-pod"
+    """End a stalled attempt: evict its pod (`Decision.pod`), after the status is written."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class Inputs:
     refusal: PodRefusal | None = None
     identity: IdentityCheck = IDENTITY_READY  # what the per-job objects found at creation mean
     recheck_seconds: float = 60.0
+    stall_limits: StallLimits | None = None
+    """How long the worker may go without reporting; None: not watched (jobs on endpoints)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ class Decision:
     requeue_after: float | None = None
     model_uri: str | None = None
     model_checksum: str | None = None
+    pod: str | None = None
+    """The pod `Action.EVICT_POD` ends."""
 
 
 def decide(inputs: Inputs) -> Decision:
@@ -153,6 +164,7 @@ def decide(inputs: Inputs) -> Decision:
         return _without_job(inputs)
 
     observed = observe_job(aijob, inputs.job, inputs.pods, now, inputs.refusal)
+    observed = after_stall_restart(observed, current.stall, inputs.pods)
     if observed.settling and current.phase is not None:
         return Decision(Action.NOTHING, current, SETTLING_RECHECK_SECONDS)
     status = desired_status(
@@ -166,7 +178,52 @@ def decide(inputs: Inputs) -> Decision:
     )
     if observed.phase.finished:
         return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
+    if observed.phase is Phase.RUNNING and inputs.stall_limits is not None:
+        return _watch_stall(inputs, inputs.stall_limits, observed.facts, status)
     return Decision(Action.NOTHING, status, inputs.recheck_seconds)
+
+
+def _watch_stall(
+    inputs: Inputs, limits: StallLimits, facts: PodFacts, status: AIJobStatus
+) -> Decision:
+    """A running job whose worker went silent: Stalled, its attempt ended, or Failed."""
+    current = inputs.aijob.status
+    pod = running_pod(inputs.pods)
+    stall = current.stall or StallStatus()
+    if pod is None:
+        return Decision(Action.NOTHING, status, inputs.recheck_seconds)
+    verdict = judge_stall(
+        now=inputs.now,
+        pod_phase=pod.phase,
+        running_since=pod.running_since,
+        last_report=current.progress.updated_at if current.progress else None,
+        limits=limits,
+        retries_left=(
+            stall.last_pod == pod.name  # ended already: its eviction is repeated
+            or status.failed_attempts + stall.restarts < inputs.aijob.spec.retry_policy.max_retries
+        ),
+    )
+    recheck = min(inputs.recheck_seconds, verdict.due_in or inputs.recheck_seconds)
+    if verdict.action is StallAction.NONE:
+        return Decision(Action.NOTHING, status, recheck)
+    if verdict.action is StallAction.FAIL:
+        failed = desired_status(
+            inputs,
+            Phase.FAILED,
+            Reason.STALLED,
+            verdict.message,
+            facts=facts,
+            completion_time=inputs.now,
+        )
+        ttl = _ttl_wait(inputs.aijob.spec.ttl_seconds_after_finished)
+        return Decision(Action.DELETE_JOB, failed, ttl)
+    stalled = desired_status(inputs, Phase.RUNNING, Reason.STALLED, verdict.message, facts=facts)
+    if verdict.action is StallAction.STALLED:
+        return Decision(Action.NOTHING, stalled, recheck)
+    if stall.last_pod != pod.name:
+        stall = StallStatus(restarts=stall.restarts + 1, last_pod=pod.name)
+    ended = stalled.model_copy(update={"stall": stall})
+    return Decision(Action.EVICT_POD, ended, SETTLING_RECHECK_SECONDS, pod=pod.name)
 
 
 def _finished(inputs: Inputs) -> Decision:
@@ -180,7 +237,9 @@ def _finished(inputs: Inputs) -> Decision:
             "observed_generation": aijob.metadata.generation,
         }
     )
-    if current.phase is Phase.CANCELLED and inputs.job is not None:
+    if inputs.job is not None and (
+        current.phase is Phase.CANCELLED or current.reason == Reason.STALLED
+    ):  # the Job of a cancelled job, or of one failed for a stall, goes
         return Decision(Action.DELETE_JOB, status, requeue_after=inputs.recheck_seconds)
     ttl = aijob.spec.ttl_seconds_after_finished
     if ttl is None:
@@ -282,57 +341,6 @@ def desired_status(
         current.conditions, phase, reason, message, job_name_, now, aijob.metadata.generation
     )
     return current.model_copy(update=update)
-
-
-def build_conditions(
-    previous: Sequence[Condition],
-    phase: Phase,
-    reason: str,
-    message: str,
-    job: str | None,
-    now: datetime,
-    generation: int | None,
-) -> list[Condition]:
-    """One condition per type; a transition time moves only when the status flips."""
-    truth = {
-        ConditionType.CREATED: job is not None,
-        ConditionType.QUEUED: phase in (Phase.PENDING, Phase.QUEUED, Phase.RETRYING),
-        ConditionType.RUNNING: phase is Phase.RUNNING,
-        ConditionType.SUCCEEDED: phase is Phase.SUCCEEDED,
-        ConditionType.FAILED: phase is Phase.FAILED,
-        ConditionType.CANCELLED: phase is Phase.CANCELLED,
-    }
-    before = {condition.type: condition for condition in previous}
-    conditions = []
-    for type_, is_true in truth.items():
-        status: Literal["True", "False"] = "True" if is_true else "False"
-        if type_ is ConditionType.CREATED and is_true:
-            cond_reason, cond_message = Reason.JOB_CREATED, f"Job {job}"
-        else:
-            cond_reason, cond_message = reason, (message if is_true else "")
-        conditions.append(
-            Condition(
-                type=type_,
-                status=status,
-                reason=cond_reason,
-                message=cond_message,
-                last_transition_time=transition_time(before.get(type_), status, now),
-                observed_generation=generation,
-            )
-        )
-    return conditions
-
-
-def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
-    """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
-    patch = changed_fields(current, desired, OPERATOR_FIELDS)
-    if desired.phase is Phase.SUCCEEDED and (
-        current.progress is None or current.progress.percent != DONE_PERCENT
-    ):
-        # A succeeded job is done, whether or not its worker said so last (or at all):
-        # a nested merge patch that leaves the worker's other progress fields alone.
-        patch["progress"] = {"percent": DONE_PERCENT}
-    return patch
 
 
 def job_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:

@@ -31,7 +31,7 @@ from lightkube.generic_resource import GenericNamespacedResource
 from lightkube.models.core_v1 import EventSource, ObjectReference
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Event, Secret
+from lightkube.resources.core_v1 import Event, Pod, Secret
 from lightkube.types import CascadeType, PatchType
 
 from aijob_operator.events import PendingEvent
@@ -120,6 +120,17 @@ class KubeApi:
                 await self._client.delete(
                     Job, name, namespace=namespace, cascade=CascadeType.BACKGROUND
                 )
+        except NotFoundError:
+            return
+
+    async def evict_pod(self, namespace: str, name: str) -> None:
+        """Evict a pod (the Eviction API): it is stopped gracefully and marked a disruption
+        (`DisruptionTarget`), which the Job's podFailurePolicy does not count as a failure.
+        A pod already gone is fine."""
+        eviction = Pod.Eviction(metadata=ObjectMeta(name=name, namespace=namespace))
+        try:
+            with self._request("create", "pod/eviction", f"evicting Pod {namespace}/{name}", 201):
+                await self._client.create(eviction, name=name, namespace=namespace)
         except NotFoundError:
             return
 

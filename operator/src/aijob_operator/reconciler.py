@@ -38,7 +38,7 @@ from aijob_operator.builders.rbac import (
 )
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
-from aijob_operator.decide import Action, Decision, Inputs, decide, job_event, status_patch
+from aijob_operator.decide import Action, Decision, Inputs, decide, job_event
 from aijob_operator.dependency import (
     NO_DEPENDENCY,
     Dependency,
@@ -49,9 +49,11 @@ from aijob_operator.dependency import (
 from aijob_operator.events import EventPoster, PendingEvent
 from aijob_operator.informer import ChildCache
 from aijob_operator.invalid import report_invalid_spec
+from aijob_operator.job_conditions import status_patch
 from aijob_operator.kube import KubeApi
 from aijob_operator.pacing import StatusPacer
 from aijob_operator.refusals import latest_refusal
+from aijob_operator.stall import StallLimits, stall_limits
 from aijob_operator.store import AIJobStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.worker_loop import run_reconcile_worker
@@ -106,6 +108,11 @@ class Reconciler:
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
         self._pod_settings = pod_settings(config)
+        self._stall_fallback = StallLimits(
+            report_timeout=config.stall_report_timeout_seconds,
+            restart_after=config.stall_restart_after_seconds,
+            startup_grace=config.stall_startup_grace_seconds,
+        )
         if config.storage_mode is StorageMode.HOST_PATH:
             logger.warning(
                 "storage mode hostPath: every job shares %s on the node, with no isolation "
@@ -175,10 +182,15 @@ class Reconciler:
             await self._api.delete_aijob(*key)
             self._pacer.forget(key)
             return
+        # The status first: an attempt ended (or a Job deleted) is never left unrecorded.
+        ends = decision.action in (Action.DELETE_JOB, Action.EVICT_POD)
+        written = await self._write_status(key, aijob, decision, urgent=ends)
         if decision.action is Action.DELETE_JOB:
             await self._api.delete_job(key[0], job_name(key[1]))
-
-        if await self._write_status(key, aijob, decision) and decision.requeue_after is not None:
+        if decision.action is Action.EVICT_POD and decision.pod is not None:
+            logger.info("%s/%s: evicting pod %s: its worker stopped reporting", *key, decision.pod)
+            await self._api.evict_pod(key[0], decision.pod)
+        if written and decision.requeue_after is not None:
             self._queue.add_after(key, decision.requeue_after)
 
     async def _reconcile_on_endpoint(
@@ -231,6 +243,9 @@ class Reconciler:
             foreign_job=self._foreign_job(key, aijob) if job is None else False,
             refusal=latest_refusal(self._caches.refusals.get(key, ()), job.uid) if job else None,
             recheck_seconds=self._config.recheck_seconds,
+            stall_limits=stall_limits(
+                aijob.spec.stall, runtime.runtime.stall if runtime else None, self._stall_fallback
+            ),
         )
 
     def _cached_job(self, key: Key, aijob: AIJob) -> JobView | None:
@@ -320,6 +335,7 @@ class Reconciler:
         decision: Decision,
         *,
         results: dict[str, Any] | None = None,
+        urgent: bool = False,
     ) -> bool:
         """Write the status if it changed; False when the write was deferred (and requeued).
 
@@ -332,7 +348,7 @@ class Reconciler:
         if not patch:
             return True
         final = decision.status.phase is not None and decision.status.phase.finished
-        wait = self._pacer.wait(key, final)
+        wait = self._pacer.wait(key, final or urgent)
         if wait > 0:
             self._queue.add_after(key, wait)
             return False

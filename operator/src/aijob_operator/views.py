@@ -116,6 +116,8 @@ class PodView:
     exit: ContainerExit | None
     failure_count: int
     ignored_failure_count: int
+    running_since: datetime | None = None
+    """When the worker container started running (the clock of stall detection)."""
 
     @property
     def terminal(self) -> bool:
@@ -159,6 +161,7 @@ class PodView:
             exit=exit_,
             failure_count=_int(annotations.get(INDEX_FAILURE_COUNT_ANNOTATION)),
             ignored_failure_count=_int(annotations.get(INDEX_IGNORED_FAILURE_COUNT_ANNOTATION)),
+            running_since=_running_since(status),
         )
 
 
@@ -190,6 +193,12 @@ def container_exit(terminated: Body) -> ContainerExit:
         message=clip((terminated.get("message") or "").strip()),
         finished_at=parse_time(terminated.get("finishedAt")),
     )
+
+
+def _running_since(status: Body) -> datetime | None:
+    worker = worker_status(status)
+    running = ((worker or {}).get("state") or {}).get("running") or {}
+    return parse_time(running.get("startedAt"))
 
 
 def _worker_state(status: Body) -> tuple[str | None, ContainerExit | None]:
