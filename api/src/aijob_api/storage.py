@@ -143,6 +143,34 @@ def uri_problem(uri: str, store: TenantStore) -> str | None:
     return None
 
 
+MAX_ARTIFACT_PATH: Final = 1024
+"""Longest path (UTF-8 bytes) of one artifact below its job's prefix (S3 keys stop at 1024)."""
+
+
+def artifact_path_problem(path: str) -> str | None:
+    """Why `path` cannot name one object below a job's artifact prefix, or None when it can.
+
+    The path is relative to the job's artifact URI (`model/model.joblib`): refused rather than
+    normalised when it could leave the prefix or mean two things (absolute, `.`, `..` or
+    empty segments, backslashes, percent-encoding, control characters)."""
+    if not path:
+        return "an artifact path is required"
+    if len(path.encode()) > MAX_ARTIFACT_PATH:
+        return f"longer than {MAX_ARTIFACT_PATH} bytes"
+    if _CONTROL.search(path) or "\\" in path:
+        return "control characters and backslashes are not accepted"
+    if "%" in path:
+        return "percent-encoded characters are not accepted; write the path as it is"
+    if path.startswith("/"):
+        return "must be relative to the job's artifacts, not absolute"
+    segments = path.split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return "'.' and '..' path segments are not accepted"
+    if any(segment == "" for segment in segments):
+        return "empty path segments ('//', a trailing '/') are not accepted"
+    return None
+
+
 def is_path_like(value: str) -> bool:
     """Whether a hyperparameter's string value names a file, a directory or an object."""
     return value.startswith(("/", "~", "./", "../", *_PATH_SCHEMES)) or "://" in value

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -52,6 +55,19 @@ class GatewayProblemError(Exception):
             request_id=body.get("requestId") or response.headers.get("x-request-id"),
             retry_after=response.headers.get("retry-after"),
         )
+
+
+@dataclass(frozen=True)
+class Download:
+    """An artifact being downloaded: its size and recorded SHA-256 (when known), its bytes."""
+
+    size: int | None
+    sha256: str | None
+    chunks: Iterator[bytes]
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
 
 
 class GatewayClient:
@@ -136,6 +152,28 @@ class GatewayClient:
                 yield from response.iter_lines()
         except httpx.HTTPError as error:
             raise self._unreachable("cannot read the log through", error) from error
+
+    def artifacts(self, name: str) -> dict[str, Any]:
+        """GET /v1/jobs/{name}/artifacts."""
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{name}/artifacts")
+        return result
+
+    @contextmanager
+    def artifact(self, name: str, path: str) -> Iterator[Download]:
+        """GET /v1/jobs/{name}/artifacts/{path}: the answer's headers and its body, streamed."""
+        url = f"/v1/jobs/{name}/artifacts/{quote(path, safe='/')}"
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.is_error:
+                    response.read()
+                    raise GatewayProblemError.from_response(response)
+                yield Download(
+                    size=_int(response.headers.get("content-length")),
+                    sha256=response.headers.get("x-checksum-sha256"),
+                    chunks=response.iter_bytes(),
+                )
+        except httpx.HTTPError as error:
+            raise self._unreachable("cannot download through", error) from error
 
     def _unreachable(self, what: str, error: httpx.HTTPError) -> GatewayProblemError:
         """The problem a transport failure becomes (503: no answer from the gateway)."""

@@ -37,6 +37,9 @@ class ExitCode(IntEnum):
     """`watch`: the job ended Cancelled."""
     TIMEOUT = 12
     """`watch --timeout`: the job had not finished in time."""
+    CHECKSUM = 13
+    """`artifacts download`: a file's SHA-256 differs from the one the job's status recorded
+    (the file is not kept)."""
 
 
 def for_status(status: int) -> ExitCode:

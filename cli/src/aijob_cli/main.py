@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aijob_cli import endpoints
+from aijob_cli import artifacts, endpoints
 from aijob_cli.config import Overrides
 from aijob_cli.curves import metrics_table, points_table
 from aijob_cli.exitcodes import ExitCode
@@ -299,6 +299,7 @@ def nodes(as_json: JsonOption = False) -> None:
 
 
 app.add_typer(endpoints.app, name="endpoints")
+app.add_typer(artifacts.app, name="artifacts")
 app.command()(endpoints.predict)
 
 

@@ -3,7 +3,9 @@
 The chart grants exactly this table (tests/unit/helm/test_rbac.py renders the chart and
 compares both ways: nothing used without a grant, nothing granted unused). A new call to the
 API server starts with a row here. The gateway never deletes an AIJob, never writes one's
-status, never reads a Secret but its key Secret, and reads pods only to find and stream them.
+status, never reads a Secret but its key Secret and the tenants' storage Secrets (one name,
+read to serve a job's artifacts with its tenant's own credentials), and reads pods only to
+find and stream them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,15 @@ GATEWAY_ACCESS: Final = (
         "pods/log",
         ("get",),
         "a job's worker log (kube.pod_logs): only where tenants' jobs run",
+        scope="tenants",
+    ),
+    Access(
+        "",
+        "secrets",
+        ("get",),
+        "only the Secret named aijob-storage (resourceNames) of the caller's namespace: a job's "
+        "artifacts are listed and read with its tenant's own S3 credentials "
+        "(kube.storage_secrets)",
         scope="tenants",
     ),
     Access(

@@ -22,6 +22,7 @@ from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.observability.middleware import ObservabilityMiddleware
 from aijob_gateway.problems import install_problem_handlers
 from aijob_gateway.routers import (
+    artifacts,
     compat,
     compat_coordinator,
     compat_tasks,
@@ -108,6 +109,7 @@ def create_app(
     routers = (
         jobs.router,
         job_metrics.router,
+        artifacts.router,
         endpoints.router,
         inference_v2.router,
         queue.router,

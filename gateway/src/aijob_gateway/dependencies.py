@@ -17,6 +17,7 @@ from aijob_gateway.runtime import Runtime
 from aijob_gateway.security.body_limit import is_inference_path
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.security.ratelimit import RateLimiter
+from aijob_gateway.services.artifacts import ArtifactService
 from aijob_gateway.services.async_inference import AsyncInferenceService
 from aijob_gateway.services.endpoints import EndpointService
 from aijob_gateway.services.inference import InferenceService
@@ -89,6 +90,11 @@ class Caller:
     def jobs(self) -> JobService:
         """The job service."""
         return self.runtime.jobs
+
+    @property
+    def artifacts(self) -> ArtifactService:
+        """The artifact service (a job's objects in its tenant's store)."""
+        return self.runtime.artifacts
 
     @property
     def endpoints(self) -> EndpointService:

@@ -31,9 +31,12 @@ from aijob_gateway.kube.job_cache import JobCache
 from aijob_gateway.kube.job_store import JobStore
 from aijob_gateway.kube.key_store import KeyStore
 from aijob_gateway.kube.pod_logs import PodLogs
+from aijob_gateway.kube.storage_secrets import StorageSecrets
+from aijob_gateway.object_store import ObjectReader
 from aijob_gateway.observability.metrics import GatewayMetrics
 from aijob_gateway.security.ratelimit import RateLimiter
 from aijob_gateway.security.streams import StreamSlots
+from aijob_gateway.services.artifacts import ArtifactService
 from aijob_gateway.services.async_inference import AsyncInferenceService
 from aijob_gateway.services.endpoint_load import EndpointLoadPublisher, LoadTracker
 from aijob_gateway.services.endpoints import EndpointDispatchers, EndpointService
@@ -94,6 +97,7 @@ class Runtime:
     inference: InferenceService
     load_publisher: EndpointLoadPublisher
     async_inference: AsyncInferenceService
+    artifacts: ArtifactService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -162,6 +166,16 @@ class Runtime:
                 refresh=settings.endpoint_load_refresh_seconds,
             ),
             async_inference=AsyncInferenceService(endpoints, jobs),
+            artifacts=ArtifactService(
+                jobs,
+                StorageSecrets(client),
+                ObjectReader(
+                    settings.s3_endpoint, settings.s3_region, settings.s3_presign_endpoint
+                ),
+                settings.tenant_store,
+                list_limit=settings.artifact_list_limit,
+                url_seconds=settings.artifact_url_seconds,
+            ),
         )
 
     def _reflectors(self) -> list[Reflector]:

@@ -245,6 +245,38 @@ class GatewaySettings(BaseSettings):
         str,
         Field(description="Bucket name of a tenant; {namespace} is replaced by its namespace."),
     ] = DEFAULT_BUCKET_TEMPLATE
+    s3_endpoint: Annotated[
+        str,
+        Field(
+            description=(
+                "URL of the S3 API the gateway reads artifacts from (as the operator's "
+                "AIJOB_OPERATOR_S3_ENDPOINT; empty for AWS S3 itself). It reads with each "
+                "tenant's own credentials, from the tenant's Secret aijob-storage."
+            ),
+            pattern=r"^(https?://[^\s/]+/?)?$",
+        ),
+    ] = ""
+    s3_region: Annotated[str, Field(description="Region of the buckets.", max_length=64)] = (
+        "us-east-1"
+    )
+    s3_presign_endpoint: Annotated[
+        str,
+        Field(
+            description=(
+                "URL of the S3 API as clients reach it, for the signed URLs of "
+                "`?redirect=true` (when it differs from s3_endpoint); s3_endpoint when empty."
+            ),
+            pattern=r"^(https?://[^\s/]+/?)?$",
+        ),
+    ] = ""
+    artifact_url_seconds: Annotated[
+        int,
+        Field(description="How long a signed artifact URL stays valid.", ge=10, le=3600),
+    ] = 300
+    artifact_list_limit: Annotated[
+        int,
+        Field(description="Most artifacts one listing returns (the rest: truncated).", ge=1),
+    ] = 1000
     log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104

@@ -96,7 +96,12 @@ def test_the_gateway_is_granted_exactly_what_its_code_uses(mint_in_pod: bool) ->
     values = frozenset({"apiKeys.mintInPod"} if mint_in_pod else ())
     roles: list[tuple[set[Grant], Scope]] = [
         (granted(one(documents, "ClusterRole", "aijob-gateway")), "cluster"),
-        (granted(one(documents, "ClusterRole", "aijob-gateway-logs")), "tenants"),
+        (
+            granted(one(documents, "ClusterRole", "aijob-gateway-logs"))
+            # The tenants' storage Secrets, by their one name, in a ClusterRole of their own.
+            | granted(one(documents, "ClusterRole", "aijob-gateway-storage"), ["aijob-storage"]),
+            "tenants",
+        ),
         (granted(one(documents, "Role", "aijob-gateway-keys"), ["aijob-api-keys"]), "release"),
     ]
     for grants, scope in roles:
@@ -114,27 +119,23 @@ def test_local_values_let_the_demo_mint_keys_in_the_gateway_pod() -> None:
     assert ("", "secrets", "patch") in granted(keys, ["aijob-api-keys"])
 
 
-def test_pod_logs_are_readable_only_where_tenants_run() -> None:
+@pytest.mark.parametrize("role", ["logs", "storage"])
+def test_pod_logs_and_storage_secrets_are_readable_only_where_tenants_run(role: str) -> None:
+    name = f"aijob-gateway-{role}"
     everywhere = render()
-    binding = one(everywhere, "ClusterRoleBinding", "aijob-gateway-logs")
-    assert binding["roleRef"]["name"] == "aijob-gateway-logs"
+    binding = one(everywhere, "ClusterRoleBinding", name)
+    assert binding["roleRef"]["name"] == name
     scoped = render("--set", "operator.watchNamespaces={team-a,team-b}")
     assert not [
-        d
-        for d in scoped
-        if d["metadata"]["name"] == "aijob-gateway-logs" and d["kind"] == "ClusterRoleBinding"
+        d for d in scoped if d["metadata"]["name"] == name and d["kind"] == "ClusterRoleBinding"
     ]
-    bindings = [
-        d
-        for d in scoped
-        if d["kind"] == "RoleBinding" and d["metadata"]["name"] == "aijob-gateway-logs"
-    ]
+    bindings = [d for d in scoped if d["kind"] == "RoleBinding" and d["metadata"]["name"] == name]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == ["team-a", "team-b"]
     for b in bindings:
         assert b["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",
-            "name": "aijob-gateway-logs",
+            "name": name,
         }
         assert b["subjects"][0]["name"] == "aijob-gateway"
 

@@ -146,12 +146,16 @@ async def cancel_job(name: JobName, caller: CallerDep) -> JobView:
 async def get_results(name: JobName, caller: CallerDep) -> ResultsView:
     """Metrics, model URI, artifacts and outputs; 409 while the job has not finished."""
     job = caller.jobs.results(caller.tenant, name)
+    results = job.status.results
     return ResultsView(
         name=job.metadata.name or name,
         namespace=caller.tenant.namespace,
         phase=job_phase(job),
         message=job.status.message,
-        results=job.status.results,
+        results=results,
+        results_link=caller.artifacts.link(
+            caller.tenant, job, results.results_uri if results is not None else None
+        ),
     )
 
 

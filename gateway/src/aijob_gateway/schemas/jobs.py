@@ -105,3 +105,10 @@ class ResultsView(ApiModel):
     phase: Phase | None
     message: str | None = None
     results: Results | None = None
+    results_link: Annotated[
+        str | None,
+        Field(
+            description="When the results were too large for the status (results.resultsUri): "
+            "the gateway route that downloads them whole (GET /v1/jobs/{name}/artifacts/...)."
+        ),
+    ] = None
