@@ -2,16 +2,19 @@
 
 The `release` fixture (tests/support/release.py) runs `helm upgrade --install --wait`
 with helm/aijob/values-local.yaml into a namespace of its own, with the operator watching
-one tenant namespace and a per-key rate limit high enough for the inference bursts, and
-uninstalls both at the end. `api` talks to the gateway Service through
-`kubectl port-forward` (the real kubelet streams it) with an API key minted by the
-gateway image's own `python -m aijob_gateway.keys`; `inference` calls the same Service at
-its ClusterIP, as a client pod would. The suite skips, saying why, on a cluster without
+two tenant namespaces (the second, the hostile tenant of test_hostile_tenant.py, under
+the admin's limits of the chart's `tenants` values) and a per-key rate limit high enough
+for the inference bursts, and uninstalls all of it at the end. `api` talks to the gateway
+Service through `kubectl port-forward` (the real kubelet streams it) with an API key
+minted by the gateway image's own `python -m aijob_gateway.keys` (`rival_api`, the second
+tenant's key, likewise); `inference` calls the same Service at its ClusterIP, as a client
+pod would. The suite skips, saying why, on a cluster without
 a Ready real node or without the images `make images` imports.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -39,6 +42,14 @@ __all__ = ["Release"]
 RELEASE = "aijob-e2e"
 SYSTEM_NAMESPACE = "aijob-e2e"
 TENANT_NAMESPACE = "aijob-e2e-jobs"
+RIVAL_NAMESPACE = "aijob-e2e-rival"
+"""The second tenant: the hostile one of test_hostile_tenant.py, under the admin's limits."""
+RIVAL_LIMITS: dict[str, object] = {
+    "allowedPriorities": ["normal", "low"],
+    "maxGpusPerJob": 1,
+    "maxGpus": 1,
+}
+"""The second tenant's limits, set through the chart's `tenants` values."""
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +58,18 @@ def release(cluster: ClusterInfo, kube: Client) -> Iterator[Release]:
     reason = missing_prerequisites(kube)
     if reason:
         pytest.skip(reason)
+    rival_limits = [{"namespace": RIVAL_NAMESPACE, **RIVAL_LIMITS}]
     installed = install_release(
         kube,
-        Release(name=RELEASE, namespace=SYSTEM_NAMESPACE, tenant=TENANT_NAMESPACE),
+        Release(
+            name=RELEASE,
+            namespace=SYSTEM_NAMESPACE,
+            tenant=TENANT_NAMESPACE,
+            other_tenants=(RIVAL_NAMESPACE,),
+        ),
         *LOAD_TEST_RATE_LIMIT,
-    )
+        "--set-json", f"tenants={json.dumps(rival_limits)}",
+    )  # fmt: skip
     try:
         yield installed
     finally:
@@ -108,6 +126,19 @@ def api(gateway_url: str, api_key: str) -> Iterator[httpx.Client]:
             return client.get("/v1/jobs").status_code == 200
 
         eventually(accepted, timeout=Timeout.API, what="the new key is accepted")
+        yield client
+
+
+@pytest.fixture(scope="session")
+def rival_api(release: Release, gateway_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the gateway, authenticated as the second (hostile) tenant."""
+    headers = {"Authorization": f"Bearer {mint_api_key(release, RIVAL_NAMESPACE)}"}
+    with httpx.Client(base_url=gateway_url, headers=headers, timeout=30) as client:
+
+        def accepted() -> bool:
+            return client.get("/v1/jobs").status_code == 200
+
+        eventually(accepted, timeout=Timeout.API, what="the rival's key is accepted")
         yield client
 
 

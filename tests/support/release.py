@@ -2,11 +2,12 @@
 the benchmarks that measure the installed product (benchmarks/inference_bench.py).
 
 `install_release` runs `helm upgrade --install --wait` with helm/aijob/values-local.yaml
-into a namespace of its own, the operator watching one fresh tenant namespace, after
+into a namespace of its own, the operator watching fresh tenant namespaces (each with its
+own bucket, user and Secret on the local MinIO), after
 server-side applying the current CRDs (helm installs a chart's CRDs only when they are
 missing, and an older run may have left an older AIEndpoint schema). `uninstall_release`
-deletes the tenant's AIJobs and AIEndpoints while the operator still runs (it removes
-their finalizers), then the release and both namespaces. `mint_api_key` runs the gateway
+deletes the tenants' AIJobs and AIEndpoints while the operator still runs (it removes
+their finalizers), then the release and its namespaces. `mint_api_key` runs the gateway
 image's own `python -m aijob_gateway.keys`; `gateway_service_url` is the gateway
 Service's ClusterIP, which the test process reaches because it runs on the real node
 (its kube-proxy routes Service IPs, as for any pod).
@@ -50,6 +51,14 @@ class Release:
     name: str
     namespace: str
     tenant: str
+    other_tenants: tuple[str, ...] = ()
+    """More tenant namespaces the operator watches, each with its own store (the e2e
+    suite's second tenant, the hostile one)."""
+
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        """Every tenant namespace of the release, the first one first."""
+        return (self.tenant, *self.other_tenants)
 
     @property
     def operator_service_account(self) -> str:
@@ -120,18 +129,19 @@ def _terminating(kube: Client, name: str) -> bool:
 def install_release(kube: Client, release: Release, *values: str) -> Release:
     """The chart installed with the local values (and `values`: extra helm arguments)."""
     apply_crd(kube)
-    recreate_namespace(kube, release.tenant)
-    # The tenant's own store (bucket, user, Secret) on the local MinIO, as an admin makes it,
-    # and Pod Security `restricted` enforced: every worker and model server must pass it.
-    remove_tenant(kube, release.tenant)  # a previous run's objects: start clean
-    add_tenant(kube, release.tenant, pod_security="restricted")
+    for tenant in release.tenants:
+        recreate_namespace(kube, tenant)
+        # The tenant's own store (bucket, user, Secret) on the local MinIO, as an admin makes
+        # it, and Pod Security `restricted` enforced: every worker and model server passes it.
+        remove_tenant(kube, tenant)  # a previous run's objects: start clean
+        add_tenant(kube, tenant, pod_security="restricted")
     if _terminating(kube, release.namespace):  # the previous run's release is still going
         wait_namespace_gone(kube, release.namespace)
     helm(
         "upgrade", "--install", release.name, str(CHART),
         "--namespace", release.namespace, "--create-namespace",
         "-f", str(LOCAL_VALUES),
-        "--set", f"operator.watchNamespaces={{{release.tenant}}}",
+        "--set", f"operator.watchNamespaces={{{','.join(release.tenants)}}}",
         # KWOK plays the simulated GPU pods as their aijob.dev/fake-* annotations say.
         "--set", "workers.podMetadata.annotationPrefixes={aijob.dev/fake-}",
         *values,
@@ -141,22 +151,24 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
 
 
 def uninstall_release(kube: Client, release: Release) -> None:
-    """The tenant's AIJobs and AIEndpoints, the release and both namespaces, deleted."""
+    """The tenants' AIJobs and AIEndpoints, the release and its namespaces, deleted."""
     # The operator removes its finalizers: delete the jobs while it still runs.
-    kubectl(
-        "-n", release.tenant, "delete", "aijobs,aiendpoints", "--all", "--timeout=120s",
-        check=False, timeout=150,
-    )  # fmt: skip
+    for tenant in release.tenants:
+        kubectl(
+            "-n", tenant, "delete", "aijobs,aiendpoints", "--all", "--timeout=120s",
+            check=False, timeout=150,
+        )  # fmt: skip
     helm("uninstall", release.name, "--namespace", release.namespace, "--wait")
-    kube.delete(Namespace, release.tenant)
+    for tenant in release.tenants:
+        kube.delete(Namespace, tenant)
     kube.delete(Namespace, release.namespace)
 
 
-def mint_api_key(release: Release) -> str:
-    """A key for the release's tenant, minted inside the gateway pod."""
+def mint_api_key(release: Release, tenant: str | None = None) -> str:
+    """A key for `tenant` (the release's first tenant by default), minted in the gateway pod."""
     result = kubectl(
         "-n", release.namespace, "exec", f"deploy/{release.gateway}", "--",
-        "python", "-m", "aijob_gateway.keys", "create", "--tenant", release.tenant,
+        "python", "-m", "aijob_gateway.keys", "create", "--tenant", tenant or release.tenant,
     )  # fmt: skip
     key = result.stdout.splitlines()[0].strip() if result.stdout else ""
     assert key.startswith("aij_"), f"no key printed: {result.stdout!r} {result.stderr!r}"
