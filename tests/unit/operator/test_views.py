@@ -8,7 +8,16 @@ import pytest
 from aijob_operator.endpoint_views import serve_address
 from aijob_operator.views import JobView, PodView, owner_key
 
-from tests.unit.operator.factories import JOB_UID, UID, disrupted, job_body, pod_body, unschedulable
+from tests.unit.operator.factories import (
+    JOB_UID,
+    UID,
+    at,
+    disrupted,
+    job_body,
+    pod_body,
+    stamp,
+    unschedulable,
+)
 
 
 def test_job_view() -> None:
@@ -29,6 +38,17 @@ def test_pod_view_reads_scheduler_disruption_and_counts() -> None:
     assert view.disruption is not None
     assert view.disruption.startswith("PreemptionByScheduler: ")
     assert (view.failure_count, view.ignored_failure_count, view.job_uid) == (2, 1, JOB_UID)
+
+
+def test_the_stall_clock_starts_when_the_worker_container_runs() -> None:
+    assert PodView.from_body(pod_body(phase="Running", created=3)).running_since == at(4)
+    pending = pod_body(phase="Pending", waiting={"reason": "ContainerCreating"}, node="n")
+    assert PodView.from_body(pending).running_since is None  # image pulls do not count
+    sidecar_first = pod_body(phase="Running", created=3)
+    sidecar_first["status"]["containerStatuses"].insert(
+        0, {"name": "sidecar", "state": {"running": {"startedAt": stamp(1)}}}
+    )
+    assert PodView.from_body(sidecar_first).running_since == at(4)  # the worker's own
 
 
 def test_exit_is_read_from_the_last_state_too() -> None:
