@@ -11,18 +11,27 @@ Kept: artifacts of an AIJob annotated `aijob.dev/keep-artifacts: "true"`, and th
 name re-created before the deletion ran. hostPath mode deletes nothing (the operator
 mounts no node directory). A failure is logged and given up: the objects stay, the
 AIJob is gone either way.
+
+The results of a job on an endpoint (a seed-003 task), which the operator itself gathers
+from the warm replicas, are written the same way (`ResultWriter`): with the tenant's own
+credentials, to `s3://<tenant bucket>/jobs/<job>/results/<job>.json`, where the gateway's
+artifact routes read them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import io
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from aijob_api.status import Artifact
 from aijob_api.storage import (
     JOBS_PREFIX,
     KEEP_ARTIFACTS_ANNOTATION,
@@ -143,3 +152,65 @@ class ArtifactJanitor:
             "%s/%s: %d artifacts deleted from %s%s", namespace, name, count, store.uri, prefix
         )
         return count
+
+
+RESULTS_DIR: Final = "results"
+"""Below a job's artifact URI: the results the operator gathered for a job on an endpoint."""
+
+
+def results_key(job: str) -> str:
+    """The key of a job on an endpoint's results in its tenant's bucket."""
+    return f"{JOBS_PREFIX}/{job}/{RESULTS_DIR}/{job}.json"
+
+
+def results_document(job: str, outputs: Sequence[Any]) -> bytes:
+    """What the results file holds: the task's id and its outputs, in the records' order."""
+    return json.dumps({"task_id": job, "outputs": list(outputs)}, separators=(",", ":")).encode()
+
+
+class ResultsNotStoredError(Exception):
+    """The results could not be written to the tenant's store (the reason, in words)."""
+
+
+class ResultWriter:
+    """Writes the results of jobs on endpoints to their tenant's store (s3 mode)."""
+
+    def __init__(self, api: KubeApi, settings: PodSettings) -> None:
+        self._api = api
+        self._settings = settings
+
+    async def write(self, namespace: str, job: str, outputs: Sequence[Any]) -> Artifact | None:
+        """Store the outputs of job `job`; the artifact written, or None in hostPath mode
+        (nothing is stored: the outputs stay in the status). ResultsNotStoredError when the
+        tenant has no credentials or its store refuses the write."""
+        settings = self._settings
+        if settings.mounts_artifacts:
+            return None
+        secret = await self._api.get_secret(namespace, STORAGE_SECRET)
+        credentials = secret_credentials(secret) if secret is not None else None
+        if credentials is None:
+            raise ResultsNotStoredError(
+                f"namespace {namespace} has no Secret {STORAGE_SECRET} with "
+                f"{SECRET_ACCESS_KEY} and {SECRET_SECRET_KEY}"
+            )
+        store = settings.store(namespace)
+        key = results_key(job)
+        data = results_document(job, outputs)
+        try:
+            client = s3_client(settings.s3_endpoint, settings.s3_region, credentials)
+            await asyncio.to_thread(
+                client.put_object,
+                store.root,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type="application/json",
+            )
+        except Exception as error:  # any store failure is the run's to report
+            raise ResultsNotStoredError(f"writing {store.uri}{key}: {error}") from error
+        return Artifact(
+            name=f"{RESULTS_DIR}/{job}.json",
+            uri=f"{store.uri}{key}",
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+        )

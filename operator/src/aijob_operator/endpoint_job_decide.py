@@ -15,6 +15,7 @@ and have a ready replica is bounded: it counts from when the job last began to w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from typing import Any, Final
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.resource import AIJob
 from aijob_api.routing import Framework
-from aijob_api.status import AIJobStatus, Results, StageTimings
+from aijob_api.status import MAX_STATUS_RESULTS_BYTES, AIJobStatus, Artifact, Results, StageTimings
 
 from aijob_operator.decide import Action, Decision, Inputs, decide, desired_status
 
@@ -70,6 +71,10 @@ class RunOutcome:
     retries: int = 0
     """Attempts after the first, over every chunk."""
     chunks: int = 0
+    stored: Artifact | None = None
+    """The outputs' file in the tenant's store (s3 mode), when they were written there."""
+    store_problem: str | None = None
+    """Why the outputs could not be written to the tenant's store."""
 
 
 class RunAction(StrEnum):
@@ -216,10 +221,16 @@ def _ended(inputs: EndpointJobInputs, base: Inputs, outcome: RunOutcome) -> Endp
             f"predicted {len(outcome.outputs)} record(s) on endpoint {aijob.spec.endpoint} "
             f"in {outcome.chunks} chunk(s), {outcome.retries} call(s) retried"
         )
+        results = Results(outputs=list(outcome.outputs), timings=outcome.timings)
+        if outcome.stored is not None:
+            results = _with_stored(results, outcome.stored)
+            message = f"{message}; results in {outcome.stored.uri}"
+        elif outcome.store_problem is not None:
+            message = f"{message}; results not written to the tenant's store: "
+            message += outcome.store_problem
         status = desired_status(
             base, Phase.SUCCEEDED, Reason.COMPLETED, message, completion_time=now
         )
-        results = Results(outputs=list(outcome.outputs), timings=outcome.timings)
     else:
         status = desired_status(
             base, Phase.FAILED, outcome.reason, outcome.message, completion_time=now
@@ -229,6 +240,15 @@ def _ended(inputs: EndpointJobInputs, base: Inputs, outcome: RunOutcome) -> Endp
     return EndpointJobDecision(
         RunAction.NOTHING, Decision(Action.NOTHING, status, _ttl(aijob)), results=results
     )
+
+
+def _with_stored(results: Results, stored: Artifact) -> Results:
+    """The results pointing at their file in the tenant's store; the outputs stay inline
+    only while they fit the status' bound."""
+    update: dict[str, Any] = {"output_uri": stored.uri, "artifacts": [stored]}
+    if len(json.dumps(results.outputs, separators=(",", ":"))) > MAX_STATUS_RESULTS_BYTES // 2:
+        update["outputs"] = None
+    return results.model_copy(update=update)
 
 
 def waiting_since(aijob: AIJob, now: datetime) -> datetime:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from aijob_api.models import AIJob
 from aijob_kube.resources import AIEndpointResource
 from pydantic import ValidationError
 
+from aijob_operator.artifacts import ResultsNotStoredError, ResultWriter
 from aijob_operator.endpoint_job_calls import Post, RunPlan, run_records
 from aijob_operator.endpoint_job_decide import (
     EndpointFacts,
@@ -80,6 +81,7 @@ class EndpointJobs:
         queue: WorkQueue[Key],
         settings: EndpointJobSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        results: ResultWriter | None = None,
     ) -> None:
         self._api = api
         self._endpoints = endpoints
@@ -88,6 +90,7 @@ class EndpointJobs:
         self._queue = queue
         self._settings = settings
         self._clock = clock
+        self._results = results
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._runs: dict[Key, _Run] = {}
         self._outcomes: dict[Key, tuple[str | None, RunOutcome]] = {}
@@ -193,6 +196,8 @@ class EndpointJobs:
         try:
             async with self._slots:
                 outcome = await run_records(plan, lambda: self._replicas(endpoint), self._post)
+            if outcome.succeeded:
+                outcome = await self._store(key, outcome)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a bug must not leave the job Running forever
@@ -207,6 +212,18 @@ class EndpointJobs:
             del self._runs[key]
         self._outcomes[key] = (uid, outcome)
         self._queue.add(key, urgent=True)
+
+    async def _store(self, key: Key, outcome: RunOutcome) -> RunOutcome:
+        """The outcome with its outputs written to the tenant's store (s3 mode), or with why
+        they could not be (the outputs stay in the status)."""
+        if self._results is None:
+            return outcome
+        try:
+            stored = await self._results.write(key[0], key[1], outcome.outputs)
+        except ResultsNotStoredError as error:
+            logger.warning("%s/%s: results not stored: %s", *key, error)
+            return replace(outcome, store_problem=str(error))
+        return replace(outcome, stored=stored)
 
     def _stop(self, key: Key) -> None:
         run = self._runs.pop(key, None)

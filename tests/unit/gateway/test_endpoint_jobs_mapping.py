@@ -318,6 +318,49 @@ def test_a_succeeded_task_has_its_timing_and_result(single: bool, result: Any) -
     assert json.loads(job.metadata.annotations["aijob.dev/seed-request"])["model"] == "iris"
 
 
+STORED_URI = "s3://aijob-team-a/jobs/job-1/results/job-1.json"
+
+
+@pytest.mark.parametrize(
+    ("outputs", "single", "inline"),
+    [([{"p": 1}], True, {"p": 1}), ([[1], [2]], False, [[1], [2]]), (None, True, None)],
+)
+def test_a_task_whose_outputs_were_stored_answers_the_seeds_s3_key(
+    outputs: Any, single: bool, inline: Any
+) -> None:
+    results: dict[str, Any] = {
+        "outputUri": STORED_URI,
+        "artifacts": [{"name": "results/job-1.json", "uri": STORED_URI, "sha256": "e" * 64}],
+    }
+    if outputs is not None:
+        results["outputs"] = outputs
+    status = {"phase": "Succeeded", "results": results}
+    job = on_endpoint("job-1", status, compat_tasks.task_annotation("iris", single))
+    expected: dict[str, Any] = {
+        "s3_key": "jobs/job-1/results/job-1.json",
+        "bucket": "aijob-team-a",
+        "url": "/v1/jobs/job-1/artifacts/results/job-1.json",
+        "sha256": "e" * 64,
+    }
+    if outputs is not None:
+        expected["output"] = inline
+    assert compat_tasks.task_view(job).result == expected
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "s3://aijob-team-a/jobs/job-10/results/job-1.json",  # another job's prefix
+        "s3://aijob-team-a/jobs/job-1/../x.json",
+        "file:///var/lib/aijob/artifacts/team-a/job-1/results.json",
+    ],
+)
+def test_outputs_elsewhere_are_no_s3_key(uri: str) -> None:
+    status = {"phase": "Succeeded", "results": {"outputs": [{"p": 1}], "outputUri": uri}}
+    job = on_endpoint("job-1", status, compat_tasks.task_annotation("iris", True))
+    assert compat_tasks.task_view(job).result == {"p": 1}
+
+
 def test_a_failed_task_says_why() -> None:
     job = on_endpoint("job-1", {"phase": "Failed", "message": "spec.input.records[0]: bad"}, {})
     view = compat_tasks.task_view(job)

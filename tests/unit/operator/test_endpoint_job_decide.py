@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.routing import Framework
-from aijob_api.status import StageTimings
+from aijob_api.status import Artifact, StageTimings
 from aijob_operator.decide import Action
 from aijob_operator.endpoint_job_decide import (
     EndpointFacts,
@@ -164,6 +164,43 @@ def test_success_writes_the_outputs_timings_and_replica_with_the_phase() -> None
     assert verdict.results.timings == outcome.timings
     succeeded = next(c for c in status.conditions if c.type is ConditionType.SUCCEEDED)
     assert succeeded.status == "True"
+
+
+STORED = Artifact(
+    name="results/t1.json",
+    uri="s3://aijob-team-a/jobs/t1/results/t1.json",
+    sha256="f" * 64,
+    size_bytes=40,
+)
+
+
+@pytest.mark.parametrize(
+    ("outputs", "inline"),
+    [([{"score": 0.5}] * 3, True), ([{"text": "x" * 200}] * 400, False)],
+)
+def test_stored_results_are_pointed_at_and_stay_inline_while_small(
+    outputs: list[Any], inline: bool
+) -> None:
+    outcome = RunOutcome(succeeded=True, outputs=outputs, chunks=1, stored=STORED)
+    verdict = decide_endpoint_job(inputs(job({"phase": "Running"}), now=3, outcome=outcome))
+    assert verdict.results is not None
+    assert verdict.results.output_uri == STORED.uri
+    assert verdict.results.artifacts == [STORED]
+    assert verdict.results.outputs == (outputs if inline else None)
+    assert verdict.decision.status.phase is Phase.SUCCEEDED
+    assert f"results in {STORED.uri}" in (verdict.decision.status.message or "")
+
+
+def test_results_the_store_refused_stay_inline_and_the_message_says_why() -> None:
+    outcome = RunOutcome(
+        succeeded=True, outputs=[1], chunks=1, store_problem="no Secret aijob-storage"
+    )
+    verdict = decide_endpoint_job(inputs(job({"phase": "Running"}), now=3, outcome=outcome))
+    assert verdict.results is not None
+    assert (verdict.results.outputs, verdict.results.output_uri) == ([1], None)
+    assert "results not written to the tenant's store: no Secret aijob-storage" in (
+        verdict.decision.status.message or ""
+    )
 
 
 def test_a_refused_record_fails_the_job_without_results() -> None:

@@ -6,16 +6,22 @@ object, a text, a list of feature values) is one; `priority` → `spec.priority`
 `client_request_id` → the job service's idempotency. The task is an inference AIJob
 on the endpoint (`task_id` is its name); its status in Celery's words, its timing from
 the replicas' stage timings (`upload_ms` is their postprocess: turning outputs into
-results), its result the one output (one record) or the list of them.
+results), its result the one output (one record) or the list of them. Where the outputs
+were written to the tenant's store (s3 mode: `results.outputUri` below the job's prefix),
+the result has the seed's shape: `{"s3_key", "bucket", "url", "sha256", "output"}`,
+`s3_key` the object's key in the tenant's bucket, `url` the gateway route that downloads
+it, `output` the inline result while the status holds it.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from aijob_api.conditions import Phase
-from aijob_api.models import AIJob
+from aijob_api.models import AIJob, Results
+from aijob_api.storage import JOBS_PREFIX, artifact_path_problem
 from pydantic import JsonValue
 
 from aijob_gateway.schemas.compat_tasks import TaskState, TaskTiming, TaskView
@@ -70,8 +76,37 @@ def task_view(job: AIJob) -> TaskView:
     if view.status == "SUCCESS" and results is not None:
         outputs: list[Any] = list(results.outputs or [])
         single = bool(_request(job).get("single", len(outputs) == 1))
-        view.result = outputs[0] if single and outputs else outputs
+        inline = outputs[0] if single and outputs else outputs
+        stored = stored_result(job, results)
+        if stored is None:
+            view.result = inline
+        else:
+            if results.outputs is not None:
+                stored["output"] = inline
+            view.result = stored
     return view
+
+
+def stored_result(job: AIJob, results: Results) -> dict[str, JsonValue] | None:
+    """The seed's `{"s3_key", "bucket", "url", "sha256"}` of outputs written below the job's
+    prefix of its tenant's bucket (`results.outputUri`), or None."""
+    name = job.metadata.name or ""
+    uri = results.output_uri or ""
+    parts = urlsplit(uri)
+    key = parts.path.lstrip("/")
+    prefix = f"{JOBS_PREFIX}/{name}/"
+    if parts.scheme != "s3" or not name or not key.startswith(prefix):
+        return None
+    path = key[len(prefix) :]
+    if artifact_path_problem(path) is not None:
+        return None
+    sha256 = next((item.sha256 for item in results.artifacts if item.uri == uri), None)
+    return {
+        "s3_key": key,
+        "bucket": parts.netloc,
+        "url": f"/v1/jobs/{name}/artifacts/{path}",
+        "sha256": sha256,
+    }
 
 
 def _request(job: AIJob) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from lightkube import AsyncClient
 from prometheus_client import start_http_server
 
 from aijob_operator import kopf_settings, metrics
+from aijob_operator.artifacts import ResultWriter
+from aijob_operator.builders.pod import pod_settings
 from aijob_operator.catalog import CatalogError, RuntimeCatalog, load_catalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.endpoint_jobs import EndpointJobs, EndpointJobSettings
@@ -238,6 +240,7 @@ def endpoint_jobs(
             concurrency=config.endpoint_job_concurrency,
             recheck_seconds=config.recheck_seconds,
         ),
+        results=ResultWriter(api, pod_settings(config)),
     )
 
 
