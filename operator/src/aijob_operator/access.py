@@ -2,7 +2,7 @@
 
 The chart's ClusterRole grants exactly this table (tests/unit/helm/test_rbac.py renders the
 chart and compares both ways: nothing used without a grant, nothing granted unused), and
-tests/integration/operator/test_least_privilege.py runs the operator under that role. A new
+the e2e suites (tests/e2e) run the operator the chart installs, under that role only. A new
 call to the API server starts with a row here. kopf's own needs are in it too: it lists and
 watches AIJobs and AIEndpoints; it runs standalone (no peering objects), with the resource
 scanning off (no CRD or Namespace watch) and its Event posting off (`kopf_settings`).
