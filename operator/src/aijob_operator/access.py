@@ -111,7 +111,8 @@ OPERATOR_ACCESS: Final = (
         "secrets",
         ("get",),
         "only the Secret named aijob-storage (resourceNames): a deleted job's artifacts are "
-        "deleted with its tenant's own S3 credentials (artifacts.ArtifactJanitor)",
+        "deleted, and a task's results written, with its tenant's own S3 credentials "
+        "(artifacts.ArtifactJanitor, artifacts.ResultWriter)",
     ),
     Access(
         "",
