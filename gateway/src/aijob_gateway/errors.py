@@ -115,11 +115,3 @@ class UpstreamError(GatewayError):
     status = 502
     slug = "upstream-error"
     title = "Kubernetes API error"
-
-
-class NotServedError(GatewayError):
-    """The gateway does not serve this under the cluster's settings (artifacts in hostPath mode)."""
-
-    status = 501
-    slug = "not-implemented"
-    title = "Not implemented"

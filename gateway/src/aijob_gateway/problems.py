@@ -167,7 +167,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Rate limit exceeded, or the endpoint's queue is full; see Retry-After.",
         502: "The Kubernetes API server refused the call, or every replica failed the request.",
         503: "The API server cannot be reached, a cache is not synced, or no replica is ready.",
-        501: "Not served under this cluster's settings (artifacts in storage mode hostPath).",
         504: "The request's deadline passed before a model server pod answered.",
     }
     return {

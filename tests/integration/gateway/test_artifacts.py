@@ -307,6 +307,6 @@ def test_a_hostpath_gateway_says_artifacts_are_served_from_an_object_store_only(
     assert created.status_code == 201, created.text
     for path in ("", "/model/model.joblib"):
         response = api.get(f"/v1/jobs/{JOB}/artifacts{path}")
-        assert response.status_code == 501, response.text
+        assert response.status_code == 409, response.text
         assert "served only from an object store" in response.json()["detail"]
     assert api.get("/v1/jobs/absent/artifacts").status_code == 404  # scoped first

@@ -17,18 +17,16 @@ from aijob_gateway.schemas.artifacts import ArtifactList
 router = APIRouter(
     prefix="/v1/jobs",
     tags=["jobs"],
-    responses=problem_responses(401, 403, 404, 409, 429, 502, 503),
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 502, 503),
 )
 CHECKSUM_HEADER = "X-Checksum-Sha256"
 """The SHA-256 (hex) the job's status recorded for a downloaded artifact, when it did."""
-_NOT_SERVED = problem_responses(501)
 
 
 @router.get(
     "/{name}/artifacts",
     response_model=ArtifactList,
     summary="List a job's artifacts (path, size, last modified, recorded checksum)",
-    responses=_NOT_SERVED,
 )
 async def list_artifacts(name: JobName, caller: CallerDep) -> ModelResponse:
     """Every object below the job's artifact URI, read with the tenant's own credentials."""
@@ -47,7 +45,6 @@ async def list_artifacts(name: JobName, caller: CallerDep) -> ModelResponse:
         },
         307: {"description": "With redirect=true: a signed URL of the store, valid minutes."},
         **problem_responses(400),
-        **_NOT_SERVED,
     },
 )
 async def download_artifact(

@@ -8,7 +8,8 @@ checked before it is joined to that prefix (`aijob_api.storage.artifact_path_pro
 the SHA-256 the job's status recorded for it, when it recorded one.
 
 In hostPath mode (single-tenant development) artifacts lie on a node's disk the gateway does
-not mount: every route answers 501 saying artifacts are served from an object store only.
+not mount: every route answers 409 saying artifacts are served from an object store only
+(a 409, not a 5xx: nothing failed, the cluster is set up so).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Final
 from aijob_api.models import AIJob
 from aijob_api.storage import JOBS_PREFIX, TenantStore, artifact_path_problem
 
-from aijob_gateway.errors import BadRequestError, NotFoundError, NotServedError
+from aijob_gateway.errors import BadRequestError, ConflictError, NotFoundError
 from aijob_gateway.kube.storage_secrets import StorageSecrets
 from aijob_gateway.object_store import ObjectReader, OpenedObject, StoredObject
 from aijob_gateway.schemas.artifacts import ArtifactItem, ArtifactList
@@ -137,7 +138,7 @@ class ArtifactService:
         job = self._jobs.get(tenant, name)  # another tenant's job: 404 here
         store = self._store(tenant.namespace)
         if store.scheme != "s3":
-            raise NotServedError(
+            raise ConflictError(
                 "artifacts are served only from an object store: this cluster keeps them on a "
                 f"node's disk (storage mode hostPath, {store.job_uri(name)}), which the gateway "
                 "does not reach"
