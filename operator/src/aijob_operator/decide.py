@@ -178,9 +178,36 @@ def decide(inputs: Inputs) -> Decision:
     )
     if observed.phase.finished:
         return Decision(Action.NOTHING, status, _ttl_wait(spec.ttl_seconds_after_finished))
+    spent = _retries_spent_with_stall_restarts(inputs, observed.facts, status)
+    if spent is not None:
+        return spent
     if observed.phase is Phase.RUNNING and inputs.stall_limits is not None:
         return _watch_stall(inputs, inputs.stall_limits, observed.facts, status)
     return Decision(Action.NOTHING, status, inputs.recheck_seconds)
+
+
+def _retries_spent_with_stall_restarts(
+    inputs: Inputs, facts: PodFacts, status: AIJobStatus
+) -> Decision | None:
+    """An attempt failed after stall restarts, and failures and restarts together are past
+    maxRetries: Failed (the Job's backoffLimit counts failures only, an eviction being a
+    disruption, so without this a job could make 1 + 2 x maxRetries attempts)."""
+    stall = inputs.aijob.status.stall
+    max_retries = inputs.aijob.spec.retry_policy.max_retries
+    if stall is None or not status.failed_attempts:
+        return None
+    if status.failed_attempts + stall.restarts <= max_retries:
+        return None
+    message = (
+        f"{status.failed_attempts} attempt(s) failed and {stall.restarts} were ended for a "
+        f"stall: together they spent retryPolicy.maxRetries ({max_retries})"
+    )
+    failed = desired_status(
+        inputs, Phase.FAILED, Reason.STALLED, message, facts=facts, completion_time=inputs.now
+    )
+    return Decision(
+        Action.DELETE_JOB, failed, _ttl_wait(inputs.aijob.spec.ttl_seconds_after_finished)
+    )
 
 
 def _watch_stall(

@@ -277,3 +277,22 @@ def test_jobs_without_limits_are_not_watched() -> None:
     decision = decide(given)
     assert (decision.status.phase, decision.status.reason) == (Phase.RUNNING, Reason.POD_RUNNING)
     assert decision.requeue_after == 60.0
+
+
+def test_a_crash_after_stall_restarts_fails_the_job_once_both_spent_max_retries() -> None:
+    """The Job's backoffLimit counts failures only (an eviction is a disruption): the
+    operator ends the job when failures and stall restarts together pass maxRetries."""
+    crashed = pod_body(
+        "train-0-older", phase="Failed", created=1, terminated={"exitCode": 1, "reason": "Error"}
+    )
+    stall = {"restarts": 2, "lastPod": "train-0-evicted"}
+    pods = [crashed, pod_body(POD, phase="Running", node="n", created=5, failures=1)]
+    within = decide(running(status={**reported(150), "stall": {**stall, "restarts": 1}}, pods=pods))
+    assert within.action is not Action.DELETE_JOB
+    assert within.status.phase is not Phase.FAILED
+    spent = decide(running(status={**reported(150), "stall": stall}, pods=pods))
+    assert spent.action is Action.DELETE_JOB
+    assert (spent.status.phase, spent.status.reason) == (Phase.FAILED, Reason.STALLED)
+    assert spent.status.failed_attempts == 1
+    assert "1 attempt(s) failed and 2 were ended for a stall" in (spent.status.message or "")
+    assert "retryPolicy.maxRetries (2)" in (spent.status.message or "")
