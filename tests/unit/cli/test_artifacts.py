@@ -65,5 +65,5 @@ def test_a_broken_stream_leaves_no_part_file(tmp_path: Path) -> None:
 
 
 def test_a_checksum_mismatch_has_its_own_exit_code() -> None:
-    assert ExitCode.CHECKSUM == 13
+    assert int(ExitCode.CHECKSUM) == 13
     assert len({int(code) for code in ExitCode}) == len(ExitCode)
