@@ -87,6 +87,10 @@ class ObjectReader:
             retries=Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )
 
+    def close(self) -> None:
+        """Close the pooled connections to the store."""
+        self._http.clear()
+
     def _client(self, credentials: S3Credentials, *, presign: bool = False) -> Minio:
         host, secure = self._presign_endpoint if presign else self._endpoint
         return Minio(

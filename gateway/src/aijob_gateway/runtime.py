@@ -245,5 +245,6 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.transport.close()
+        self.artifacts.close()
         await self.client.close()
         await self.log_client.close()

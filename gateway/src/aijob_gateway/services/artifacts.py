@@ -126,6 +126,10 @@ class ArtifactService:
         self._list_limit = list_limit
         self._url_seconds = url_seconds
 
+    def close(self) -> None:
+        """Close the connections to the object store."""
+        self._reader.close()
+
     def link(self, tenant: Tenant, job: AIJob, uri: str | None) -> str | None:
         """The route that downloads `uri` when it is one of the job's artifacts and the
         gateway serves them (s3 mode)."""
