@@ -15,6 +15,8 @@ PROTECTED = [
     ("GET", "/v1/jobs/x"),
     ("DELETE", "/v1/jobs/x"),
     ("GET", "/v1/jobs/x/results"),
+    ("GET", "/v1/jobs/x/artifacts"),
+    ("GET", "/v1/jobs/x/artifacts/model/model.joblib"),
     ("GET", "/v1/queue/stats"),
     ("GET", "/v1/nodes"),
     ("GET", "/v1/endpoints"),
@@ -75,6 +77,8 @@ def test_another_tenants_job(
         ("GET", "/v1/jobs/secret-job"),
         ("DELETE", "/v1/jobs/secret-job"),
         ("GET", "/v1/jobs/secret-job/results"),
+        ("GET", "/v1/jobs/secret-job/artifacts"),
+        ("GET", "/v1/jobs/secret-job/artifacts/model/model.joblib"),
         ("GET", "/v1/jobs"),
     ]:
         response = httpx.request(
