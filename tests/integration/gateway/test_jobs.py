@@ -202,7 +202,10 @@ def test_filters(api: httpx.Client, tenant: TenantKey, kube: Client) -> None:
     inference = {
         "spec": {
             "task": "inference",
-            "model": {"type": "svm", "source": {"uri": f"file://{ARTIFACTS}/{tenant.namespace}/m/svm"}},
+            "model": {
+                "type": "svm",
+                "source": {"uri": f"file://{ARTIFACTS}/{tenant.namespace}/m/svm"},
+            },
             "input": {"records": [[1, 2]]},
             "priority": "low",
         }
