@@ -33,6 +33,7 @@ from tests.e2e.rival import TenantKubectl, aijob_manifest, long_records
 from tests.support.eventually import Timeout, eventually
 from tests.support.gateway import get_aijob
 from tests.support.kubectl import kubectl
+from tests.support.release import gateway_service_url
 from tests.support.storage import tenant_client
 
 MANIFEST = "aijob-model.json"
@@ -258,11 +259,13 @@ def test_no_pod_runs_as_the_operators_account(
 
 
 def test_an_oversized_anonymous_body_is_refused_and_the_victim_still_served(
-    gateway_url: str, api: httpx.Client
+    release: Release, kube: Client, api: httpx.Client
 ) -> None:
+    # At the Service's ClusterIP, as a client pod would send it: kubectl port-forward (the
+    # other tests' tunnel) gives up for good when the gateway closes a connection mid-upload.
     body = b'{"spec": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     response = httpx.post(
-        f"{gateway_url}/v1/jobs",
+        f"{gateway_service_url(kube, release)}/v1/jobs",
         content=body,
         headers={"Content-Type": "application/json"},
         timeout=60,
@@ -321,15 +324,18 @@ def test_a_log_stream_flood_is_limited_per_key_while_the_victim_reads(
 
 
 def test_a_spec_beyond_the_bound_is_refused_naming_the_field(rival_api: httpx.Client) -> None:
-    spec = {
-        "task": "inference",
-        "model": {"type": "logistic_regression", "source": {"trainingJob": "mine"}},
-        "input": {"records": long_records(1400)},
-    }
-    response = rival_api.post("/v1/jobs", json={"spec": spec})
+    model = {"type": "logistic_regression", "source": {"trainingJob": "mine"}}
+    records = long_records(1000)
+    too_many = {"task": "inference", "model": model, "input": {"records": [*records, records[0]]}}
+    response = rival_api.post("/v1/jobs", json={"spec": too_many})
+    assert "at most 1000 items" in _refused(response, "spec.input.records")
+    # 1,000 records of 400 characters: more than a pod's annotations carry.
+    too_long = {"task": "inference", "model": model, "input": {"records": [r + r for r in records]}}
+    response = rival_api.post("/v1/jobs", json={"spec": too_long})
     assert response.status_code == 422, response.text[:2000]
-    assert "input.records: the spec takes" in response.json()["detail"], response.text[:2000]
-    assert "input.uri" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "input.records: the spec takes" in detail, detail
+    assert "input.uri" in detail, detail
 
 
 def test_priorities_and_gpus_beyond_the_rivals_limits_are_refused(
