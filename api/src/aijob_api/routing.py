@@ -57,6 +57,8 @@ MODEL_TYPES: Final[tuple[ModelType, ...]] = (
     ModelType("resnet", Framework.PYTORCH),
     ModelType("vgg", Framework.PYTORCH),
     ModelType("alexnet", Framework.PYTORCH),
+    # A TorchScript model saved by your own code (spec.code), for inference and serving.
+    ModelType("torchscript", Framework.PYTORCH),
     # Natural language: transformer models on the PyTorch + transformers image.
     ModelType("bert", Framework.PYTORCH, _TEXT),
     ModelType("distilbert", Framework.PYTORCH, _TEXT),

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final
 from pydantic import ConfigDict, Field, model_validator
 
 from aijob_api.cel import immutability_rule
+from aijob_api.code import CODE_SPEC_RULES, CodeSpec, code_problem
 from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
 from aijob_api.contract import SPEC_ANNOTATION
 from aijob_api.delivery import spec_delivery_problem
@@ -49,6 +50,7 @@ __all__ = [
     "MAX_TIMEOUT_SECONDS",
     "URI_PATTERN",
     "AIJobSpec",
+    "CodeSpec",
     "DatasetSpec",
     "InferenceInput",
     "ModelSource",
@@ -90,7 +92,10 @@ class Task(StrEnum):
 class ModelSpec(WireModel):
     """The model to train or to run."""
 
-    type: ModelTypeName
+    type: Annotated[
+        ModelTypeName | None,
+        Field(description=model_type_description()),
+    ] = None
     name: Annotated[
         str | None,
         Field(description="A human name for the model, kept with its artifacts.", max_length=253),
@@ -162,6 +167,7 @@ IMMUTABLE_SPEC_FIELDS: Final = (
     "queue",
     "podTemplate",
     "endpoint",
+    "code",
 )
 """Spec fields that cannot change once the job exists (only cancel and the TTL may)."""
 
@@ -203,10 +209,11 @@ class AIJobSpec(WireModel):
                     "fieldPath": ".input",
                 },
                 {
-                    "rule": "self.task != 'training' || has(self.dataset)",
-                    "message": "a training job needs a dataset (name or uri)",
+                    "rule": "self.task != 'training' || has(self.dataset) || has(self.code)",
+                    "message": "a training job needs a dataset (name or uri) or code",
                     "fieldPath": ".dataset",
                 },
+                *CODE_SPEC_RULES,
                 *[immutability_rule(field) for field in IMMUTABLE_SPEC_FIELDS],
             ]
         }
@@ -234,8 +241,12 @@ class AIJobSpec(WireModel):
     ] = None
     model: Annotated[
         ModelSpec,
-        Field(description="The model to train or run."),
-    ]
+        Field(description="The model to train or run.", json_schema_extra={"default": {}}),
+    ] = Field(default_factory=ModelSpec)
+    code: Annotated[
+        CodeSpec | None,
+        Field(description="Training only: your own script or module instead of model.type."),
+    ] = None
     dataset: Annotated[
         DatasetSpec | None,
         Field(description="Training data."),
@@ -339,8 +350,16 @@ class AIJobSpec(WireModel):
                 raise ValueError("input: an inference job needs records or uri")
         if self.endpoint is not None:
             self._check_endpoint_fields()
-        if self.task is Task.TRAINING and self.dataset is None:
-            raise ValueError("dataset: a training job needs a dataset (name or uri)")
+        if self.task is Task.TRAINING and self.dataset is None and self.code is None:
+            raise ValueError("dataset: a training job needs a dataset (name or uri) or code")
+        problem = code_problem(
+            task=self.task.value,
+            code=self.code,
+            model_type=self.model.type,
+            framework=self.framework,
+        )
+        if problem is not None:
+            raise ValueError(problem)
         for name, part in (
             ("model.source", self.model.source),
             ("dataset", self.dataset),
@@ -368,4 +387,4 @@ class AIJobSpec(WireModel):
     @property
     def resolved_framework(self) -> Framework:
         """The framework the job runs on: explicit, or routed from the model type."""
-        return route_framework(self.model.type, self.framework)
+        return route_framework(self.model.type or "", self.framework)

@@ -8,11 +8,11 @@ store is the directory `<artifacts root>/<namespace>/` of a node's filesystem.
 
 `spec_uri_problem` is the one confinement rule, pure so the operator (which refuses such
 a job before any pod exists) and the gateway (422 at submission) apply the same one: every
-URI a spec names (`dataset.uri`, `model.source.uri`, `input.uri`, any hyperparameter that
-is a path, such as the text runner's `modelDir`) must lie inside the tenant's store. A
-URI is refused rather than normalised when it could mean two things: percent-encoding,
-`.` or `..` segments, empty segments, backslashes, control characters, user info, ports,
-queries and fragments.
+URI a spec names (`dataset.uri`, `model.source.uri`, `input.uri`, `code.archiveUri`, any
+hyperparameter that is a path, such as the text runner's `modelDir`) must lie inside the
+tenant's store. A URI is refused rather than normalised when it could mean two things:
+percent-encoding, `.` or `..` segments, empty segments, backslashes, control characters,
+user info, ports, queries and fragments.
 """
 
 from __future__ import annotations
@@ -185,6 +185,8 @@ def spec_uris(spec: AIJobSpec) -> Iterator[tuple[str, str]]:
         yield "spec.model.source.uri", source.uri
     if spec.input is not None and spec.input.uri is not None:
         yield "spec.input.uri", spec.input.uri
+    if spec.code is not None and spec.code.archive_uri is not None:
+        yield "spec.code.archiveUri", spec.code.archive_uri
     yield from _paths_in("spec.model.hyperparameters", spec.model.hyperparameters)
 
 

@@ -203,8 +203,10 @@ def inference_job(
 ) -> NewJob:
     """The AIJob submission of a seed inference request (`training`: the job model_id names)."""
     source = model_source(request.model_id)
-    model_type = request.model_type or (
-        training.spec.model.type if training is not None else DEFAULT_INFERENCE_MODEL_TYPE
+    model_type = (
+        request.model_type
+        or (training.spec.model.type if training is not None else None)
+        or DEFAULT_INFERENCE_MODEL_TYPE
     )
     document: dict[str, Any] = {
         "task": Task.INFERENCE.value,

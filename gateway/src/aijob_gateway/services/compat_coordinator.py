@@ -112,7 +112,7 @@ def result_of(request_id: str, job: AIJob) -> CoordinatorInferResponse:
         outputs[0] if outputs else None,
         worker_id=status.pod_name,
         task_type=str(task_type),
-        model_info=job.spec.endpoint or job.spec.model.type,
+        model_info=job.spec.endpoint or job.spec.model.type or "custom code",
     )
     if created is not None and finished is not None:
         answer.latency = max(0.0, (finished - created).total_seconds())

@@ -1,0 +1,146 @@
+"""Your own training code: a script or a module from a ConfigMap or an archive in the store.
+
+`spec.code` replaces the built-in model of a training job: the worker runs the entry
+point in-process on the catalog's framework image with the aijob runtime importable
+(`aijob_worker.report`, `save_checkpoint`, `save_model`, ...: docs/workers.md). The code
+comes from a ConfigMap of the job's namespace, mounted read-only at `CODE_MOUNT_PATH`, or
+from a `.tar.gz`/`.zip` archive in the tenant's store (confined like every URI:
+`aijob_api.storage`). Its rules live here, attached to the spec by `aijob_api.spec`, and
+`code_problem` mirrors the cross-field ones for clients.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from pydantic import ConfigDict, Field
+
+from aijob_api.cel import exactly_one_rule
+from aijob_api.inputs import URI_PATTERN
+from aijob_api.wire import WireModel
+
+CODE_MOUNT_PATH: Final = "/var/lib/aijob/code"
+"""Where a code ConfigMap is mounted (read-only) in the worker pod."""
+ENTRYPOINT_PATTERN: Final = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\.py$"
+"""A relative path to a `.py` file: no `.`/`..` segments, no absolute path."""
+MODULE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+"""A dotted Python module name (`train`, `pkg.train`)."""
+CONFIG_MAP_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+"""A ConfigMap's name (a DNS subdomain)."""
+MAX_ARGS: Final = 64
+MAX_ARG_LENGTH: Final = 1024
+ARCHIVE_SUFFIXES: Final = (".tar.gz", ".tgz", ".tar", ".zip")
+"""The archive formats the worker unpacks."""
+
+
+class CodeSpec(WireModel):
+    """A training entry point of your own, run with the aijob runtime importable."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                exactly_one_rule(
+                    "configMap", "archiveUri", "code needs exactly one of configMap or archiveUri"
+                ),
+                exactly_one_rule(
+                    "entrypoint", "module", "code needs exactly one of entrypoint or module"
+                ),
+                {
+                    "rule": "!has(self.archiveUri) || "
+                    + " || ".join(f"self.archiveUri.endsWith('{s}')" for s in ARCHIVE_SUFFIXES),
+                    "message": "code.archiveUri must end in " + ", ".join(ARCHIVE_SUFFIXES),
+                    "fieldPath": ".archiveUri",
+                },
+            ]
+        }
+    )
+
+    config_map: Annotated[
+        str | None,
+        Field(
+            description=(
+                "A ConfigMap of the job's namespace holding the code (one key per file), "
+                f"mounted read-only at {CODE_MOUNT_PATH}."
+            ),
+            max_length=253,
+            pattern=CONFIG_MAP_PATTERN,
+        ),
+    ] = None
+    archive_uri: Annotated[
+        str | None,
+        Field(
+            description=(
+                "A .tar.gz, .tgz, .tar or .zip of the code in this namespace's store "
+                "(s3://<tenant bucket>/...), unpacked by the worker before it starts."
+            ),
+            max_length=2048,
+            pattern=URI_PATTERN,
+        ),
+    ] = None
+    entrypoint: Annotated[
+        str | None,
+        Field(
+            description="The script to run, relative to the code's root (e.g. train.py).",
+            max_length=253,
+            pattern=ENTRYPOINT_PATTERN,
+        ),
+    ] = None
+    module: Annotated[
+        str | None,
+        Field(
+            description="Instead of entrypoint: a module to run as __main__ (python -m).",
+            max_length=253,
+            pattern=MODULE_PATTERN,
+        ),
+    ] = None
+    args: Annotated[
+        list[Annotated[str, Field(max_length=MAX_ARG_LENGTH)]],
+        Field(
+            description="The script's command-line arguments (sys.argv[1:]).", max_length=MAX_ARGS
+        ),
+    ] = Field(default_factory=list)
+
+    @property
+    def program(self) -> str:
+        """What `sys.argv[0]` names: the script's path or the module."""
+        return self.entrypoint or self.module or ""
+
+
+CODE_SPEC_RULES: Final[tuple[dict[str, Any], ...]] = (
+    {
+        "rule": "!has(self.code) || self.task == 'training'",
+        "message": "spec.code is for training jobs only",
+        "fieldPath": ".code",
+    },
+    {
+        "rule": "has(self.code) || has(self.model.type)",
+        "message": "spec.model.type is required unless spec.code runs your own code",
+        "fieldPath": ".model.type",
+    },
+    {
+        "rule": "has(self.framework) || has(self.model.type)",
+        "message": "spec.framework is required when spec.model.type is left out (spec.code)",
+        "fieldPath": ".framework",
+    },
+)
+"""The AIJob spec's CEL rules about `code` (attached by `aijob_api.spec`)."""
+
+
+def code_problem(
+    *, task: str, code: CodeSpec | None, model_type: str | None, framework: str | None
+) -> str | None:
+    """The first cross-field rule about `code` a spec breaks, naming the field, or None."""
+    if code is not None:
+        if task != "training":
+            return "code: spec.code is for training jobs only"
+        if (code.config_map is None) == (code.archive_uri is None):
+            return "code: needs exactly one of configMap or archiveUri"
+        if (code.entrypoint is None) == (code.module is None):
+            return "code: needs exactly one of entrypoint or module"
+        if code.archive_uri is not None and not code.archive_uri.endswith(ARCHIVE_SUFFIXES):
+            return f"code.archiveUri: must end in {', '.join(ARCHIVE_SUFFIXES)}"
+    elif model_type is None:
+        return "model.type: required unless spec.code runs your own code"
+    if framework is None and model_type is None:
+        return "framework: required when spec.model.type is left out (spec.code)"
+    return None
