@@ -1,4 +1,4 @@
-"""spec.code: the pydantic mirror of its CEL rules, and its archive confined to the tenant's store."""
+"""spec.code: the pydantic mirror of its CEL rules; its archive confined to the store."""
 
 from __future__ import annotations
 
