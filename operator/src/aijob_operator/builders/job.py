@@ -45,6 +45,7 @@ from lightkube.models.core_v1 import (
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 
+from aijob_operator.builders.code import code_mounts, code_volumes
 from aijob_operator.builders.meta import child_labels, child_metadata, identity_name, job_name
 from aijob_operator.builders.pod import (
     PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
@@ -166,7 +167,12 @@ def _pod_template(
             tolerations=tolerations(runtime, settings, gpus) or None,
             nodeSelector=node_selector(runtime, settings, gpus) or None,
             containers=[_worker_container(aijob, runtime, settings, model_uri, model_checksum)],
-            volumes=[*storage_volumes(settings), scratch_volume(), spec_volume()],
+            volumes=[
+                *storage_volumes(settings),
+                scratch_volume(),
+                spec_volume(),
+                *code_volumes(spec),
+            ],
         ),
     )
 
@@ -192,6 +198,7 @@ def _worker_container(
         volumeMounts=[
             *volume_mounts(artifacts=settings.mounts_artifacts),
             VolumeMount(name=SPEC_VOLUME, mountPath=contract.SPEC_MOUNT_PATH, readOnly=True),
+            *code_mounts(aijob.spec),
         ],
     )
 
