@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aijob_api import contract
+from aijob_api.code import CODE_MOUNT_PATH
 from aijob_api.models import AIJobSpec
 from aijob_api.routing import Framework
 from pydantic import ValidationError
@@ -27,6 +28,9 @@ DEFAULT_PROGRESS_INTERVAL_SECONDS = 5.0
 
 ENV_STATUS_FILE = "AIJOB_STATUS_FILE"
 """Offline runs (no AIJob to report into): merge every status write into this JSON file."""
+
+ENV_CODE_DIR = "AIJOB_CODE_DIR"
+"""Runs by hand and tests: where a code ConfigMap's files are (in a pod: `CODE_MOUNT_PATH`)."""
 
 ENV_TERMINATION_MESSAGE_PATH = "AIJOB_TERMINATION_MESSAGE_PATH"
 """Override of the container's termination message path (Kubernetes: /dev/termination-log)."""
@@ -48,6 +52,8 @@ class JobContext:
     """The SHA-256 the model's manifest must have (its training job's record)."""
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL_SECONDS
     status_file: str | None = None
+    code_dir: str = CODE_MOUNT_PATH
+    """Where the files of `spec.code.configMap` are mounted."""
 
     @property
     def reports_to_cluster(self) -> bool:
@@ -78,6 +84,7 @@ class JobContext:
             model_sha256=env.get(contract.ENV_MODEL_SHA256) or None,
             progress_interval=_interval(env.get(contract.ENV_PROGRESS_INTERVAL)),
             status_file=env.get(ENV_STATUS_FILE) or None,
+            code_dir=env.get(ENV_CODE_DIR) or CODE_MOUNT_PATH,
         )
 
 

@@ -19,6 +19,7 @@ from aijob_api.contract import EXIT_BAD_INPUT, EXIT_SUCCESS
 from aijob_api.models import Results, Task
 
 from aijob_worker.context import JobContext
+from aijob_worker.custom import run_custom_training
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.inference import run_inference
 from aijob_worker.progress import ProgressReporter
@@ -71,13 +72,20 @@ def run_job(
             "event": "start",
             "task": context.spec.task.value,
             "model_type": context.spec.model.type,
+            "code": context.spec.code.program if context.spec.code else None,
             "job": f"{context.namespace}/{context.name}" if context.reports_to_cluster else None,
         },
     )
     try:
         registry = registry or RunnerRegistry.from_entry_points()
         with tempfile.TemporaryDirectory(prefix="aijob-work-") as work:
-            task = run_training if context.spec.task is Task.TRAINING else run_inference
+            task = (
+                run_custom_training
+                if context.spec.code is not None
+                else run_training
+                if context.spec.task is Task.TRAINING
+                else run_inference
+            )
             results = task(
                 context,
                 registry,

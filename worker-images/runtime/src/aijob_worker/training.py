@@ -17,7 +17,7 @@ from aijob_api.models import AIJobStatus, Artifact, Results
 from aijob_worker import __version__
 from aijob_worker.checkpoints import CheckpointStore, ResumePoint
 from aijob_worker.context import JobContext
-from aijob_worker.errors import JobInterruptedError
+from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.hyperparameters import parse_hyperparameters
 from aijob_worker.manifest import Manifest, write_manifest
 from aijob_worker.progress import ProgressReporter
@@ -55,6 +55,26 @@ def find_resume_point(
     return resume
 
 
+def upload_model(
+    model_dir: Path, manifest: Manifest, artifact_uri: str
+) -> tuple[str, list[Artifact]]:
+    """Write the manifest into `model_dir`, upload it below `<artifact URI>/model`; the
+    model's URI and its files as artifacts (`model/<path>`, with SHA-256)."""
+    write_manifest(model_dir, manifest)
+    model_uri = join_uri(artifact_uri, "model")
+    stored = storage_for(model_uri).put_tree(model_dir, model_uri)
+    artifacts = [
+        Artifact(
+            name=f"model/{item.relative_path}",
+            uri=item.uri,
+            sha256=item.sha256,
+            size_bytes=item.size_bytes,
+        )
+        for item in stored
+    ]
+    return model_uri, artifacts
+
+
 def run_training(
     context: JobContext,
     registry: RunnerRegistry,
@@ -66,15 +86,16 @@ def run_training(
 ) -> Results:
     """Train the job's model and return its results (raises BadInputError, JobInterruptedError)."""
     spec = context.spec
-    runner_class = registry.runner_for(spec.model.type)
+    if spec.model.type is None:
+        raise BadInputError("spec.model.type", "required unless spec.code runs your own code")
+    model_type = spec.model.type
+    runner_class = registry.runner_for(model_type)
     hyperparameters = parse_hyperparameters(
         runner_class.hyperparameters_model, spec.model.hyperparameters
     )
-    runner = runner_class(spec.model.type)
+    runner = runner_class(model_type)
     timer = StageTimer()
-    store = CheckpointStore(
-        context.artifact_uri, model_type=spec.model.type, framework=runner.framework
-    )
+    store = CheckpointStore(context.artifact_uri, model_type=model_type, framework=runner.framework)
 
     with timer.stage("prepare"):
         reporter.report(stage="preparing")
@@ -107,19 +128,18 @@ def run_training(
         model_dir = work_dir / "model"
         model_dir.mkdir(parents=True, exist_ok=True)
         metadata = runner.save(model_dir)
-        write_manifest(
+        model_uri, artifacts = upload_model(
             model_dir,
             Manifest(
-                model_type=spec.model.type,
+                model_type=model_type,
                 framework=runner.framework,
                 runtime_version=__version__,
                 framework_versions=registry.framework_versions(),
                 epoch=hyperparameters.total_epochs,
                 metadata=metadata,
             ),
+            context.artifact_uri,
         )
-        model_uri = join_uri(context.artifact_uri, "model")
-        stored = storage_for(model_uri).put_tree(model_dir, model_uri)
 
     metrics["epochs"] = float(hyperparameters.total_epochs)
     metrics["epochsThisAttempt"] = float(session.epochs_run)
@@ -128,15 +148,7 @@ def run_training(
     return Results(
         metrics=metrics,
         model_uri=model_uri,
-        artifacts=[
-            Artifact(
-                name=f"model/{item.relative_path}",
-                uri=item.uri,
-                sha256=item.sha256,
-                size_bytes=item.size_bytes,
-            )
-            for item in stored
-        ],
+        artifacts=artifacts,
         timings=timer.to_status(),
         device=runner.device(),
     )
