@@ -14,7 +14,7 @@ from aijob_gateway.schemas.jobs import SubmitJobRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO_ROOT / "examples"
-MANIFESTS = sorted(EXAMPLES.glob("*.yaml"))
+MANIFESTS = sorted(EXAMPLES.rglob("*.yaml"))
 REST_BODIES = sorted((EXAMPLES / "rest").glob("*.json"))
 RUNNERS = [
     *sorted((REPO_ROOT / "tests").rglob("*.py")),
