@@ -246,3 +246,16 @@ def test_the_worker_command_runs_a_script_and_passes_its_usage_error_on(tmp_path
     text = (workdir / "termination-log").read_text()
     assert "usage: train.py" in text
     assert "argument --epochs: expected one argument" in text
+
+
+def test_the_callbacks_reporter_is_the_jobs_own_while_the_code_runs(tmp_path: Path) -> None:
+    script = (
+        "from aijob_worker.reporting import default_reporter\n"
+        "default_reporter().report(epoch=1, total_epochs=1, metrics={'f1': 0.75})\n"
+    )
+    code = write_code(tmp_path / "code", {"train.py": script})
+    exit_code, status = run(tmp_path, code_spec(entrypoint="train.py"), code)
+    assert exit_code == 0, message(tmp_path)
+    assert status["progress"]["metrics"]["f1"] == 0.75
+    (f1,) = [series for series in status["metricHistory"]["series"] if series["name"] == "f1"]
+    assert f1["x"] == [1]

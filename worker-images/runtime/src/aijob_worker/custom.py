@@ -24,6 +24,7 @@ from aijob_worker.errors import BadInputError
 from aijob_worker.hyperparameters import Hyperparameters
 from aijob_worker.manifest import Manifest
 from aijob_worker.progress import ProgressReporter
+from aijob_worker.reporting import job_reporter
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.script_api import ScriptRun, active_run
 from aijob_worker.script_runner import run_code
@@ -90,7 +91,7 @@ def run_custom_training(
         resumed = "" if resume is None else f" (resumed from epoch {resume.epoch})"
         reporter.report(stage=f"running {code.program}{resumed}")
         logger.info("running your code", extra={"event": "code", "program": code.program})
-        with active_run(run):
+        with active_run(run), job_reporter(reporter):  # the Keras/Trainer callbacks' too
             run_code(code, root, script)
 
     with timer.stage("upload"):

@@ -13,6 +13,8 @@ AIJOB_NAMESPACE, AIJOB_UID, AIJOB_PROGRESS_INTERVAL_SECONDS; AIJOB_STATUS_FILE
 offline), and its final write happens at interpreter exit. It continues the metric
 history (`status.metricHistory`) that an earlier run of the script left in the status.
 The Keras and transformers callbacks in `aijob_worker.integrations` use the same reporter.
+While the `custom` runner runs a job's own code (`spec.code`), the process-wide reporter is
+that job's own (`job_reporter`), so the callbacks report into its training session.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +74,19 @@ def default_reporter(env: Mapping[str, str] | None = None) -> ProgressReporter:
             _reporter.start()
             atexit.register(_reporter.close)
         return _reporter
+
+
+@contextmanager
+def job_reporter(reporter: ProgressReporter) -> Iterator[ProgressReporter]:
+    """Make `reporter` (the running job's) the process-wide one for a while."""
+    global _reporter
+    with _lock:
+        previous, _reporter = _reporter, reporter
+    try:
+        yield reporter
+    finally:
+        with _lock:
+            _reporter = previous
 
 
 def report(**fields: Any) -> None:

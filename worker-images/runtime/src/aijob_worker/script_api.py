@@ -15,12 +15,12 @@ when its model type has a runner (`torchscript`: a `torch.jit.save`d `model.pt`)
 On SIGTERM (the pod deleted, preempted, the job cancelled) the next `report` or
 `save_checkpoint` ends the attempt (exit 143) with the last checkpoint in the status, so
 the next attempt resumes from it. Outside a job run by aijob each function raises
-`RuntimeError`, except `report`, which only logs, so a script also runs by hand.
+`RuntimeError`, except `report`, which then reports through `aijob_worker.reporting`
+(into the status file or the log when run by hand).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 from collections.abc import Iterator, Mapping
@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aijob_worker import reporting
 from aijob_worker.checkpoints import ResumePoint
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.progress import clean_metrics
 from aijob_worker.session import TrainingSession
-
-logger = logging.getLogger(__name__)
 
 _MODEL_TYPE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -108,8 +107,16 @@ def report(
     With `epoch`, the metrics join the metric history (the loss curve); without, they only
     update `status.progress`. Ends the attempt when a stop was requested (SIGTERM).
     """
-    if _active is None:
-        logger.info("report (not in a job)", extra={"epoch": epoch, "metrics": dict(metrics or {})})
+    if _active is None:  # not run by the custom runner: the process-wide reporter
+        fields = {
+            "epoch": epoch,
+            "total_epochs": total_epochs,
+            "step": step,
+            "total_steps": total_steps,
+            "metrics": metrics,
+            "stage": stage,
+        }
+        reporting.report(**{key: value for key, value in fields.items() if value is not None})
         return
     run = _active
     if metrics:
