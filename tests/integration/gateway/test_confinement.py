@@ -80,6 +80,15 @@ def test_uris_outside_the_tenant_bucket_are_refused_naming_the_field(
             "spec.model.hyperparameters.modelDir",
             "outside",
         ),
+        (
+            {
+                "task": "training",
+                "framework": "pytorch",
+                "code": {"archiveUri": f"{other}/code.tar.gz", "module": "trainer.main"},
+            },
+            "spec.code.archiveUri",
+            "outside",
+        ),
     ]
     for spec, field, reason in cases:
         response = _post(s3_gateway, key, spec)
