@@ -57,6 +57,8 @@ def test_own_script_trains_resumes_after_its_pod_is_killed_and_its_model_predict
 
     def checkpointed() -> dict[str, Any]:
         status: dict[str, Any] = get_aijob(kube, tenant, TRAIN).get("status") or {}
+        if status.get("phase") in {"Succeeded", "Failed", "Cancelled"}:
+            raise RuntimeError(f"{TRAIN} ended before its pod was deleted: {status}")
         assert status.get("phase") == "Running", status.get("phase")
         assert (status.get("checkpoint") or {}).get("epoch", 0) >= KILL_AFTER_EPOCH, status
         assert (status.get("progress") or {}).get("epoch", 0) >= KILL_AFTER_EPOCH, status
