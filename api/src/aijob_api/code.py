@@ -5,8 +5,9 @@ point in-process on the catalog's framework image with the aijob runtime importa
 (`aijob_worker.report`, `save_checkpoint`, `save_model`, ...: docs/workers.md). The code
 comes from a ConfigMap of the job's namespace, mounted read-only at `CODE_MOUNT_PATH`, or
 from a `.tar.gz`/`.zip` archive in the tenant's store (confined like every URI:
-`aijob_api.storage`). Its rules live here, attached to the spec by `aijob_api.spec`, and
-`code_problem` mirrors the cross-field ones for clients.
+`aijob_api.storage`). A custom `image` (and `command`) is for namespaces the operator's
+runtime catalog allows (`customImages`). Its rules live here, attached to the spec by
+`aijob_api.spec`, and `code_problem` mirrors the cross-field ones for clients.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated, Any, Final
 
 from pydantic import ConfigDict, Field
 
-from aijob_api.cel import exactly_one_rule
 from aijob_api.inputs import URI_PATTERN
 from aijob_api.wire import WireModel
 
@@ -27,6 +27,8 @@ MODULE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 """A dotted Python module name (`train`, `pkg.train`)."""
 CONFIG_MAP_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 """A ConfigMap's name (a DNS subdomain)."""
+IMAGE_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$"
+"""A container image reference (registry/name:tag or @digest)."""
 MAX_ARGS: Final = 64
 MAX_ARG_LENGTH: Final = 1024
 ARCHIVE_SUFFIXES: Final = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -39,12 +41,23 @@ class CodeSpec(WireModel):
     model_config = ConfigDict(
         json_schema_extra={
             "x-kubernetes-validations": [
-                exactly_one_rule(
-                    "configMap", "archiveUri", "code needs exactly one of configMap or archiveUri"
-                ),
-                exactly_one_rule(
-                    "entrypoint", "module", "code needs exactly one of entrypoint or module"
-                ),
+                {
+                    "rule": "has(self.command) ? !(has(self.configMap) && has(self.archiveUri))"
+                    " : has(self.configMap) != has(self.archiveUri)",
+                    "message": "code needs exactly one of configMap or archiveUri "
+                    "(at most one with command)",
+                },
+                {
+                    "rule": "has(self.command) ? !(has(self.entrypoint) && has(self.module))"
+                    " : has(self.entrypoint) != has(self.module)",
+                    "message": "code needs exactly one of entrypoint or module "
+                    "(at most one with command)",
+                },
+                {
+                    "rule": "!has(self.command) || has(self.image)",
+                    "message": "code.command runs in a custom image: it needs code.image",
+                    "fieldPath": ".command",
+                },
                 {
                     "rule": "!has(self.archiveUri) || "
                     + " || ".join(f"self.archiveUri.endsWith('{s}')" for s in ARCHIVE_SUFFIXES),
@@ -93,6 +106,29 @@ class CodeSpec(WireModel):
             pattern=MODULE_PATTERN,
         ),
     ] = None
+    image: Annotated[
+        str | None,
+        Field(
+            description=(
+                "A custom image instead of the runtime catalog's, allowed only in the namespaces "
+                "the catalog's customImages lists (else the job fails, InvalidSpec). Without "
+                "command it runs the catalog's command: build it FROM the runtime's image."
+            ),
+            max_length=512,
+            pattern=IMAGE_PATTERN,
+        ),
+    ] = None
+    command: Annotated[
+        list[Annotated[str, Field(max_length=MAX_ARG_LENGTH)]] | None,
+        Field(
+            description=(
+                "With image: the container's command instead of the aijob worker (args follow "
+                "it); the code is still mounted or named, progress only as the command reports."
+            ),
+            min_length=1,
+            max_length=MAX_ARGS,
+        ),
+    ] = None
     args: Annotated[
         list[Annotated[str, Field(max_length=MAX_ARG_LENGTH)]],
         Field(
@@ -102,8 +138,8 @@ class CodeSpec(WireModel):
 
     @property
     def program(self) -> str:
-        """What `sys.argv[0]` names: the script's path or the module."""
-        return self.entrypoint or self.module or ""
+        """What `sys.argv[0]` names: the script's path or the module (else the command)."""
+        return self.entrypoint or self.module or (self.command or [""])[0]
 
 
 CODE_SPEC_RULES: Final[tuple[dict[str, Any], ...]] = (
@@ -133,10 +169,14 @@ def code_problem(
     if code is not None:
         if task != "training":
             return "code: spec.code is for training jobs only"
-        if (code.config_map is None) == (code.archive_uri is None):
-            return "code: needs exactly one of configMap or archiveUri"
-        if (code.entrypoint is None) == (code.module is None):
-            return "code: needs exactly one of entrypoint or module"
+        sources = (code.config_map is not None) + (code.archive_uri is not None)
+        entries = (code.entrypoint is not None) + (code.module is not None)
+        if sources > 1 or (sources == 0 and code.command is None):
+            return "code: needs exactly one of configMap or archiveUri (at most one with command)"
+        if entries > 1 or (entries == 0 and code.command is None):
+            return "code: needs exactly one of entrypoint or module (at most one with command)"
+        if code.command is not None and code.image is None:
+            return "code.command: runs in a custom image: it needs code.image"
         if code.archive_uri is not None and not code.archive_uri.endswith(ARCHIVE_SUFFIXES):
             return f"code.archiveUri: must end in {', '.join(ARCHIVE_SUFFIXES)}"
     elif model_type is None:

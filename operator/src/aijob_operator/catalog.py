@@ -6,7 +6,9 @@ administrator points `AIJOB_OPERATOR_CATALOG_PATH` (or `--catalog`) at it, for
 example a ConfigMap mounted by the Helm chart. It is read and checked once, at
 start-up; `resolve_for` then picks the runtime of each AIJob and refuses, naming the
 field, a job the runtime cannot run: an unknown framework or version, a model type
-its image does not serve, GPUs for an image that cannot use them.
+its image does not serve, GPUs for an image that cannot use them. `customImages` lists the
+namespaces whose jobs may bring their own image (`spec.code.image`); elsewhere such a job
+fails before any Job is made, naming the field and the rule.
 """
 
 from __future__ import annotations
@@ -100,10 +102,31 @@ class ResolvedRuntime(_CatalogModel):
     runtime: Runtime
 
 
+class CustomImages(_CatalogModel):
+    """Where a job may run its own image (`spec.code.image`, `command`): none by default."""
+
+    namespaces: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """The namespaces allowed; `"*"` allows every namespace."""
+
+    def allows(self, namespace: str) -> bool:
+        """Whether jobs of `namespace` may bring their own image."""
+        return "*" in self.namespaces or namespace in self.namespaces
+
+
 class RuntimeCatalog(_CatalogModel):
-    """Framework to its runtimes."""
+    """Framework to its runtimes, and where custom images are allowed."""
 
     frameworks: dict[Framework, FrameworkRuntimes]
+    custom_images: CustomImages = Field(default_factory=CustomImages)
+
+    def custom_image_problem(self, namespace: str, spec: AIJobSpec) -> str | None:
+        """Why the job may not run its own image here (naming the field and the rule), or None."""
+        if spec.code is None or spec.code.image is None or self.custom_images.allows(namespace):
+            return None
+        return (
+            f"spec.code.image: custom images are not allowed in namespace {namespace!r}: the "
+            "runtime catalog's customImages.namespaces does not list it (ask the admin)"
+        )
 
     def resolve(
         self, framework: Framework, version: str | None = None, model_type: str | None = None

@@ -348,7 +348,8 @@ def desired_status(
     if inputs.runtime is not None:
         update["framework"] = inputs.runtime.framework
         update["framework_version"] = inputs.runtime.version
-        update["image"] = inputs.runtime.runtime.image
+        code = aijob.spec.code
+        update["image"] = (code.image if code else None) or inputs.runtime.runtime.image
     elif current.image is not None:
         # The runtime is no longer in the catalog: what the Job was made with stands.
         update["framework"] = current.framework

@@ -229,6 +229,8 @@ class Reconciler:
         except UnknownRuntimeError as error:
             runtime_error = str(error)
         runtime_error = runtime_error or pod_metadata_problem(aijob.spec, self._pod_metadata)
+        namespace = aijob.metadata.namespace or ""
+        runtime_error = runtime_error or self._catalog.custom_image_problem(namespace, aijob.spec)
         dependency = self._dependency(key, aijob)
         runtime_error = runtime_error or store_problem(aijob, dependency, self._pod_settings.store)
         return Inputs(

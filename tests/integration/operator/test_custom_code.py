@@ -81,3 +81,17 @@ def test_code_outside_the_tenants_store_fails_before_any_job(
     assert failed.status.reason == Reason.INVALID_SPEC
     assert (failed.status.message or "").startswith("spec.code.archiveUri: ")
     assert aijobs.job("foreign-code") is None
+
+
+@pytest.mark.usefixtures("operator")
+def test_a_custom_image_the_catalog_does_not_allow_fails_naming_the_rule(
+    aijobs: AIJobs, namespace: str
+) -> None:
+    code = {"configMap": "my-code", "image": "example.com/me/trainer:1", "command": ["./run"]}
+    aijobs.create(custom("own-image", namespace, code))
+    failed = aijobs.wait_phase("own-image", Phase.FAILED, timeout=Timeout.API)
+    assert failed.status.reason == Reason.INVALID_SPEC
+    message = failed.status.message or ""
+    assert message.startswith("spec.code.image: custom images are not allowed in namespace")
+    assert "customImages.namespaces" in message
+    assert aijobs.job("own-image") is None

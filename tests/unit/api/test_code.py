@@ -26,6 +26,12 @@ def test_code_needs_no_model_type_nor_dataset() -> None:
     assert spec.resolved_framework.value == "pytorch"
 
 
+def test_a_custom_command_needs_no_entry_point() -> None:
+    spec = AIJobSpec.model_validate(custom(image="example.com/t:1", command=["python", "/t.py"]))
+    assert spec.code is not None
+    assert spec.code.program == "python"
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
@@ -35,6 +41,8 @@ def test_code_needs_no_model_type_nor_dataset() -> None:
         (custom(configMap="c", entrypoint="../train.py"), "entrypoint"),
         (custom(configMap="c", entrypoint="/abs/train.py"), "entrypoint"),
         (custom(configMap="c", module="pkg..mod"), "module"),
+        (custom(configMap="c", command=["./run"]), "code.command: runs in a custom image"),
+        (custom(configMap="c", entrypoint="t.py", image="bad image"), "image"),
         (custom(archiveUri="s3://aijob-team-a/train.py", entrypoint="t.py"), "code.archiveUri"),
         (
             {"task": "training", "code": {"configMap": "c", "entrypoint": "t.py"}},
@@ -61,6 +69,8 @@ def test_code_needs_no_model_type_nor_dataset() -> None:
         "dotdot",
         "absolute",
         "bad-module",
+        "command-without-image",
+        "bad-image",
         "not-an-archive",
         "no-framework",
         "no-model-type",

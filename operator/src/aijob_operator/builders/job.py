@@ -45,7 +45,7 @@ from lightkube.models.core_v1 import (
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 
-from aijob_operator.builders.code import code_mounts, code_volumes
+from aijob_operator.builders.code import code_mounts, code_volumes, worker_process
 from aijob_operator.builders.meta import child_labels, child_metadata, identity_name, job_name
 from aijob_operator.builders.pod import (
     PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
@@ -184,12 +184,13 @@ def _worker_container(
     model_uri: str | None,
     model_checksum: str | None,
 ) -> Container:
+    image, command, args = worker_process(aijob.spec, runtime)
     return Container(
         name=contract.CONTAINER_NAME,
-        image=runtime.runtime.image,
+        image=image,
         imagePullPolicy="IfNotPresent",
-        command=list(runtime.runtime.command) or None,
-        args=list(runtime.runtime.args) or None,
+        command=command or None,
+        args=args or None,
         env=worker_env(aijob, runtime, settings, model_uri, model_checksum),
         resources=resource_requirements(aijob.spec.resources, runtime),
         terminationMessagePath=contract.TERMINATION_MESSAGE_PATH,
