@@ -11,6 +11,7 @@ end of the module, so the later tests' training pods find the node's CPUs free.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ from tests.support.eventually import Timeout, eventually
 from tests.support.kubectl import kubectl
 from tests.support.real_node import has_image, ready_real_nodes
 from tests.support.release import PYTORCH_IMAGE
+from tests.support.storage import tenant_client
 
 IRIS, DIGITS = "iris", "digits"
 DIGIT_RECORDS = example_records("inference-pytorch.yaml")
@@ -163,7 +165,24 @@ def test_the_seeds_inference_routes_answer_on_the_warm_replicas(
             return state
 
         done = eventually(succeeded, timeout=Timeout.REAL_POD, what=f"task {task_id} SUCCESS")
-    assert [output["prediction"] for output in done["result"]] == ["0", "1"]
+        # As the seed's: the result lives in S3 (the tenant's bucket), its key in the answer,
+        # and is read back through the gateway with the same key, checksum as recorded.
+        result = done["result"]
+        assert [output["prediction"] for output in result["output"]] == ["0", "1"]
+        assert result["bucket"] == f"aijob-{served.tenant}"
+        assert result["s3_key"].endswith(f"/results/{task_id}.json"), result
+        downloaded = seed.get(result["url"])
+        assert downloaded.status_code == 200, downloaded.text
+    assert hashlib.sha256(downloaded.content).hexdigest() == result["sha256"]
+    stored = tenant_client(kube, served.tenant).get_object(result["bucket"], result["s3_key"])
+    try:
+        assert stored.data == downloaded.content
+    finally:
+        stored.close()
+        stored.release_conn()
+    document = json.loads(downloaded.content)
+    assert document["task_id"] == task_id
+    assert [output["prediction"] for output in document["outputs"]] == ["0", "1"]
     assert {"prepare_ms", "infer_ms", "upload_ms"} <= set(done["timing"])
 
 
