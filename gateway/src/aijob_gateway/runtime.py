@@ -127,7 +127,9 @@ class Runtime:
             ]
         )
         endpoint_store = EndpointStore(client, endpoint_cache)
-        endpoints = EndpointService(endpoint_cache, endpoint_store, dispatchers)
+        endpoints = EndpointService(
+            endpoint_cache, endpoint_store, dispatchers, settings.tenant_store
+        )
         load_tracker = LoadTracker(
             settings.endpoint_load_window_seconds,
             settings.endpoint_load_interval_seconds,

@@ -1,6 +1,7 @@
 """The gateway refuses, 422 naming the field and before anything is created, a job whose URIs
-leave its tenant's store: the operator's own rule (aijob_api.storage), applied at submission
-by a gateway told the operator's storage settings (s3 here, as the chart installs it)."""
+leave its tenant's store, or an endpoint whose model does: the operator's own rule
+(aijob_api.storage), applied at submission by a gateway told the operator's storage settings
+(s3 here, as the chart installs it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aijob_kube.resources import AIEndpointResource
 from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
@@ -98,6 +100,34 @@ def test_uris_outside_the_tenant_bucket_are_refused_naming_the_field(
         assert problem["detail"].startswith(f"{field}: "), problem
         assert reason in problem["detail"], problem
     assert list_aijobs(kube, namespace) == []  # nothing was created
+
+
+def test_an_endpoint_on_a_model_outside_the_tenant_bucket_is_refused(
+    s3_gateway: RunningGateway, namespace: str, kube: Client
+) -> None:
+    key = mint_tenant_key(s3_gateway, namespace)
+    field = "spec.model.source.uri"
+    for uri, reason in [
+        ("s3://aijob-another-team/jobs/rf/model", "outside"),
+        ("file:///var/lib/aijob/artifacts/another-team/rf", "s3://"),
+    ]:
+        model = {"type": "random_forest", "source": {"uri": uri}}
+        body = {"name": "stolen", "spec": {"model": model}}
+        response = httpx.post(
+            f"{s3_gateway.url}/v1/endpoints", json=body, headers=key.headers, timeout=30
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["field"] == field, problem
+        assert problem["detail"].startswith(f"{field}: {uri!r}: "), problem
+        assert reason in problem["detail"], problem
+    assert list(kube.list(AIEndpointResource, namespace=namespace)) == []
+    inside = {"uri": f"s3://aijob-{namespace}/jobs/rf/model"}
+    body = {"name": "own", "spec": {"model": {"type": "random_forest", "source": inside}}}
+    response = httpx.post(
+        f"{s3_gateway.url}/v1/endpoints", json=body, headers=key.headers, timeout=30
+    )
+    assert response.status_code == 201, response.text
 
 
 def test_uris_inside_the_tenant_bucket_are_accepted(

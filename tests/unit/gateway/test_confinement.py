@@ -1,15 +1,18 @@
 """The gateway's storage settings give each tenant the store the operator gives it, and a
-submission naming a URI outside it is refused with the field (JobService.check_confined)."""
+submission naming a URI outside it is refused with the field (JobService.check_confined, and
+EndpointService.check_confined for an endpoint's model)."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 import pytest
+from aijob_api.endpoint_spec import AIEndpointSpec
 from aijob_api.models import AIJobSpec
 from aijob_api.storage import StorageMode, TenantStore
 from aijob_gateway.errors import InvalidRequestError
 from aijob_gateway.security.keys import Tenant
+from aijob_gateway.services.endpoints import EndpointService
 from aijob_gateway.services.jobs import JobService
 from aijob_gateway.settings import GatewaySettings
 from pydantic import ValidationError
@@ -76,3 +79,29 @@ def test_a_namespace_making_no_bucket_name_is_refused() -> None:
     service = _service(GatewaySettings())
     with pytest.raises(InvalidRequestError, match="no artifact store for this namespace"):
         service.check_confined(Tenant(namespace="x" * 60, key_id="k1"), _spec("s3://b/x"))
+
+
+@pytest.mark.parametrize(
+    ("source", "refused"),
+    [
+        ({"uri": "s3://aijob-team-a/models/iris"}, False),
+        ({"trainingJob": "iris-forest"}, False),  # the operator checks the recorded model
+        ({"uri": "s3://aijob-team-b/jobs/iris/model"}, True),
+        ({"uri": "file:///var/lib/aijob/artifacts/team-b/model"}, True),
+    ],
+)
+def test_an_endpoints_model_outside_the_tenants_store_is_refused(
+    source: dict[str, str], refused: bool
+) -> None:
+    service = EndpointService(
+        cast(Any, NONE), cast(Any, NONE), cast(Any, NONE), GatewaySettings().tenant_store
+    )
+    spec = AIEndpointSpec.model_validate({"model": {"type": "random_forest", "source": source}})
+    tenant = Tenant(namespace="team-a", key_id="k1")
+    if not refused:
+        service.check_confined(tenant, spec)
+        return
+    with pytest.raises(InvalidRequestError) as error:
+        service.check_confined(tenant, spec)
+    assert error.value.field == "spec.model.source.uri"
+    assert error.value.detail.startswith(f"spec.model.source.uri: {source['uri']!r}: ")

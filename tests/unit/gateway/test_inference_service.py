@@ -22,6 +22,7 @@ from aijob_gateway.security.keys import Tenant
 from aijob_gateway.services.endpoints import EndpointService
 from aijob_gateway.services.inference import InferenceService, deadline_after
 from aijob_gateway.serving.transport import PodAnswer, PodRequest
+from aijob_gateway.settings import GatewaySettings
 
 TEAM_A = Tenant(key_id="key-a", namespace="team-a")
 TEAM_B = Tenant(key_id="key-b", namespace="team-b")
@@ -72,7 +73,8 @@ async def service(
     )
     store = EndpointStore(cast(Any, None), cache)  # never called: no write in these tests
     metrics = GatewayMetrics()
-    return InferenceService(EndpointService(cache, store, registry), metrics), registry, metrics
+    endpoints = EndpointService(cache, store, registry, GatewaySettings().tenant_store)
+    return InferenceService(endpoints, metrics), registry, metrics
 
 
 def add_replica(registry: DispatcherRegistry[PodRequest, PodAnswer], name: str) -> None:
@@ -153,7 +155,9 @@ async def test_a_deleted_endpoints_dispatcher_is_dropped_once_its_pods_are_gone(
     )
     cache = EndpointCache()
     await cache.replace(listed([endpoint_manifest()]))
-    endpoints = EndpointService(cache, EndpointStore(cast(Any, None), cache), registry)
+    endpoints = EndpointService(
+        cache, EndpointStore(cast(Any, None), cache), registry, GatewaySettings().tenant_store
+    )
     add_replica(registry, "iris-0")
     cache.remove("team-a", "iris")
     endpoints.forget_if_deleted("team-a", "iris")

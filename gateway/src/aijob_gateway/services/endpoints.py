@@ -3,28 +3,37 @@
 Reads come from the watch-backed endpoint cache, always within the caller's
 namespace (another tenant's endpoint is a 404, as a job is); writes go to the API
 server through the store. A create is idempotent by name: the same body again
-answers the existing endpoint, another body is a 409.
+answers the existing endpoint, another body is a 409. A model named by URI must lie in the
+tenant's own store (422 naming `spec.model.source.uri`, the operator's rule), before
+anything is created.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aijob_api.constants import ANNOTATION_DESCRIPTION, ANNOTATION_REQUEST_HASH
 from aijob_api.endpoint import AIEndpoint
 from aijob_api.endpoint_spec import AIEndpointSpec
 from aijob_api.metadata import ObjectMeta
+from aijob_api.storage import TenantStore, uri_problem
 
 from aijob_gateway.dispatch.dispatcher import Dispatcher
 from aijob_gateway.dispatch.registry import DispatcherRegistry
 from aijob_gateway.dispatch.stats import DispatchStats
-from aijob_gateway.errors import ConflictError, NotFoundError, UnavailableError
+from aijob_gateway.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    UnavailableError,
+)
 from aijob_gateway.kube.endpoint_cache import EndpointCache
 from aijob_gateway.kube.endpoint_store import EndpointStore
 from aijob_gateway.kube.errors import AlreadyExistsError
 from aijob_gateway.security.keys import Tenant
 from aijob_gateway.services.idempotency import request_digest
-from aijob_gateway.services.jobs import ANNOTATION_SUBMITTED_BY
+from aijob_gateway.services.jobs import ANNOTATION_SUBMITTED_BY, tenant_store_of
 from aijob_gateway.serving.transport import PodAnswer, PodRequest
 
 EndpointDispatchers = DispatcherRegistry[PodRequest, PodAnswer]
@@ -64,11 +73,16 @@ class EndpointService:
     """Endpoints of one tenant at a time."""
 
     def __init__(
-        self, cache: EndpointCache, store: EndpointStore, dispatchers: EndpointDispatchers
+        self,
+        cache: EndpointCache,
+        store: EndpointStore,
+        dispatchers: EndpointDispatchers,
+        store_of: Callable[[str], TenantStore],
     ) -> None:
         self._cache = cache
         self._store = store
         self._dispatchers = dispatchers
+        self._store_of = store_of
 
     def _require_synced(self) -> None:
         if not self._cache.synced:
@@ -92,8 +106,19 @@ class EndpointService:
         self._require_synced()
         return self._cache.list(tenant.namespace)
 
+    def check_confined(self, tenant: Tenant, spec: AIEndpointSpec) -> None:
+        """Refuse (422 naming the field) a model URI outside the tenant's store."""
+        uri = spec.model.source.uri
+        if uri is None:
+            return  # a training job's model: the operator checks what it recorded
+        problem = uri_problem(uri, tenant_store_of(self._store_of, tenant))
+        if problem is not None:
+            field = "spec.model.source.uri"
+            raise InvalidRequestError(f"{field}: {uri!r}: {problem}", field=field)
+
     async def create(self, tenant: Tenant, new: NewEndpoint) -> CreatedEndpoint:
         """Create the endpoint, or return the one an identical earlier request created."""
+        self.check_confined(tenant, new.spec)
         self._require_synced()
         digest = new.digest()
         existing = self._cache.get(tenant.namespace, new.name)

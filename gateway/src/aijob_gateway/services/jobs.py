@@ -75,6 +75,14 @@ class Submitted:
     created: bool
 
 
+def tenant_store_of(store_of: Callable[[str], TenantStore], tenant: Tenant) -> TenantStore:
+    """The tenant's artifact store; 422 when its namespace cannot have one."""
+    try:
+        return store_of(tenant.namespace)
+    except ValueError as error:
+        raise InvalidRequestError(f"no artifact store for this namespace: {error}") from None
+
+
 class JobService:
     """Jobs of one tenant at a time.
 
@@ -127,11 +135,7 @@ class JobService:
 
     def check_confined(self, tenant: Tenant, spec: AIJobSpec) -> None:
         """Refuse (422 naming the field) a spec whose URIs leave the tenant's store."""
-        try:
-            store = self._store_of(tenant.namespace)
-        except ValueError as error:
-            raise InvalidRequestError(f"no artifact store for this namespace: {error}") from None
-        found = spec_uri_problem(spec, store)
+        found = spec_uri_problem(spec, tenant_store_of(self._store_of, tenant))
         if found is not None:
             raise InvalidRequestError(found[1], field=found[0])
 
