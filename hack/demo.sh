@@ -55,13 +55,16 @@ kc wait --for=condition=Ready node -l aijob.dev/real-node=true --timeout=120s >/
   || fail "no Ready node labelled aijob.dev/real-node" "make node-up (hack/node/node-up.sh) names what the machine lacks"
 kc get nodes -o custom-columns='NODE:.metadata.name,GPUS:.status.allocatable.nvidia\.com/gpu,RUNTIME:.status.nodeInfo.containerRuntimeVersion'
 
-step "2/7 tenant '$TENANT' (its bucket, S3 user and Secret), then helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
+step "2/7 tenants '$TENANT' and 'default' (a bucket, S3 user and Secret each), then helm upgrade --install $RELEASE (namespace $SYSTEM_NS)"
 # The tenant's own store on the cluster's MinIO: the admin command needs the workspace.
 [[ -z $SYNC_PID ]] || wait "$SYNC_PID" || { SYNC_PID=""; fail "make sync failed" "read $CLUSTER_DIR/demo-sync.log"; }
 SYNC_PID=""
-(set -a && source "$MINIO_ENV" && set +a && KUBECONFIG="$KUBECONFIG_PATH" \
-  "$REPO_ROOT/.venv/bin/python" -m aijob_operator.tenants add "$TENANT" --pod-security restricted) \
-  || fail "the tenant's store could not be made" "is MinIO up? hack/minio/minio-up.sh; .cluster/minio.log"
+# `default` too: the README's `kubectl apply -f examples/...` lands there (the operator
+# watches it), and a job's pod needs its namespace's store Secret (Pod Security left as is).
+(set -a && source "$MINIO_ENV" && set +a && export KUBECONFIG="$KUBECONFIG_PATH" \
+  && "$REPO_ROOT/.venv/bin/python" -m aijob_operator.tenants add "$TENANT" --pod-security restricted \
+  && "$REPO_ROOT/.venv/bin/python" -m aijob_operator.tenants add default) \
+  || fail "a tenant's store could not be made" "is MinIO up? hack/minio/minio-up.sh; .cluster/minio.log"
 # helm installs a chart's CRDs only when they are missing: an upgrade would keep older ones.
 kc apply --server-side --force-conflicts -f "$REPO_ROOT/helm/aijob/crds/" >/dev/null
 helm upgrade --install "$RELEASE" "$REPO_ROOT/helm/aijob" --kubeconfig "$KUBECONFIG_PATH" \
