@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.operator import OPERATOR_ENV
+
 
 def free_port() -> int:
     """A TCP port nobody listens on now (loopback)."""
@@ -50,6 +52,9 @@ class OperatorProcess:
             "AIJOB_OPERATOR_METRICS_PORT": str(self.metrics_port),
             "AIJOB_OPERATOR_METRICS_HOST": "127.0.0.1",
             "AIJOB_OPERATOR_LOG_FORMAT": "plain",
+            # The in-process operator's store (file:// URIs below the artifact mount), which
+            # the tests' simulated training jobs record; s3 mode only when a test asks.
+            "AIJOB_OPERATOR_STORAGE_MODE": OPERATOR_ENV["AIJOB_OPERATOR_STORAGE_MODE"],
             **self.extra_env,
         }
         with self.log_path.open("ab") as log:
