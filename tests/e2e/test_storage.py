@@ -8,17 +8,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from typing import Any
 
 import httpx
+import pytest
+from aijob_api.constants import API_VERSION, KIND
 from aijob_kube.resources import AIJobResource
 from lightkube import Client
+from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 from minio import Minio
 
 from tests.e2e.conftest import Release
 from tests.e2e.jobs import sklearn_training, submit, unique, wait_for_phase
 from tests.support.eventually import Timeout, eventually
-from tests.support.storage import tenant_client
+from tests.support.gateway import get_aijob
+from tests.support.storage import add_tenant, remove_tenant, tenant_client
 
 MANIFEST = "aijob-model.json"
 RECORDS = [[5.1, 3.5, 1.4, 0.2]]
@@ -107,3 +112,37 @@ def test_a_uri_in_another_bucket_is_refused_at_submission(
     assert problem["detail"].startswith("spec.dataset.uri: "), problem
     names = {job["metadata"]["name"] for job in kube.list(AIJobResource, namespace=release.tenant)}
     assert name not in names, "nothing was created"
+
+
+@pytest.mark.usefixtures("release")
+def test_a_namespace_without_a_store_waits_naming_the_command_then_runs(kube: Client) -> None:
+    """No `tenants add` yet: the job's pod waits for the Secret and the status says which
+    command an admin runs; once it ran, the same job trains (nothing to resubmit)."""
+    namespace = unique("aijob-e2e-nostore")
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels=labels)))
+    try:
+        name = unique("waits-for-store")
+        manifest = {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": sklearn_training(),
+        }
+        kube.create(AIJobResource.from_dict(manifest))
+
+        def waits_for_the_store() -> dict[str, Any]:
+            status = get_aijob(kube, namespace, name).get("status") or {}
+            assert status.get("reason") == "NoTenantStore", status.get("message")
+            return status
+
+        status = eventually(
+            waits_for_the_store, timeout=Timeout.REAL_POD, what=f"{name} NoTenantStore"
+        )
+        assert status["phase"] == "Queued"
+        assert f"tenants add {namespace}" in status["message"]
+        add_tenant(kube, namespace, "restricted")
+        wait_for_phase(kube, namespace, name, "Succeeded", Timeout.REAL_TRAINING)
+    finally:
+        remove_tenant(kube, namespace)
+        kube.delete(Namespace, namespace)

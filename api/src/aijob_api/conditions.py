@@ -71,6 +71,9 @@ class Reason:
     """A higher-priority job preempted this one's pod; it waits again, no retry spent."""
     POD_PENDING: Final = "PodPending"
     """A pod exists and waits to start (image, volumes, scheduling in progress)."""
+    NO_TENANT_STORE: Final = "NoTenantStore"
+    """The pod waits for the Secret `aijob-storage`: the namespace has no object store yet
+    (an admin runs `python -m aijob_operator.tenants add NAMESPACE`); it starts once it does."""
     POD_RUNNING: Final = "PodRunning"
     """The worker container is running."""
     ATTEMPT_FAILED: Final = "AttemptFailed"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from aijob_api import contract
 from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
+from aijob_api.storage import STORAGE_SECRET
 
 from aijob_operator.refusals import PodRefusal, describe_refusal
 from aijob_operator.views import ContainerExit, JobView, PodView
@@ -134,7 +135,9 @@ def observe_job(
             facts,
         )
     if live:
-        return _waiting_pod(job, live[-1], disrupted, preempted, facts)
+        return _waiting_pod(
+            aijob.metadata.namespace or "", job, live[-1], disrupted, preempted, facts
+        )
     if refusal is not None and refusal.newer_than([pod.created for pod in pods if pod.created]):
         # No pod, and the last word on creating one is the API server's refusal: a quota
         # (QuotaExceeded) or an admission (PodsNotCreated). Cleared once a pod exists.
@@ -228,7 +231,12 @@ def _failure(
 
 
 def _waiting_pod(
-    job: JobView, pod: PodView, disrupted: PodView | None, preempted: bool, facts: PodFacts
+    namespace: str,
+    job: JobView,
+    pod: PodView,
+    disrupted: PodView | None,
+    preempted: bool,
+    facts: PodFacts,
 ) -> Observed:
     prefix = ""
     if preempted:
@@ -252,12 +260,30 @@ def _waiting_pod(
         )
     if reason is None and pod.waiting is None:
         return Observed(Phase.QUEUED, Reason.JOB_CREATED, _created(job), facts)
+    if reason is None and waits_for_tenant_store(pod.waiting):
+        return Observed(
+            Phase.QUEUED,
+            Reason.NO_TENANT_STORE,
+            f"pod {pod.name} waits for the Secret {STORAGE_SECRET}: namespace {namespace} has "
+            f"no object store yet; an admin runs `python -m aijob_operator.tenants add "
+            f"{namespace}` (docs/real-cluster.md), then the pod starts",
+            facts,
+        )
     waiting = f": {pod.waiting}" if pod.waiting else ""
     return Observed(
         Phase.QUEUED,
         reason or Reason.POD_PENDING,
         f"{prefix}pod {pod.name} is starting on node {pod.node_name}{waiting}",
         facts,
+    )
+
+
+def waits_for_tenant_store(waiting: str | None) -> bool:
+    """Whether the kubelet holds the worker for want of the namespace's store Secret."""
+    return bool(
+        waiting
+        and waiting.startswith("CreateContainerConfigError")
+        and f'secret "{STORAGE_SECRET}" not found' in waiting
     )
 
 

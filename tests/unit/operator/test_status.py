@@ -180,6 +180,36 @@ CASES = [
         says=("real-node", "ErrImagePull: not found"),
     ),
     Case(
+        "the namespace has no store Secret: the admin's command named",
+        job_body(active=1),
+        [
+            pod_body(
+                node="real-node",
+                waiting={
+                    "reason": "CreateContainerConfigError",
+                    "message": 'secret "aijob-storage" not found',
+                },
+            )
+        ],
+        reason=Reason.NO_TENANT_STORE,
+        says=("aijob-storage", "no object store", "python -m aijob_operator.tenants add "),
+    ),
+    Case(
+        "another missing Secret stays a plain pending pod",
+        job_body(active=1),
+        [
+            pod_body(
+                node="real-node",
+                waiting={
+                    "reason": "CreateContainerConfigError",
+                    "message": 'secret "their-token" not found',
+                },
+            )
+        ],
+        reason=Reason.POD_PENDING,
+        says=('secret "their-token" not found',),
+    ),
+    Case(
         "a placed pod not yet reported by its node reads the same",
         job_body(active=1),
         [pod_body(node="kwok-cpu-0")],
