@@ -8,7 +8,9 @@ to give clients the same error before the API server does.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -141,3 +143,55 @@ def exclusive_pair(part: BaseModel) -> tuple[str, str]:
     if isinstance(part, DatasetSpec):
         return ("name", "uri")
     return ("records", "uri")
+
+
+class DataFormat(StrEnum):
+    """The file formats a data set (`dataset.uri`) may be in, told by the file's extension."""
+
+    CSV = "csv"
+    """A header row, then one row per sample."""
+    PARQUET = "parquet"
+    """Apache Parquet: one column per feature and one for the label."""
+    JSONL = "jsonl"
+    """JSON lines: one object per line, keyed by column name."""
+
+
+DATA_FORMAT_EXTENSIONS: Final = {
+    ".csv": DataFormat.CSV,
+    ".parquet": DataFormat.PARQUET,
+    ".pq": DataFormat.PARQUET,
+    ".jsonl": DataFormat.JSONL,
+    ".ndjson": DataFormat.JSONL,
+}
+"""Extension (lowercase) of a data file -> its format."""
+
+
+def data_format_of(name: str) -> DataFormat | None:
+    """The format a file name's extension announces, or None when it names none we read."""
+    base = name.rsplit("/", 1)[-1].lower()
+    _, dot, extension = base.rpartition(".")
+    return DATA_FORMAT_EXTENSIONS.get(f".{extension}") if dot else None
+
+
+def is_data_directory(uri: str) -> bool:
+    """Whether a data set URI names a directory (an S3 prefix) of shards: it ends in `/`."""
+    return uri.endswith("/")
+
+
+def dataset_uri_problem(uri: str) -> str | None:
+    """Why `dataset.uri` names no data set the workers can read, or None when it does.
+
+    The one rule, pure, that the gateway applies at submission (422 naming
+    `spec.dataset.uri`) and the worker applies before it reads anything: a file whose
+    extension is one of `DATA_FORMAT_EXTENSIONS`, or a directory (ending in `/`) of such
+    files, all of one format (which only the worker, listing them, can check).
+    """
+    if is_data_directory(uri):
+        return None
+    if data_format_of(urlsplit(uri).path) is None:
+        accepted = ", ".join(DATA_FORMAT_EXTENSIONS)
+        return (
+            f"{uri!r}: not a data format the workers read; name a file ending in {accepted}, "
+            "or a directory of such files ending in '/'"
+        )
+    return None

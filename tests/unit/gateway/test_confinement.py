@@ -105,3 +105,22 @@ def test_an_endpoints_model_outside_the_tenants_store_is_refused(
         service.check_confined(tenant, spec)
     assert error.value.field == "spec.model.source.uri"
     assert error.value.detail.startswith(f"spec.model.source.uri: {source['uri']!r}: ")
+
+
+@pytest.mark.parametrize(
+    ("uri", "refused"),
+    [
+        ("s3://aijob-team-a/data/train.parquet", False),
+        ("s3://aijob-team-a/data/shards/", False),
+        ("s3://aijob-team-a/data/train.jsonl", False),
+        ("s3://aijob-team-a/data/train.xlsx", True),
+    ],
+)
+def test_a_data_set_in_no_format_the_workers_read_is_refused(uri: str, refused: bool) -> None:
+    if not refused:
+        JobService.check_data_format(_spec(uri))
+        return
+    with pytest.raises(InvalidRequestError) as error:
+        JobService.check_data_format(_spec(uri))
+    assert error.value.field == "spec.dataset.uri"
+    assert error.value.detail.startswith(f"spec.dataset.uri: {uri!r}: not a data format")

@@ -16,6 +16,7 @@ from aijob_api.constants import (
     ANNOTATION_REQUEST_HASH,
     GROUP,
 )
+from aijob_api.inputs import dataset_uri_problem
 from aijob_api.models import AIJob, AIJobSpec, ObjectMeta
 from aijob_api.storage import TenantStore, spec_uri_problem
 
@@ -139,9 +140,18 @@ class JobService:
         if found is not None:
             raise InvalidRequestError(found[1], field=found[0])
 
+    @staticmethod
+    def check_data_format(spec: AIJobSpec) -> None:
+        """Refuse (422 naming `spec.dataset.uri`) a data set in a format no worker reads."""
+        if spec.dataset is not None and spec.dataset.uri is not None:
+            problem = dataset_uri_problem(spec.dataset.uri)
+            if problem is not None:
+                raise InvalidRequestError(f"spec.dataset.uri: {problem}", field="spec.dataset.uri")
+
     async def submit(self, tenant: Tenant, new: NewJob) -> Submitted:
         """Create the job, or return the one an earlier identical request created."""
         self.check_confined(tenant, new.spec)
+        self.check_data_format(new.spec)
         self._require_synced()
         digest = new.digest()
         idempotent = new.name is not None or new.client_request_id is not None

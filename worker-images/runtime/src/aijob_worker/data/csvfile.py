@@ -1,29 +1,15 @@
-"""Read a CSV file with a header row into columns, naming the place of any bad value."""
+"""Read a CSV file with a header row into a table, naming the place of any bad value."""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
+from aijob_worker.data.table import Table
 from aijob_worker.errors import BadInputError
 
 
-@dataclass(frozen=True)
-class CsvTable:
-    """A CSV file's header and rows (all values as strings)."""
-
-    header: list[str]
-    rows: list[list[str]]
-
-    def column(self, name: str, *, field: str) -> int:
-        """Index of a column; an unknown name is bad input on `field`."""
-        if name not in self.header:
-            raise BadInputError(field, f"no column {name!r}; columns are {', '.join(self.header)}")
-        return self.header.index(name)
-
-
-def read_csv(path: Path, *, field: str) -> CsvTable:
+def read_csv(path: Path, *, field: str) -> Table:
     """Parse a CSV with a header; empty files and ragged rows are bad input on `field`."""
     try:
         with path.open(newline="", encoding="utf-8") as stream:
@@ -42,11 +28,11 @@ def read_csv(path: Path, *, field: str) -> CsvTable:
             )
     if not rows:
         raise BadInputError(field, f"{path.name} has a header but no rows")
-    return CsvTable(header=header, rows=rows)
+    return Table(header=header, rows=rows)
 
 
 def parse_number(value: str, *, field: str, where: str) -> float:
-    """A float from a CSV cell; anything else is bad input naming the cell."""
+    """A float from a table cell; anything else is bad input naming the cell."""
     try:
         return float(value)
     except ValueError as error:

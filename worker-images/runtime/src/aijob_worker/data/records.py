@@ -16,6 +16,7 @@ from aijob_api.models import InferenceInput
 
 from aijob_worker.data.csvfile import read_csv
 from aijob_worker.data.fetch import fetch_to
+from aijob_worker.data.jsonlines import parse_json_lines
 from aijob_worker.errors import BadInputError
 
 INPUT_URI_FIELD = "spec.input.uri"
@@ -44,6 +45,8 @@ def _read(path: Path) -> list[Any]:
             {name: _maybe_number(value) for name, value in zip(table.header, row, strict=True)}
             for row in table.rows
         ]
+    if suffix in (".jsonl", ".ndjson"):
+        return [value for _, value in parse_json_lines(path, field=INPUT_URI_FIELD)]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -56,18 +59,6 @@ def _read(path: Path) -> list[Any]:
         if not isinstance(loaded, list):
             raise BadInputError(INPUT_URI_FIELD, f"{path.name} must hold a JSON list of records")
         return loaded
-    if suffix in (".jsonl", ".ndjson"):
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise BadInputError(
-                    INPUT_URI_FIELD, f"{path.name} line {number} is not JSON: {error}"
-                ) from error
-        return records
     raise BadInputError(INPUT_URI_FIELD, f"{path.name}: use a .csv, .json or .jsonl file")
 
 

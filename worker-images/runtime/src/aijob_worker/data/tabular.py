@@ -1,25 +1,24 @@
-"""Tabular classification data: scikit-learn's bundled data sets or a CSV file.
+"""Tabular classification data: scikit-learn's bundled data sets or a data file.
 
 Bundled: iris, digits (8x8 images, so convolutional models can use them), wine,
-breast_cancer. A CSV needs a header row, numeric feature columns and a label
-column (`dataset.targetColumn`, by default the last one); labels may be words.
+breast_cancer. A file (CSV, Parquet, JSON lines, or a directory of shards: see
+`sources`) needs named, numeric feature columns and a label column
+(`dataset.targetColumn`, by default the last one); labels may be words.
 The held-out share (`dataset.testFraction`) is split off stratified by class.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from aijob_api.models import DatasetSpec
 from numpy.typing import NDArray
 
-from aijob_worker.data.csvfile import parse_number, read_csv
-from aijob_worker.data.fetch import fetch_to
+from aijob_worker.data.csvfile import parse_number
+from aijob_worker.data.sources import read_dataset
 from aijob_worker.errors import BadInputError
 
 DATASET_NAME_FIELD = "spec.dataset.name"
@@ -131,10 +130,7 @@ def _load_bundled(
 def _load_csv(
     uri: str, target_column: str | None
 ) -> tuple[NDArray[np.float32], NDArray[np.int64], list[str], list[str]]:
-    with tempfile.TemporaryDirectory(prefix="aijob-data-") as directory:
-        table = read_csv(
-            fetch_to(uri, Path(directory), field=DATASET_URI_FIELD), field=DATASET_URI_FIELD
-        )
+    table = read_dataset(uri, field=DATASET_URI_FIELD)
     target = (
         table.column(target_column, field="spec.dataset.targetColumn")
         if target_column
@@ -142,14 +138,14 @@ def _load_csv(
     )
     feature_indexes = [index for index in range(len(table.header)) if index != target]
     if not feature_indexes:
-        raise BadInputError(DATASET_URI_FIELD, "the CSV has a label column but no features")
+        raise BadInputError(DATASET_URI_FIELD, "the data has a label column but no features")
     features = np.empty((len(table.rows), len(feature_indexes)), dtype=np.float32)
     for row_number, row in enumerate(table.rows):
         for column_number, index in enumerate(feature_indexes):
             features[row_number, column_number] = parse_number(
                 row[index],
                 field=DATASET_URI_FIELD,
-                where=f"line {row_number + 2}, column {table.header[index]!r}",
+                where=f"row {row_number + 1}, column {table.header[index]!r}",
             )
     raw_labels = [row[target].strip() for row in table.rows]
     class_names = sorted(set(raw_labels), key=_label_sort_key)

@@ -3,21 +3,19 @@
 No data set can be downloaded at run time, so the bundled `sentiment` set is
 generated from word lists with the job's seed: short reviews whose label
 follows from the opinion words in them (with negations that flip it), so a
-model has to learn words and their order rather than a constant. A CSV needs a
+model has to learn words and their order rather than a constant. A data file (CSV,
+Parquet, JSON lines or a directory of shards, see `sources`) needs a
 `text` column and a label column (`dataset.targetColumn`, by default `label`).
 """
 
 from __future__ import annotations
 
 import random
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from aijob_api.models import DatasetSpec
 
-from aijob_worker.data.csvfile import read_csv
-from aijob_worker.data.fetch import fetch_to
+from aijob_worker.data.sources import read_dataset
 from aijob_worker.errors import BadInputError
 
 BUNDLED_TEXT = ("sentiment",)
@@ -142,8 +140,7 @@ def load_text(dataset: DatasetSpec, *, seed: int) -> TextData:
 
 def _load_csv(uri: str, label_column: str) -> tuple[list[str], list[int], list[str]]:
     field = "spec.dataset.uri"
-    with tempfile.TemporaryDirectory(prefix="aijob-text-") as directory:
-        table = read_csv(fetch_to(uri, Path(directory), field=field), field=field)
+    table = read_dataset(uri, field=field)
     text_index = table.column("text", field=field)
     label_index = table.column(label_column, field="spec.dataset.targetColumn")
     raw_labels = [row[label_index].strip() for row in table.rows]
