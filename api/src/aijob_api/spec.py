@@ -17,9 +17,23 @@ from pydantic import ConfigDict, Field, model_validator
 
 from aijob_api.cel import immutability_rule
 from aijob_api.code import CODE_SPEC_RULES, CodeSpec, code_problem
+from aijob_api.compute import (
+    DEFAULT_MAX_RETRIES,
+    MAX_GPUS,
+    MAX_RETRIES,
+    ResourceSpec,
+    RetryPolicy,
+)
 from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
 from aijob_api.contract import SPEC_ANNOTATION
 from aijob_api.delivery import spec_delivery_problem
+from aijob_api.environment import (
+    EnvField,
+    EnvFromField,
+    PlacementField,
+    VolumesField,
+    environment_problem,
+)
 from aijob_api.inputs import (
     MAX_INLINE_RECORDS,
     URI_PATTERN,
@@ -36,7 +50,6 @@ from aijob_api.validation import (
     DNS_1035_LABEL_PATTERN,
     DNS_LABEL_PATTERN,
     MODEL_TYPE_PATTERN,
-    QUANTITY_PATTERN,
 )
 from aijob_api.wire import WireModel
 
@@ -62,10 +75,6 @@ __all__ = [
     "Task",
 ]
 
-MAX_GPUS: Final = 64
-"""Upper bound on GPUs one job may ask for (a sane ceiling for one pod)."""
-MAX_RETRIES: Final = 10
-DEFAULT_MAX_RETRIES: Final = 2
 MAX_TIMEOUT_SECONDS: Final = 7 * 24 * 3600
 FRAMEWORK_VERSION_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
 """A runtime version of the catalog, e.g. 1.9 or 2.15."""
@@ -115,44 +124,6 @@ class ModelSpec(WireModel):
     ] = None
 
 
-class ResourceSpec(WireModel):
-    """Compute resources of the worker pod."""
-
-    gpu: Annotated[
-        int,
-        Field(description="Number of nvidia.com/gpu to request.", ge=0, le=MAX_GPUS),
-    ] = 0
-    cpu: Annotated[
-        str | None,
-        Field(
-            description="CPU request and limit as a Kubernetes quantity (e.g. 500m, 2).",
-            max_length=32,
-            pattern=QUANTITY_PATTERN,
-        ),
-    ] = None
-    memory: Annotated[
-        str | None,
-        Field(
-            description="Memory request and limit as a Kubernetes quantity (e.g. 512Mi, 4Gi).",
-            max_length=32,
-            pattern=QUANTITY_PATTERN,
-        ),
-    ] = None
-
-
-class RetryPolicy(WireModel):
-    """How often a failed attempt is retried (bad input never is)."""
-
-    max_retries: Annotated[
-        int,
-        Field(
-            description="Attempts after the first one; becomes the Job's backoffLimit.",
-            ge=0,
-            le=MAX_RETRIES,
-        ),
-    ] = DEFAULT_MAX_RETRIES
-
-
 IMMUTABLE_SPEC_FIELDS: Final = (
     "task",
     "framework",
@@ -168,6 +139,10 @@ IMMUTABLE_SPEC_FIELDS: Final = (
     "podTemplate",
     "endpoint",
     "code",
+    "env",
+    "envFrom",
+    "volumes",
+    "placement",
 )
 """Spec fields that cannot change once the job exists (only cancel and the TTL may)."""
 
@@ -302,6 +277,10 @@ class AIJobSpec(WireModel):
             pattern=DNS_LABEL_PATTERN,
         ),
     ] = None
+    env: EnvField = Field(default_factory=list)
+    env_from: EnvFromField = Field(default_factory=list)
+    volumes: VolumesField = Field(default_factory=list)
+    placement: PlacementField = None
     pod_template: Annotated[
         PodTemplateMetadata | None,
         Field(description="Extra labels and annotations for the worker pods."),
@@ -358,6 +337,9 @@ class AIJobSpec(WireModel):
             model_type=self.model.type,
             framework=self.framework,
         )
+        if problem is not None:
+            raise ValueError(problem)
+        problem = environment_problem(self.env, self.volumes, self.placement, self.resources.gpu)
         if problem is not None:
             raise ValueError(problem)
         for name, part in (

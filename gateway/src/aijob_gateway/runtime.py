@@ -137,7 +137,14 @@ class Runtime:
         )
         log_streams = StreamSlots(settings.log_streams_per_key, settings.log_streams_total)
         logs = PodLogs(log_client, settings.logs_max_bytes)
-        jobs = JobService(cache, JobStore(client, cache), logs, log_streams, settings.tenant_store)
+        jobs = JobService(
+            cache,
+            JobStore(client, cache),
+            logs,
+            log_streams,
+            settings.tenant_store,
+            settings.tenant_resources,
+        )
         return cls(
             settings=settings,
             client=client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import Annotated, Self
 
@@ -13,7 +14,8 @@ from aijob_api.storage import (
     tenant_bucket,
     tenant_store,
 )
-from pydantic import Field, model_validator
+from aijob_api.tenant_resources import DEFAULT_ALLOWED, TenantResources
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -277,6 +279,14 @@ class GatewaySettings(BaseSettings):
         int,
         Field(description="Most artifacts one listing returns (the rest: truncated).", ge=1),
     ] = 1000
+    tenant_secrets: Annotated[
+        tuple[str, ...],
+        Field(description="As the operator's: globs of the Secrets jobs may name (JSON list)."),
+    ] = DEFAULT_ALLOWED
+    tenant_volumes: Annotated[
+        tuple[str, ...],
+        Field(description="As the operator's: globs of the claims jobs may mount (JSON list)."),
+    ] = DEFAULT_ALLOWED
     log_level: Annotated[str, Field(description="Python log level name.")] = "INFO"
     access_log: Annotated[bool, Field(description="Log one JSON line per request.")] = True
     host: Annotated[str, Field(description="Address `python -m aijob_gateway` binds.")] = "0.0.0.0"  # noqa: S104
@@ -290,6 +300,17 @@ class GatewaySettings(BaseSettings):
             bucket_template=self.s3_bucket_template,
             artifacts_root=ARTIFACTS_MOUNT_PATH,
         )
+
+    @field_validator("tenant_secrets", "tenant_volumes", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        """A JSON list as the chart renders it (also when not read from the environment)."""
+        return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def tenant_resources(self) -> TenantResources:
+        """The operator's allow-list of Secrets and claims (its reserved claim aside)."""
+        return TenantResources(self.tenant_secrets, self.tenant_volumes)
 
     @model_validator(mode="after")
     def _check_bucket_template(self) -> Self:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from aijob_api.storage import DEFAULT_BUCKET_TEMPLATE, StorageMode, tenant_bucket
+from aijob_api.tenant_resources import DEFAULT_ALLOWED, TenantResources
 from aijob_api.validation import labels_problem
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,24 @@ class OperatorConfig(BaseSettings):
         tuple[PodToleration, ...],
         Field(description="Tolerations for pods that ask for no GPU (JSON in the environment)."),
     ] = ()
+    tenant_secrets: Annotated[
+        tuple[str, ...],
+        Field(
+            description=(
+                "Globs of the Secret names a tenant's jobs may name in env and envFrom (JSON "
+                "in the environment); aijob-storage never."
+            )
+        ),
+    ] = DEFAULT_ALLOWED
+    tenant_volumes: Annotated[
+        tuple[str, ...],
+        Field(
+            description=(
+                "Globs of the PersistentVolumeClaim names a tenant's jobs may mount (JSON in "
+                "the environment); artifacts_pvc never."
+            )
+        ),
+    ] = DEFAULT_ALLOWED
     metrics_port: Annotated[
         int, Field(description="Port of the Prometheus /metrics endpoint; 0 turns it off.", ge=0)
     ] = 8000
@@ -237,6 +256,12 @@ class OperatorConfig(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """An empty claim name (as Helm renders an unset value) means no PVC."""
         return None if value == "" else value
+
+    @property
+    def tenant_resources(self) -> TenantResources:
+        """The allow-list of the Secrets and claims tenants' jobs may name."""
+        reserved = frozenset({self.artifacts_pvc} if self.artifacts_pvc else ())
+        return TenantResources(self.tenant_secrets, self.tenant_volumes, reserved)
 
     @model_validator(mode="after")
     def _check_bucket_template(self) -> OperatorConfig:

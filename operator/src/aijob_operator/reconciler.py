@@ -52,6 +52,7 @@ from aijob_operator.invalid import report_invalid_spec
 from aijob_operator.job_conditions import status_patch
 from aijob_operator.kube import KubeApi
 from aijob_operator.pacing import StatusPacer
+from aijob_operator.placement import job_environment_problem
 from aijob_operator.refusals import latest_refusal
 from aijob_operator.stall import StallLimits, stall_limits
 from aijob_operator.store import AIJobStore, Key
@@ -231,6 +232,10 @@ class Reconciler:
         runtime_error = runtime_error or pod_metadata_problem(aijob.spec, self._pod_metadata)
         namespace = aijob.metadata.namespace or ""
         runtime_error = runtime_error or self._catalog.custom_image_problem(namespace, aijob.spec)
+        placement = runtime.runtime.placement if runtime else None
+        runtime_error = runtime_error or job_environment_problem(
+            aijob.spec, placement, self._config.tenant_resources
+        )
         dependency = self._dependency(key, aijob)
         runtime_error = runtime_error or store_problem(aijob, dependency, self._pod_settings.store)
         return Inputs(

@@ -156,6 +156,16 @@ class AIJobs(CustomObjects[AIJob]):
                 return None
             raise
 
+    def wait_job(self, name: str, *, timeout: float) -> Job:
+        """Wait for the child Job to exist; return it."""
+
+        def exists() -> Job:
+            job = self.job(name)
+            assert job is not None, f"no Job {name} yet"
+            return job
+
+        return eventually(exists, timeout=timeout, what=f"the Job of {name}")
+
     def jobs(self) -> list[Job]:
         """Every Job of the namespace that belongs to an AIJob."""
         return list(self.kube.list(Job, namespace=self.namespace, labels={LABEL_JOB_NAME: None}))

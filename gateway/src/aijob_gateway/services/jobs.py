@@ -19,6 +19,7 @@ from aijob_api.constants import (
 from aijob_api.inputs import dataset_uri_problem
 from aijob_api.models import AIJob, AIJobSpec, ObjectMeta
 from aijob_api.storage import TenantStore, spec_uri_problem
+from aijob_api.tenant_resources import TenantResources, spec_resource_problem
 
 from aijob_gateway.errors import (
     ConflictError,
@@ -89,7 +90,8 @@ class JobService:
 
     `store_of` gives a namespace's artifact store (as the operator computes it from the
     same settings): a submission naming a URI outside it is refused here, 422 naming the
-    field, by the operator's own rule (`aijob_api.storage.spec_uri_problem`).
+    field, by the operator's own rule (`aijob_api.storage.spec_uri_problem`); `allowed`
+    is the operator's allow-list of the Secrets and claims jobs may name.
     """
 
     def __init__(
@@ -99,12 +101,14 @@ class JobService:
         logs: PodLogs,
         log_streams: StreamSlots,
         store_of: Callable[[str], TenantStore],
+        allowed: TenantResources | None = None,
     ) -> None:
         self._cache = cache
         self._store = store
         self._logs = logs
         self._log_streams = log_streams
         self._store_of = store_of
+        self._allowed = allowed or TenantResources()
 
     def _require_synced(self) -> None:
         if not self._cache.synced:
@@ -135,8 +139,10 @@ class JobService:
         return self._cache.list(tenant.namespace)
 
     def check_confined(self, tenant: Tenant, spec: AIJobSpec) -> None:
-        """Refuse (422 naming the field) a spec whose URIs leave the tenant's store."""
+        """Refuse (422 naming the field) a spec whose URIs leave the tenant's store, or that
+        names a Secret or claim the allow-list refuses (`aijob_api.tenant_resources`)."""
         found = spec_uri_problem(spec, tenant_store_of(self._store_of, tenant))
+        found = found or spec_resource_problem(spec, self._allowed)
         if found is not None:
             raise InvalidRequestError(found[1], field=found[0])
 

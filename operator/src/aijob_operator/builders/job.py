@@ -1,7 +1,8 @@
 """The child Job of an AIJob: image, worker contract, resources, retries, placement.
 
 Security, volumes, placement and resources are those of every worker pod
-(`aijob_operator.builders.pod`).
+(`aijob_operator.builders.pod`), with the job's own variables, Secrets, claims and
+placement (`spec.env`, `envFrom`, `volumes`, `placement`) added.
 
 `build_job` is deterministic: the same AIJob, runtime and settings give the same
 Job, named after the AIJob, so creating it twice can only fail with AlreadyExists.
@@ -51,6 +52,7 @@ from aijob_operator.builders.pod import (
     PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
 )
 from aijob_operator.builders.pod import (
+    affinity,
     container_security_context,
     node_selector,
     pod_security_context,
@@ -59,7 +61,11 @@ from aijob_operator.builders.pod import (
     scratch_volume,
     storage_volumes,
     tolerations,
+    user_env_from,
+    user_mounts,
+    user_volumes,
     volume_mounts,
+    with_user_env,
 )
 from aijob_operator.catalog import ResolvedRuntime
 
@@ -165,13 +171,15 @@ def _pod_template(
             terminationGracePeriodSeconds=TERMINATION_GRACE_SECONDS,
             securityContext=pod_security_context(),
             tolerations=tolerations(runtime, settings, gpus) or None,
-            nodeSelector=node_selector(runtime, settings, gpus) or None,
+            nodeSelector=node_selector(runtime, settings, gpus, spec.placement) or None,
+            affinity=affinity(runtime),
             containers=[_worker_container(aijob, runtime, settings, model_uri, model_checksum)],
             volumes=[
                 *storage_volumes(settings),
                 scratch_volume(),
                 spec_volume(),
                 *code_volumes(spec),
+                *user_volumes(spec.volumes),
             ],
         ),
     )
@@ -191,7 +199,10 @@ def _worker_container(
         imagePullPolicy="IfNotPresent",
         command=command or None,
         args=args or None,
-        env=worker_env(aijob, runtime, settings, model_uri, model_checksum),
+        env=with_user_env(
+            worker_env(aijob, runtime, settings, model_uri, model_checksum), aijob.spec.env
+        ),
+        envFrom=user_env_from(aijob.spec.env_from) or None,
         resources=resource_requirements(aijob.spec.resources, runtime),
         terminationMessagePath=contract.TERMINATION_MESSAGE_PATH,
         terminationMessagePolicy="FallbackToLogsOnError",
@@ -200,6 +211,7 @@ def _worker_container(
             *volume_mounts(artifacts=settings.mounts_artifacts),
             VolumeMount(name=SPEC_VOLUME, mountPath=contract.SPEC_MOUNT_PATH, readOnly=True),
             *code_mounts(aijob.spec),
+            *user_mounts(aijob.spec.volumes),
         ],
     )
 

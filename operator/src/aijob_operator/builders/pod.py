@@ -7,18 +7,25 @@ and are placed the same way. The store: in `s3` mode the tenant's bucket, the en
 and region as plain variables and the tenant's own credentials only through
 `secretKeyRef` from the Secret `aijob-storage` of the pod's namespace (no hostPath, so
 the pods pass Pod Security `restricted`); in `hostPath` mode a node directory (or a
-PVC) mounted at the artifact path. Placement: the runtime's own node selector and
-tolerations (from the catalog) on every pod; a pod asking for GPUs also tolerates the GPU
-nodes' taint, one asking for none gets the operator's CPU node selector and tolerations.
+PVC) mounted at the artifact path. Placement: the runtime's own node selector,
+tolerations and affinity (from the catalog) on every pod, a job's GPU product and own node
+selector on its pods; a pod asking for GPUs also tolerates the GPU nodes' taint, one asking
+for none gets the operator's CPU node selector and tolerations. A job's own variables,
+Secrets (`env`, `envFrom`) and claims (`volumes`) name objects of the pod's namespace only:
+the pod spec has no way to name another's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from aijob_api import contract
 from aijob_api.constants import GPU_RESOURCE
+from aijob_api.environment import GPU_PRODUCT_LABEL, PlacementSpec, VolumeSpec
+from aijob_api.environment import EnvFromSource as UserEnvFromSource
+from aijob_api.environment import EnvVar as UserEnvVar
 from aijob_api.spec import ResourceSpec
 from aijob_api.storage import (
     DEFAULT_BUCKET_TEMPLATE,
@@ -30,8 +37,10 @@ from aijob_api.storage import (
     tenant_store,
 )
 from lightkube.models.core_v1 import (
+    Affinity,
     Capabilities,
     EmptyDirVolumeSource,
+    EnvFromSource,
     EnvVar,
     EnvVarSource,
     HostPathVolumeSource,
@@ -39,6 +48,7 @@ from lightkube.models.core_v1 import (
     PodSecurityContext,
     ResourceRequirements,
     SeccompProfile,
+    SecretEnvSource,
     SecretKeySelector,
     SecurityContext,
     Toleration,
@@ -50,6 +60,8 @@ from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.config import OperatorConfig
 from aijob_operator.placement import PodToleration
 
+USER_VOLUME_PREFIX: Final = "user-"
+"""The job's own volumes are `user-0`, `user-1`, ... (apart from the runtime's names)."""
 ARTIFACTS_VOLUME: Final = "artifacts"
 SCRATCH_VOLUME: Final = "scratch"
 GPU_TOLERATION: Final = Toleration(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
@@ -129,10 +141,78 @@ def tolerations(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> l
     return own + [item.to_kubernetes() for item in settings.cpu_tolerations]
 
 
-def node_selector(runtime: ResolvedRuntime, settings: PodSettings, gpus: int) -> dict[str, str]:
-    """The CPU pods' node selector (no GPU asked), with the runtime's own on top."""
+def node_selector(
+    runtime: ResolvedRuntime, settings: PodSettings, gpus: int, job: PlacementSpec | None = None
+) -> dict[str, str]:
+    """The CPU pods' node selector (no GPU asked), with the runtime's own on top, then the
+    job's own (keys the catalog allows, checked before) and its GPU product."""
     cpu = {} if gpus else settings.cpu_node_selector
-    return {**cpu, **runtime.runtime.placement.node_selector}
+    own: dict[str, str] = {}
+    if job is not None:
+        own = dict(job.node_selector)
+        if job.gpu_product is not None:
+            own[GPU_PRODUCT_LABEL] = job.gpu_product
+    return {**cpu, **own, **runtime.runtime.placement.node_selector}
+
+
+def affinity(runtime: ResolvedRuntime) -> Affinity | None:
+    """The runtime's affinity from the catalog (users write none)."""
+    return runtime.runtime.placement.affinity_model()
+
+
+def user_env(env: Sequence[UserEnvVar]) -> list[EnvVar]:
+    """The job's own variables: values, or a key of a Secret of the pod's namespace."""
+    return [
+        EnvVar(name=var.name, value=var.value)
+        if var.value_from is None
+        else EnvVar(
+            name=var.name,
+            valueFrom=EnvVarSource(
+                secretKeyRef=SecretKeySelector(
+                    name=var.value_from.secret_key_ref.name, key=var.value_from.secret_key_ref.key
+                )
+            ),
+        )
+        for var in env
+    ]
+
+
+def with_user_env(env: list[EnvVar], own: Sequence[UserEnvVar]) -> list[EnvVar]:
+    """`env` with the job's own variables last, each over a catalog variable of its name (the
+    runtime's own names are refused before: `aijob_api.environment.env_name_problem`)."""
+    names = {var.name for var in own}
+    return [var for var in env if var.name not in names] + user_env(own)
+
+
+def user_env_from(sources: Sequence[UserEnvFromSource]) -> list[EnvFromSource]:
+    """Every key of the job's Secrets (of the pod's namespace) as variables."""
+    return [EnvFromSource(secretRef=SecretEnvSource(name=item.secret_ref.name)) for item in sources]
+
+
+def user_volumes(volumes: Sequence[VolumeSpec]) -> list[Volume]:
+    """The job's PersistentVolumeClaims (of the pod's namespace), read-only unless it says."""
+    return [
+        Volume(
+            name=f"{USER_VOLUME_PREFIX}{index}",
+            persistentVolumeClaim=PersistentVolumeClaimVolumeSource(
+                claimName=volume.claim_name, readOnly=volume.read_only or None
+            ),
+        )
+        for index, volume in enumerate(volumes)
+    ]
+
+
+def user_mounts(volumes: Sequence[VolumeSpec]) -> list[VolumeMount]:
+    """Where the job's claims are mounted (`user_volumes` names them)."""
+    return [
+        VolumeMount(
+            name=f"{USER_VOLUME_PREFIX}{index}",
+            mountPath=volume.mount_path,
+            readOnly=volume.read_only or None,
+            subPath=volume.sub_path,
+        )
+        for index, volume in enumerate(volumes)
+    ]
 
 
 def resource_requirements(
