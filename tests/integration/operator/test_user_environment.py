@@ -36,28 +36,26 @@ USER: dict[str, Any] = {
 
 
 @pytest.mark.usefixtures("operator")
-def test_env_secrets_claims_and_gpu_product_reach_the_pod_template(
-    aijobs: AIJobs, namespace: str
-) -> None:
-    aijobs.create(manifest("mine", namespace, **USER))
-    job = aijobs.wait_job("mine", timeout=Timeout.API)
+def test_env_secrets_claims_and_gpu_product_reach_the_pod_template(aijobs: AIJobs) -> None:
+    name = aijobs.apply_example("train-with-secrets.yaml")
+    job = aijobs.wait_job(name, timeout=Timeout.API)
     assert job.spec is not None
     assert job.spec.template.spec is not None
     pod = job.spec.template.spec
     (container,) = pod.containers
     env = {item.name: item for item in container.env or []}
-    assert env["MODE"].value == "fast"
+    assert env["RUN_NOTE"].value == "with-my-secrets"
     token = env["TOKEN"].valueFrom
     assert token is not None
     assert token.secretKeyRef is not None
-    assert (token.secretKeyRef.name, token.secretKeyRef.key) == ("aijob-user-creds", "t")
+    assert (token.secretKeyRef.name, token.secretKeyRef.key) == ("aijob-user-hub", "token")
     assert [item.secretRef.name for item in container.envFrom or [] if item.secretRef] == [
         "aijob-user-env"
     ]
     (claim,) = [item for item in pod.volumes or [] if item.persistentVolumeClaim is not None]
     assert claim.persistentVolumeClaim is not None
     assert (claim.persistentVolumeClaim.claimName, claim.persistentVolumeClaim.readOnly) == (
-        "aijob-user-data",
+        "aijob-user-datasets",
         True,
     )
     (mount,) = [item for item in container.volumeMounts or [] if item.name == claim.name]
