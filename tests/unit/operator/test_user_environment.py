@@ -3,17 +3,21 @@ operator's refusal (allow-list, node selector keys) before any Job is made."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from aijob_api.environment import GPU_PRODUCT_LABEL
+from aijob_api.routing import Framework
 from aijob_api.storage import StorageMode
 from aijob_api.tenant_resources import TenantResources
+from aijob_operator.builders.endpoint_deployment import build_deployment
 from aijob_operator.builders.job import PodSettings, build_job
 from aijob_operator.catalog import CatalogError, load_catalog, parse_catalog
 from aijob_operator.config import OperatorConfig
 from aijob_operator.placement import Placement, job_environment_problem
 
+from tests.unit.operator.endpoint_factories import target
 from tests.unit.operator.factories import aijob
 
 CATALOG = load_catalog()
@@ -188,3 +192,14 @@ def test_the_operators_settings_give_the_allow_list(monkeypatch: pytest.MonkeyPa
     assert allowed.volumes == ("aijob-user-*",)
     assert allowed.claim_problem("aijob-artifacts") is not None
     assert allowed.secret_problem("team-db") is None
+
+
+def test_endpoint_replicas_get_the_catalogs_affinity_too() -> None:
+    runtime = parse_catalog(PLACED).resolve(Framework.PYTORCH)
+    built = build_deployment(
+        replace(target(framework="pytorch", model_type="mlp"), runtime=runtime)
+    )
+    spec = built.to_dict()["spec"]["template"]["spec"]
+    term = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["nodeSelectorTerms"][0]["matchExpressions"][0]["key"] == "zone"
+    assert "affinity" not in pod({})

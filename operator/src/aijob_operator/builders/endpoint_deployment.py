@@ -56,6 +56,7 @@ from aijob_operator.builders.endpoint_meta import (
     stamp,
 )
 from aijob_operator.builders.pod import (
+    affinity,
     container_security_context,
     node_selector,
     pod_security_context,
@@ -122,6 +123,7 @@ def pod_template(target: EndpointTarget) -> PodTemplateSpec:
             securityContext=pod_security_context(),
             tolerations=tolerations(target.runtime, target.settings, gpus) or None,
             nodeSelector=node_selector(target.runtime, target.settings, gpus) or None,
+            affinity=affinity(target.runtime),
             containers=[_server_container(target)],
             volumes=[
                 *storage_volumes(target.settings),
