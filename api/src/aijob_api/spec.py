@@ -43,6 +43,7 @@ from aijob_api.inputs import (
     exclusive_pair,
 )
 from aijob_api.metadata import PodTemplateMetadata
+from aijob_api.pretrained import PRETRAINED_SPEC_RULES, PretrainedModel, pretrained_problem
 from aijob_api.priority import Priority
 from aijob_api.routing import Framework, model_type_description, route_framework
 from aijob_api.stall import StallPolicy
@@ -69,6 +70,7 @@ __all__ = [
     "ModelSource",
     "ModelSpec",
     "ModelTypeName",
+    "PretrainedModel",
     "ResourceSpec",
     "RetryPolicy",
     "StallPolicy",
@@ -121,6 +123,15 @@ class ModelSpec(WireModel):
     source: Annotated[
         ModelSource | None,
         Field(description="For inference: the model to load."),
+    ] = None
+    pretrained: Annotated[
+        PretrainedModel | None,
+        Field(
+            description=(
+                "Training only: fine-tune this pretrained model (in the store, or a hub id) "
+                "instead of starting from random weights."
+            )
+        ),
     ] = None
 
 
@@ -189,6 +200,7 @@ class AIJobSpec(WireModel):
                     "fieldPath": ".dataset",
                 },
                 *CODE_SPEC_RULES,
+                *PRETRAINED_SPEC_RULES,
                 *[immutability_rule(field) for field in IMMUTABLE_SPEC_FIELDS],
             ]
         }
@@ -336,6 +348,11 @@ class AIJobSpec(WireModel):
             code=self.code,
             model_type=self.model.type,
             framework=self.framework,
+        )
+        if problem is not None:
+            raise ValueError(problem)
+        problem = pretrained_problem(
+            task=self.task.value, pretrained=self.model.pretrained, has_code=self.code is not None
         )
         if problem is not None:
             raise ValueError(problem)

@@ -8,11 +8,11 @@ store is the directory `<artifacts root>/<namespace>/` of a node's filesystem.
 
 `spec_uri_problem` is the one confinement rule, pure so the operator (which refuses such
 a job before any pod exists) and the gateway (422 at submission) apply the same one: every
-URI a spec names (`dataset.uri`, `model.source.uri`, `input.uri`, `code.archiveUri`, any
-hyperparameter that is a path, such as the text runner's `modelDir`) must lie inside the
-tenant's store. A URI is refused rather than normalised when it could mean two things:
-percent-encoding, `.` or `..` segments, empty segments, backslashes, control characters,
-user info, ports, queries and fragments.
+URI a spec names (`dataset.uri`, `model.source.uri`, `model.pretrained.uri`, `input.uri`,
+`code.archiveUri`, any hyperparameter that is a path, such as the text runner's
+`modelDir`) must lie inside the tenant's store. A URI is refused rather than normalised
+when it could mean two things: percent-encoding, `.` or `..` segments, empty segments,
+backslashes, control characters, user info, ports, queries and fragments.
 """
 
 from __future__ import annotations
@@ -183,6 +183,9 @@ def spec_uris(spec: AIJobSpec) -> Iterator[tuple[str, str]]:
     source = spec.model.source
     if source is not None and source.uri is not None:
         yield "spec.model.source.uri", source.uri
+    pretrained = spec.model.pretrained
+    if pretrained is not None and pretrained.uri is not None:
+        yield "spec.model.pretrained.uri", pretrained.uri
     if spec.input is not None and spec.input.uri is not None:
         yield "spec.input.uri", spec.input.uri
     if spec.code is not None and spec.code.archive_uri is not None:

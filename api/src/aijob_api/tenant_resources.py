@@ -1,9 +1,10 @@
 """The administrator's allow-list of the Secrets and claims a tenant's jobs may name.
 
-A job names Secrets (`spec.env[].valueFrom.secretKeyRef`, `spec.envFrom[].secretRef`) and
-PersistentVolumeClaims (`spec.volumes[].claimName`) by name only, so the pod reaches those
-of the job's own namespace and no other tenant's. Within its namespace a job may name only
-those whose names match one of the administrator's globs (`fnmatch` patterns), by default
+A job names Secrets (`spec.env[].valueFrom.secretKeyRef`, `spec.envFrom[].secretRef`, a
+hub token's `spec.model.pretrained.tokenSecret`) and PersistentVolumeClaims
+(`spec.volumes[].claimName`) by name only, so the pod reaches those of the job's own
+namespace and no other tenant's. Within its namespace a job may name only those whose
+names match one of the administrator's globs (`fnmatch` patterns), by default
 `aijob-user-*` for both: a tenant keeps what its jobs may read apart by its name. The
 tenant's store credentials (`aijob-storage`) are never referenceable, whatever the globs
 say, nor the claims the operator reserves (the shared hostPath-mode artifacts claim).
@@ -74,6 +75,9 @@ def spec_secrets(spec: AIJobSpec) -> Iterator[tuple[str, str]]:
             )
     for index, source in enumerate(spec.env_from):
         yield f"spec.envFrom[{index}].secretRef.name", source.secret_ref.name
+    pretrained = spec.model.pretrained
+    if pretrained is not None and pretrained.token_secret is not None:
+        yield "spec.model.pretrained.tokenSecret.name", pretrained.token_secret.name
 
 
 def spec_resource_problem(spec: AIJobSpec, allowed: TenantResources) -> tuple[str, str] | None:

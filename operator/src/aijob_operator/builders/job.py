@@ -22,6 +22,7 @@ from typing import Final
 from aijob_api import contract
 from aijob_api.constants import KUEUE_QUEUE_LABEL
 from aijob_api.delivery import spec_document
+from aijob_api.pretrained import HUB_TOKEN_ENV
 from aijob_api.priority import priority_class
 from aijob_api.resource import AIJob
 from lightkube.models.batch_v1 import (
@@ -40,6 +41,7 @@ from lightkube.models.core_v1 import (
     ObjectFieldSelector,
     PodSpec,
     PodTemplateSpec,
+    SecretKeySelector,
     Volume,
     VolumeMount,
 )
@@ -224,7 +226,8 @@ def worker_env(
     model_checksum: str | None = None,
 ) -> list[EnvVar]:
     """The worker contract as environment variables (the catalog's own variables first,
-    the store's settings and the tenant's credentials by reference last)."""
+    the store's settings and the tenant's credentials by reference last, then a
+    pretrained model's hub token from the job's own Secret, also by reference)."""
     name = aijob.metadata.name or ""
     namespace = aijob.metadata.namespace or ""
     contract_env: dict[str, str] = {
@@ -242,6 +245,17 @@ def worker_env(
     if model_checksum is not None:
         contract_env[contract.ENV_MODEL_SHA256] = model_checksum
     env = runtime_env(runtime, contract_env, settings)
+    pretrained = aijob.spec.model.pretrained
+    if pretrained is not None and pretrained.token_secret is not None:
+        token = pretrained.token_secret
+        env.append(
+            EnvVar(
+                name=HUB_TOKEN_ENV,
+                valueFrom=EnvVarSource(
+                    secretKeyRef=SecretKeySelector(name=token.name, key=token.key)
+                ),
+            )
+        )
     env.append(_field_env(contract.ENV_POD_NAME, "metadata.name"))
     env.append(
         _field_env(

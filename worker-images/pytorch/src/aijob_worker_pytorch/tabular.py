@@ -9,6 +9,8 @@ entropy. After every batch the session records the step (and stops with a
 checkpoint on SIGTERM); after every epoch it reports the training loss and the
 held-out loss and accuracy. A checkpoint holds the model, the optimizer and
 the random generator, so a resumed attempt continues where this one stopped.
+Fine-tuning (`model.pretrained`, a state-dict or TorchScript file of the same
+configuration) loads the file's weights into the network before the first epoch.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import torch
+from aijob_api.pretrained import PretrainedFormat
 from aijob_worker.data.features import records_to_matrix
 from aijob_worker.data.tabular import TabularData, load_tabular
 from aijob_worker.errors import BadInputError
 from aijob_worker.hyperparameters import Hyperparameters, OptimizerHyperparameters
 from aijob_worker.outputs import classification_outputs
+from aijob_worker.pretrained import fetch_file
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
 from pydantic import Field
@@ -33,6 +37,7 @@ from torch import nn
 
 from aijob_worker_pytorch.device import torch_device
 from aijob_worker_pytorch.networks import Standardize, cnn, mlp
+from aijob_worker_pytorch.pretrained_weights import WEIGHT_FORMATS, load_weights
 
 MODEL_FILE = "model.pt"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -77,6 +82,7 @@ class TabularNetRunner(Runner):
 
     framework: ClassVar[str] = "pytorch"
     framework_packages: ClassVar[tuple[str, ...]] = ("torch", "numpy")
+    pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = WEIGHT_FORMATS
     builder: ClassVar[Callable[..., nn.Sequential]]
     """Builds the network; its first layer is a `Standardize`."""
     settings: ClassVar[tuple[str, ...]]
@@ -134,6 +140,11 @@ class TabularNetRunner(Runner):
         assert isinstance(standardize, Standardize)
         standardize.fit(torch.from_numpy(data.x_train))
         self.model = model.to(self._device)
+        pretrained = session.spec.model.pretrained
+        if pretrained is not None and session.resume is None:  # else the checkpoint's weights
+            path = fetch_file(pretrained, session.work_dir)
+            uri = str(pretrained.uri)
+            load_weights(self.model, path, pretrained.format, uri=uri, device=self._device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(),
             lr=hyperparameters.learning_rate,

@@ -4,13 +4,13 @@ Without a base model the network is a small, randomly initialised BERT
 (bert, transformer, text_classifier), DistilBERT or GPT-2 (gpt: a causal
 decoder that classifies from its last non-padding token) built from a
 configuration (sizes are hyperparameters), with a tokenizer trained on the
-job's texts. With one (`model.source.uri` or the
-`modelDir` hyperparameter: a local or S3 directory holding a saved model and
-its tokenizer) that model is fine-tuned. Training runs in the transformers
-`Trainer` with `AIJobTrainerCallback`: steps, epochs and logged metrics become
-progress; on SIGTERM the Trainer saves a checkpoint (model, optimizer,
-scheduler, random state), the runtime uploads it and reports it, and the next
-attempt resumes from it with `resume_from_checkpoint`.
+job's texts. With one (`model.pretrained`: a Hugging Face directory in the
+store or a hub id; or, as before, `model.source.uri` or the `modelDir`
+hyperparameter) that model is fine-tuned (`aijob_worker_pytorch.pretrained_text`).
+Training runs in the transformers `Trainer` with `AIJobTrainerCallback`: steps,
+epochs and logged metrics become progress; on SIGTERM the Trainer saves a
+checkpoint (model, optimizer, scheduler, random state), the runtime uploads it
+and reports it, and the next attempt resumes from it with `resume_from_checkpoint`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import torch
+from aijob_api.pretrained import PretrainedFormat
 from aijob_worker.data.text import TextData, load_text
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.hyperparameters import Hyperparameters, OptimizerHyperparameters
 from aijob_worker.integrations.transformers import AIJobTrainerCallback
 from aijob_worker.outputs import classification_outputs
+from aijob_worker.pretrained import fetch_directory, hub_token, source_field
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
 from aijob_worker.storage import storage_for
@@ -49,6 +51,7 @@ from transformers import (
 )
 
 from aijob_worker_pytorch.device import torch_device
+from aijob_worker_pytorch.pretrained_text import load_pretrained_text
 from aijob_worker_pytorch.tokenizer import MODEL_INPUTS, train_tokenizer
 
 logger = logging.getLogger(__name__)
@@ -170,6 +173,9 @@ class TextClassifierRunner(Runner):
     )
     model_types: ClassVar[frozenset[str]] = frozenset(CONFIGS)
     hyperparameters_model: ClassVar[type[Hyperparameters]] = TextHyperparameters
+    pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = frozenset(
+        {PretrainedFormat.HUGGINGFACE}
+    )
 
     def __init__(self, model_type: str) -> None:
         super().__init__(model_type)
@@ -197,13 +203,32 @@ class TextClassifierRunner(Runner):
                 checkpoint, local_files_only=True
             )
             return
+        pretrained = session.spec.model.pretrained
+        if pretrained is not None:  # its format checked against pretrained_formats already
+            location: str | Path = (
+                fetch_directory(pretrained, session.work_dir)
+                if pretrained.uri is not None
+                else str(pretrained.hub_id)
+            )
+            self._load_base(location, source_field(pretrained), hyperparameters, hub_token())
+            return
         base = hyperparameters.model_dir or (
             session.spec.model.source.uri if session.spec.model.source else None
         )
-        if base is not None:
-            self._load_base(base, session.work_dir / "base", hyperparameters)
-        else:
+        if base is None:
             self._build(hyperparameters)
+            return
+        field = (
+            "spec.model.hyperparameters.modelDir"
+            if hyperparameters.model_dir
+            else "spec.model.source.uri"
+        )
+        local = session.work_dir / "base"
+        try:
+            storage_for(base).get_tree(base, local)
+        except Exception as error:  # a missing prefix: OSError here, botocore's errors in s3
+            raise BadInputError(field, f"cannot download {base}: {error}") from error
+        self._load_base(local, field, hyperparameters, None)
 
     def _build(self, hyperparameters: TextHyperparameters) -> None:
         assert self.data is not None
@@ -221,39 +246,22 @@ class TextClassifierRunner(Runner):
         config = network_config(self.model_type, hyperparameters, self.tokenizer, self.class_names)
         self.model = AutoModelForSequenceClassification.from_config(config)
 
-    def _load_base(self, uri: str, local: Path, hyperparameters: TextHyperparameters) -> None:
-        field = (
-            "spec.model.hyperparameters.modelDir"
-            if hyperparameters.model_dir
-            else ("spec.model.source.uri")
+    def _load_base(
+        self,
+        location: str | Path,
+        field: str,
+        hyperparameters: TextHyperparameters,
+        token: str | None,
+    ) -> None:
+        assert self.data is not None
+        self.tokenizer, self.model = load_pretrained_text(
+            location,
+            field=field,
+            class_names=self.class_names,
+            max_length=hyperparameters.max_length,
+            train_texts=self.data.train_texts,
+            token=token,
         )
-        labels = dict(enumerate(self.class_names))
-        try:
-            storage_for(uri).get_tree(uri, local)
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                local, local_files_only=True, model_max_length=hyperparameters.max_length
-            )
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                local,
-                local_files_only=True,
-                num_labels=len(labels),
-                id2label=labels,
-                label2id={name: index for index, name in labels.items()},
-                ignore_mismatched_sizes=True,
-            )
-        except (OSError, ValueError) as error:
-            raise BadInputError(
-                field, f"cannot load a model directory from {uri}: {error}"
-            ) from error
-        self.tokenizer.model_input_names = MODEL_INPUTS
-        if self.tokenizer.pad_token is None:  # GPT-2 checkpoints have none: pad with eos
-            if self.tokenizer.eos_token is None:
-                raise BadInputError(
-                    field, f"the tokenizer in {uri} has neither a pad nor an eos token"
-                )
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        if self.model.config.pad_token_id is None:
-            self.model.config.pad_token_id = self.tokenizer.pad_token_id
 
     def train(self, session: TrainingSession) -> dict[str, float]:
         """Run the Trainer (resuming when there is a checkpoint); return held-out metrics."""

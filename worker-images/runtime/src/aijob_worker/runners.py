@@ -22,6 +22,8 @@ from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, v
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from aijob_api.pretrained import PretrainedFormat
+
 from aijob_worker.errors import BadInputError
 from aijob_worker.hyperparameters import Hyperparameters
 
@@ -43,6 +45,8 @@ class Runner(ABC):
     """Distribution names whose versions `aijob-worker --version` prints."""
     hyperparameters_model: ClassVar[type[Hyperparameters]] = Hyperparameters
     """The hyperparameters this runner reads (unknown names are refused)."""
+    pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = frozenset()
+    """The `spec.model.pretrained` formats it fine-tunes from (others are refused)."""
 
     def __init__(self, model_type: str) -> None:
         if model_type not in self.model_types:

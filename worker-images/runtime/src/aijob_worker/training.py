@@ -20,6 +20,7 @@ from aijob_worker.context import JobContext
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.hyperparameters import parse_hyperparameters
 from aijob_worker.manifest import Manifest, write_manifest
+from aijob_worker.pretrained import require_format
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.session import TrainingSession
@@ -93,6 +94,8 @@ def run_training(
     hyperparameters = parse_hyperparameters(
         runner_class.hyperparameters_model, spec.model.hyperparameters
     )
+    if spec.model.pretrained is not None:
+        require_format(spec.model.pretrained, runner_class.pretrained_formats, model_type)
     runner = runner_class(model_type)
     timer = StageTimer()
     store = CheckpointStore(context.artifact_uri, model_type=model_type, framework=runner.framework)
