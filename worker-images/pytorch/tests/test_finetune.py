@@ -190,3 +190,23 @@ def test_what_is_not_a_model_of_the_format_is_bad_input(tmp_path: Path, iris_mlp
     not_hf = text_job({"uri": f"file://{iris_mlp}"}, data)
     found = bad_input_message(not_hf, tmp_path / "not-hf")
     assert "spec.model.pretrained.uri: cannot load a Hugging Face model" in found
+
+
+def test_a_resumed_fine_tuning_starts_from_its_checkpoint(tmp_path: Path, iris_mlp: Path) -> None:
+    weights = tmp_path / "weights.pt"
+    weights.write_bytes((iris_mlp / "model.pt").read_bytes())
+    pretrained = {"uri": f"file://{weights}", "format": "state_dict"}
+
+    def attempt(**hyperparameters: Any) -> dict[str, Any]:
+        spec = mlp_job(pretrained)
+        spec["model"]["hyperparameters"] = {**IRIS_MLP, **hyperparameters}
+        code, status = run_offline(spec, tmp_path / "job")
+        assert code == 0, (tmp_path / "job" / "termination-log").read_text()
+        return status
+
+    assert attempt(epochs=2, checkpointEveryEpochs=1)["checkpoint"]["epoch"] == 1
+    weights.unlink()  # a resumed attempt reads its checkpoint, not the pretrained model again
+    metrics = attempt(epochs=3)["results"]["metrics"]
+    assert metrics["resumedFromEpoch"] == 1
+    assert metrics["epochsThisAttempt"] == 2
+    assert metrics["accuracy"] >= 0.9
