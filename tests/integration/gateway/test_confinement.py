@@ -150,3 +150,20 @@ def test_a_hostpath_gateway_confines_files_to_the_tenant_directory(
     assert response.json()["field"] == "spec.dataset.uri"
     assert f"/var/lib/aijob/artifacts/{tenant.namespace}/" in response.json()["detail"]
     assert list_aijobs(kube, tenant.namespace) == []
+
+
+def test_a_data_set_in_no_format_the_workers_read_is_refused_naming_the_field(
+    s3_gateway: RunningGateway, namespace: str, kube: Client
+) -> None:
+    key = mint_tenant_key(s3_gateway, namespace)
+    unknown = f"s3://aijob-{namespace}/data/train.xlsx"
+    response = _post(s3_gateway, key, {**TRAINING, "dataset": {"uri": unknown}})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == "spec.dataset.uri", problem
+    assert problem["detail"].startswith(f"spec.dataset.uri: {unknown!r}: not a data format")
+    assert list_aijobs(kube, namespace) == []
+    shards = f"s3://aijob-{namespace}/data/shards/"
+    response = _post(s3_gateway, key, {**TRAINING, "dataset": {"uri": shards}})
+    assert response.status_code == 201, response.text
+    assert [job["spec"]["dataset"]["uri"] for job in list_aijobs(kube, namespace)] == [shards]
