@@ -100,9 +100,9 @@ def training_dataset(data_path: str, namespace: str) -> dict[str, str]:
         return {"uri": "file://" + posixpath.normpath(path)}
     raise InvalidRequestError(
         f"data_path: {data_path!r} is not a file the job's pod can read; send a bundled "
-        "data set's name (iris, digits, wine, breast_cancer; sentiment for text) or a CSV "
-        f"file in this namespace's store, file://{store}<path> (where its models are "
-        "written too)",
+        "data set's name (iris, digits, wine, breast_cancer; sentiment for text) or a data "
+        f"file (.csv, .parquet, .jsonl) in this namespace's store, file://{store}<path> "
+        "(where its models are written too)",
         field="data_path",
     )
 
