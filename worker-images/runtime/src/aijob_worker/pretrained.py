@@ -56,10 +56,11 @@ def fetch_directory(pretrained: PretrainedModel, work_dir: Path) -> Path:
     return local
 
 
-def fetch_file(pretrained: PretrainedModel, work_dir: Path) -> Path:
-    """Download a model file from the store (`uri`) into the work directory."""
+def fetch_file(pretrained: PretrainedModel, work_dir: Path, *, suffix: str = "") -> Path:
+    """Download a model file from the store (`uri`) into the work directory (its local
+    name ending in `suffix`, for loaders that go by the extension)."""
     uri = _uri(pretrained)
-    local = work_dir / "pretrained-model"
+    local = work_dir / f"pretrained-model{suffix}"
     try:
         storage_for(uri).get_file(uri, local)
     except Exception as error:  # as in fetch_directory

@@ -5,7 +5,9 @@ The network takes the raw features and standardises them with a
 self-contained. Training is `model.fit` with `AIJobProgressCallback`, which
 reports every step and epoch and checkpoints on SIGTERM; a checkpoint is the
 whole model in the `.keras` format (weights and optimizer state), and a
-resumed attempt continues with `initial_epoch`.
+resumed attempt continues with `initial_epoch`. Fine-tuning (`model.pretrained`,
+format `keras`) starts from a saved `.keras` model instead of a new one
+(`aijob_worker_tensorflow.pretrained`), compiled again at the job's learning rate.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 import tensorflow as tf
+from aijob_api.pretrained import PretrainedFormat
 from aijob_worker.data.features import records_to_matrix
 from aijob_worker.data.tabular import TabularData, load_tabular
 from aijob_worker.hyperparameters import OptimizerHyperparameters
 from aijob_worker.integrations.keras import AIJobProgressCallback
 from aijob_worker.outputs import classification_outputs
+from aijob_worker.pretrained import fetch_file
 from aijob_worker.runners import Runner
 from aijob_worker.session import TrainingSession
+
+from aijob_worker_tensorflow.pretrained import load_pretrained_keras
 
 MODEL_FILE = "model.keras"
 CHECKPOINT_FILE = "checkpoint.keras"
@@ -40,6 +46,7 @@ class KerasRunner(Runner):
 
     framework: ClassVar[str] = "tensorflow"
     framework_packages: ClassVar[tuple[str, ...]] = ("tensorflow-cpu", "keras", "numpy")
+    pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = frozenset({PretrainedFormat.KERAS})
 
     def __init__(self, model_type: str) -> None:
         super().__init__(model_type)
@@ -68,12 +75,17 @@ class KerasRunner(Runner):
                 keras.layers.Dense(data.n_classes, activation="softmax"),
             ]
         )
+        self.compile(model, hyperparameters)
+        return model
+
+    @staticmethod
+    def compile(model: Any, hyperparameters: OptimizerHyperparameters) -> None:
+        """Adam at the job's learning rate, cross entropy over the class indices."""
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=hyperparameters.learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        return model
 
     def prepare_training(self, session: TrainingSession) -> None:
         """Seed, load the data, build the model or restore the checkpoint."""
@@ -83,8 +95,13 @@ class KerasRunner(Runner):
         self.check_data(data)
         self.data = data
         self.feature_names, self.class_names = data.feature_names, data.class_names
+        pretrained = session.spec.model.pretrained
         if session.resume is not None:
             self.model = keras.models.load_model(session.resume.directory / CHECKPOINT_FILE)
+        elif pretrained is not None:
+            path = fetch_file(pretrained, session.work_dir, suffix=".keras")
+            self.model = load_pretrained_keras(path, str(pretrained.uri), data)
+            self.compile(self.model, hyperparameters)
         else:
             self.model = self.build(data, hyperparameters)
 
