@@ -1,5 +1,6 @@
 """spec.model.pretrained in the runtime: a runner that names no format refuses every one (bad
-input naming the field, before any data is read), and fetching reports what is missing."""
+input naming the field, before any data is read); fetching reports what is missing and
+checks a model saved by aijob against its recorded checksums."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aijob_api.pretrained import PretrainedFormat, PretrainedModel
 
 from aijob_worker.errors import BadInputError
 from aijob_worker.job import run_job
+from aijob_worker.manifest import Manifest, write_manifest
 from aijob_worker.pretrained import fetch_directory, fetch_file, hub_token, require_format
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.signals import StopFlag
@@ -72,3 +74,22 @@ def test_the_hub_token_is_the_pods_variable(monkeypatch: pytest.MonkeyPatch) -> 
     assert hub_token() is None
     monkeypatch.setenv("HF_TOKEN", "hf_abc")
     assert hub_token() == "hf_abc"
+
+
+def test_a_model_saved_by_aijob_must_match_its_recorded_checksums(tmp_path: Path) -> None:
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "model.pt").write_bytes(b"weights")
+    (saved / "config.json").write_text("{}")
+    write_manifest(saved, Manifest(model_type="mlp", framework="pytorch"))
+    whole = PretrainedModel(uri=f"file://{saved}")
+    single = PretrainedModel(uri=f"file://{saved}/model.pt", format=PretrainedFormat.STATE_DICT)
+    assert (fetch_directory(whole, tmp_path / "w1") / "model.pt").read_bytes() == b"weights"
+    assert fetch_file(single, tmp_path / "w2").read_bytes() == b"weights"
+    (saved / "model.pt").write_bytes(b"tampered")
+    with pytest.raises(BadInputError, match=r"model\.pt does not match its SHA-256") as error:
+        fetch_directory(whole, tmp_path / "w3")
+    assert error.value.field == "spec.model.pretrained.uri"
+    with pytest.raises(BadInputError, match="does not match the SHA-256") as error:
+        fetch_file(single, tmp_path / "w4")
+    assert error.value.field == "spec.model.pretrained.uri"

@@ -4,8 +4,10 @@ A runner says which formats its model types take (`require_format`); the model i
 downloaded from the tenant's store, a directory (Hugging Face) or a file (the others),
 into the work directory. A hub id is not downloaded here: the runner hands it to its
 framework's loader with `hub_token()` (the `tokenSecret` the operator gave the pod by
-reference). Whatever cannot be fetched, or is not a model of the format, is bad input
-naming the field, never retried.
+reference). A model saved by an aijob job is checked against the SHA-256s its manifest
+(`aijob-model.json`, in the directory or beside the file) records. Whatever cannot be
+fetched, does not match, or is not a model of the format, is bad input naming the field,
+never retried.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Collection
 from pathlib import Path
 
 from aijob_api.pretrained import HUB_TOKEN_ENV, PretrainedFormat, PretrainedModel
+from pydantic import ValidationError
 
 from aijob_worker.errors import BadInputError
-from aijob_worker.storage import storage_for
+from aijob_worker.manifest import MODEL_MANIFEST, Manifest, ManifestError, read_manifest
+from aijob_worker.storage import join_uri, sha256_of, storage_for
 
 FIELD = "spec.model.pretrained"
 URI_FIELD = f"{FIELD}.uri"
@@ -53,6 +57,11 @@ def fetch_directory(pretrained: PretrainedModel, work_dir: Path) -> Path:
         raise BadInputError(URI_FIELD, f"cannot download the directory {uri}: {error}") from error
     if not local.is_dir() or not any(local.iterdir()):
         raise BadInputError(URI_FIELD, f"{uri} holds no files")
+    if (local / MODEL_MANIFEST).is_file():  # saved by an aijob job: its checksums must match
+        try:
+            read_manifest(local)
+        except ManifestError as error:
+            raise BadInputError(URI_FIELD, f"{uri}: {error}") from error
     return local
 
 
@@ -65,7 +74,28 @@ def fetch_file(pretrained: PretrainedModel, work_dir: Path, *, suffix: str = "")
         storage_for(uri).get_file(uri, local)
     except Exception as error:  # as in fetch_directory
         raise BadInputError(URI_FIELD, f"cannot download the file {uri}: {error}") from error
+    _check_recorded_checksum(uri, local, work_dir)
     return local
+
+
+def _check_recorded_checksum(uri: str, local: Path, work_dir: Path) -> None:
+    """A file of an aijob job's model directory must match the SHA-256 its manifest records."""
+    parent, _, name = uri.rstrip("/").rpartition("/")
+    manifest_uri = join_uri(parent, MODEL_MANIFEST)
+    storage = storage_for(uri)
+    if not storage.exists(manifest_uri):
+        return
+    recorded = work_dir / "pretrained-manifest.json"
+    storage.get_file(manifest_uri, recorded)
+    try:
+        expected = Manifest.model_validate_json(recorded.read_text()).files.get(name)
+    except ValidationError:
+        return  # not an aijob manifest after all: nothing recorded to check against
+    if expected is not None and sha256_of(local) != expected:
+        raise BadInputError(
+            URI_FIELD,
+            f"{uri} does not match the SHA-256 {expected[:12]}... its {MODEL_MANIFEST} records",
+        )
 
 
 def hub_token() -> str | None:
