@@ -44,6 +44,8 @@ SYSTEM_NAMESPACE = "aijob-e2e"
 TENANT_NAMESPACE = "aijob-e2e-jobs"
 RIVAL_NAMESPACE = "aijob-e2e-rival"
 """The second tenant: the hostile one of test_hostile_tenant.py, under the admin's limits."""
+STORELESS_NAMESPACE = "aijob-e2e-storeless"
+"""A namespace the operator watches that has no store until a test adds it."""
 RIVAL_LIMITS: dict[str, object] = {
     "allowedPriorities": ["normal", "low"],
     "maxGpusPerJob": 1,
@@ -66,6 +68,7 @@ def release(cluster: ClusterInfo, kube: Client) -> Iterator[Release]:
             namespace=SYSTEM_NAMESPACE,
             tenant=TENANT_NAMESPACE,
             other_tenants=(RIVAL_NAMESPACE,),
+            storeless=(STORELESS_NAMESPACE,),
         ),
         *LOAD_TEST_RATE_LIMIT,
         "--set-json", f"tenants={json.dumps(rival_limits)}",

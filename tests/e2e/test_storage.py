@@ -11,11 +11,9 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 from aijob_api.constants import API_VERSION, KIND
 from aijob_kube.resources import AIJobResource
 from lightkube import Client
-from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 from minio import Minio
 
@@ -114,22 +112,21 @@ def test_a_uri_in_another_bucket_is_refused_at_submission(
     assert name not in names, "nothing was created"
 
 
-@pytest.mark.usefixtures("release")
-def test_a_namespace_without_a_store_waits_naming_the_command_then_runs(kube: Client) -> None:
+def test_a_namespace_without_a_store_waits_naming_the_command_then_runs(
+    release: Release, kube: Client
+) -> None:
     """No `tenants add` yet: the job's pod waits for the Secret and the status says which
     command an admin runs; once it ran, the same job trains (nothing to resubmit)."""
-    namespace = unique("aijob-e2e-nostore")
-    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
-    kube.create(Namespace(metadata=ObjectMeta(name=namespace, labels=labels)))
+    namespace = release.storeless[0]
+    name = unique("waits-for-store")
+    manifest = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": sklearn_training(),
+    }
+    kube.create(AIJobResource.from_dict(manifest))
     try:
-        name = unique("waits-for-store")
-        manifest = {
-            "apiVersion": API_VERSION,
-            "kind": KIND,
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": sklearn_training(),
-        }
-        kube.create(AIJobResource.from_dict(manifest))
 
         def waits_for_the_store() -> dict[str, Any]:
             status = get_aijob(kube, namespace, name).get("status") or {}
@@ -144,5 +141,5 @@ def test_a_namespace_without_a_store_waits_naming_the_command_then_runs(kube: Cl
         add_tenant(kube, namespace, "restricted")
         wait_for_phase(kube, namespace, name, "Succeeded", Timeout.REAL_TRAINING)
     finally:
+        kube.delete(AIJobResource, name, namespace=namespace)
         remove_tenant(kube, namespace)
-        kube.delete(Namespace, namespace)

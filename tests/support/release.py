@@ -54,11 +54,18 @@ class Release:
     other_tenants: tuple[str, ...] = ()
     """More tenant namespaces the operator watches, each with its own store (the e2e
     suite's second tenant, the hostile one)."""
+    storeless: tuple[str, ...] = ()
+    """Namespaces the operator watches that get no store at install (a test adds it late)."""
 
     @property
     def tenants(self) -> tuple[str, ...]:
         """Every tenant namespace of the release, the first one first."""
         return (self.tenant, *self.other_tenants)
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """Every namespace the operator watches: the tenants, then the storeless ones."""
+        return (*self.tenants, *self.storeless)
 
     @property
     def operator_service_account(self) -> str:
@@ -135,13 +142,16 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
         # it, and Pod Security `restricted` enforced: every worker and model server passes it.
         remove_tenant(kube, tenant)  # a previous run's objects: start clean
         add_tenant(kube, tenant, pod_security="restricted")
+    for namespace in release.storeless:
+        recreate_namespace(kube, namespace)
+        remove_tenant(kube, namespace)
     if _terminating(kube, release.namespace):  # the previous run's release is still going
         wait_namespace_gone(kube, release.namespace)
     helm(
         "upgrade", "--install", release.name, str(CHART),
         "--namespace", release.namespace, "--create-namespace",
         "-f", str(LOCAL_VALUES),
-        "--set", f"operator.watchNamespaces={{{','.join(release.tenants)}}}",
+        "--set", f"operator.watchNamespaces={{{','.join(release.watched)}}}",
         # KWOK plays the simulated GPU pods as their aijob.dev/fake-* annotations say.
         "--set", "workers.podMetadata.annotationPrefixes={aijob.dev/fake-}",
         *values,
@@ -153,13 +163,15 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
 def uninstall_release(kube: Client, release: Release) -> None:
     """The tenants' AIJobs and AIEndpoints, the release and its namespaces, deleted."""
     # The operator removes its finalizers: delete the jobs while it still runs.
-    for tenant in release.tenants:
+    for tenant in release.watched:
         kubectl(
             "-n", tenant, "delete", "aijobs,aiendpoints", "--all", "--timeout=120s",
             check=False, timeout=150,
         )  # fmt: skip
     helm("uninstall", release.name, "--namespace", release.namespace, "--wait")
-    for tenant in release.tenants:
+    for namespace in release.storeless:
+        remove_tenant(kube, namespace)
+    for tenant in release.watched:
         kube.delete(Namespace, tenant)
     kube.delete(Namespace, release.namespace)
 
