@@ -18,11 +18,13 @@ from aijob_api.models import AIJob
 from aijob_api.storage import STORAGE_SECRET
 
 from aijob_operator.refusals import PodRefusal, describe_refusal
-from aijob_operator.views import ContainerExit, JobView, PodView
+from aijob_operator.views import ConditionView, ContainerExit, JobView, PodView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _JOB_REASON_DEADLINE = "DeadlineExceeded"
 _JOB_REASON_POD_FAILURE_POLICY = "PodFailurePolicy"
+REJECTED_POD_WAIT_SECONDS = 30.0
+"""How long a Job failed by its bad-input rule waits for its failed pod to be seen."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,13 @@ def observe_job(
         )
 
     failed = job.condition("Failed")
+    if failed is not None and _awaiting_rejected_pod(failed, last_failure, now):
+        # The Job failed by the bad-input rule, but the pod whose exit says why is not in
+        # the cache yet: a moment later the status can quote the worker's own words.
+        return Observed(
+            Phase.RUNNING, Reason.POD_RUNNING, "the Job is finishing (bad input)", facts,
+            settling=True,
+        )  # fmt: skip
     if failed is not None:
         reason, message = _failure(aijob, failed.reason, failed.message, last_failure, attempts)
         return Observed(
@@ -190,6 +199,19 @@ def describe_exit(exit_: ContainerExit) -> str:
     detail = _last_line(exit_.message)
     suffix = f": {detail}" if detail else ""
     return f"container {contract.CONTAINER_NAME} exited with code {exit_.exit_code}{reason}{suffix}"
+
+
+def _awaiting_rejected_pod(
+    failed: ConditionView, last_failure: PodView | None, now: datetime
+) -> bool:
+    """Whether a Job failed by its pod failure policy still lacks the failed pod's exit (for
+    at most `REJECTED_POD_WAIT_SECONDS`, in case that pod is gone for good)."""
+    if failed.reason != _JOB_REASON_POD_FAILURE_POLICY:
+        return False
+    if last_failure is not None and last_failure.exit is not None:
+        return False
+    since = failed.last_transition_time
+    return since is not None and (now - since).total_seconds() < REJECTED_POD_WAIT_SECONDS
 
 
 def _failure(

@@ -86,6 +86,28 @@ CASES = [
         attempts=1,
     ),
     Case(
+        "bad input whose failed pod is not seen yet waits to quote the worker",
+        job_body(
+            conditions=[condition("Failed", "PodFailurePolicy", "Container worker ... 65", 25)],
+            failed=1,
+        ),
+        [pod_body(phase="Running", node="n")],
+        phase=Phase.RUNNING,
+        reason=Reason.POD_RUNNING,
+        says=("finishing",),
+        settling=True,
+    ),
+    Case(
+        "bad input whose failed pod never shows takes the Job's words after the wait",
+        job_body(
+            conditions=[condition("Failed", "PodFailurePolicy", "Container worker ... 65", -5)],
+            failed=1,
+        ),
+        phase=Phase.FAILED,
+        reason=Reason.BAD_INPUT,
+        says=("Container worker ... 65", "never retried"),
+    ),
+    Case(
         "deadline",
         job_body(conditions=[condition("Failed", "DeadlineExceeded")]),
         [pod_body(phase="Failed", terminated=exited(137, "Error"))],
