@@ -42,6 +42,25 @@ training job recorded in its status; the worker refuses a model whose manifest d
 ENV_PROGRESS_INTERVAL: Final = "AIJOB_PROGRESS_INTERVAL_SECONDS"
 """Least number of seconds between two progress writes into the status."""
 
+# Distributed and multi-process jobs (set on every container of a job with
+# spec.distributed.nodes > 1 or processesPerNode > 1, and only there).
+ENV_NODES: Final = "AIJOB_NODES"
+"""How many pods (nodes) the job's group has: `spec.distributed.nodes`."""
+ENV_PROCESSES_PER_NODE: Final = "AIJOB_PROCESSES_PER_NODE"
+"""How many processes each pod starts (torchrun's --nproc-per-node)."""
+ENV_MASTER_ADDR: Final = "AIJOB_MASTER_ADDR"
+"""With nodes > 1: the address of rank 0's pod (the ClusterIP of its Service `<job>-0`)."""
+ENV_MASTER_PORT: Final = "AIJOB_MASTER_PORT"
+"""With nodes > 1: the rendezvous port on `ENV_MASTER_ADDR` (`RENDEZVOUS_PORT`)."""
+ENV_WORKER_HOSTS: Final = "AIJOB_WORKER_HOSTS"
+"""With nodes > 1: `<ip0>:<port>,<ip1>:<port>,...` in rank order (TF_CONFIG's workers)."""
+ENV_NODE_RANK: Final = "JOB_COMPLETION_INDEX"
+"""This pod's rank in the group: Kubernetes' own variable in an Indexed Job's pods."""
+RENDEZVOUS_PORT: Final = 29500
+"""The port every rank's Service forwards (torchrun's default master port)."""
+RENDEZVOUS_PORT_NAME: Final = "rendezvous"
+"""The name of that port on the Services and the worker container."""
+
 # Exit codes.
 EXIT_SUCCESS: Final = 0
 EXIT_BAD_INPUT: Final = 65
