@@ -11,7 +11,7 @@ input) is `aijob_api.inputs`, re-exported here.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -27,6 +27,11 @@ from aijob_api.compute import (
 from aijob_api.constants import ENDPOINT_MAX_NAME_LENGTH
 from aijob_api.contract import SPEC_ANNOTATION
 from aijob_api.delivery import spec_delivery_problem
+from aijob_api.distributed import (
+    DISTRIBUTED_SPEC_RULES,
+    DistributedSpec,
+    distributed_problem,
+)
 from aijob_api.environment import (
     EnvField,
     EnvFromField,
@@ -43,14 +48,14 @@ from aijob_api.inputs import (
     exclusive_pair,
 )
 from aijob_api.metadata import PodTemplateMetadata
+from aijob_api.model_spec import ModelSpec, ModelTypeName
 from aijob_api.pretrained import PRETRAINED_SPEC_RULES, PretrainedModel, pretrained_problem
 from aijob_api.priority import Priority
-from aijob_api.routing import Framework, model_type_description, route_framework
+from aijob_api.routing import Framework, route_framework
 from aijob_api.stall import StallPolicy
 from aijob_api.validation import (
     DNS_1035_LABEL_PATTERN,
     DNS_LABEL_PATTERN,
-    MODEL_TYPE_PATTERN,
 )
 from aijob_api.wire import WireModel
 
@@ -66,6 +71,7 @@ __all__ = [
     "AIJobSpec",
     "CodeSpec",
     "DatasetSpec",
+    "DistributedSpec",
     "InferenceInput",
     "ModelSource",
     "ModelSpec",
@@ -81,58 +87,12 @@ MAX_TIMEOUT_SECONDS: Final = 7 * 24 * 3600
 FRAMEWORK_VERSION_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
 """A runtime version of the catalog, e.g. 1.9 or 2.15."""
 
-ModelTypeName = Annotated[
-    str,
-    Field(
-        description=model_type_description(),
-        min_length=1,
-        max_length=63,
-        pattern=MODEL_TYPE_PATTERN,
-    ),
-]
-"""A model type of the table in `aijob_api.routing` (AIJobs and AIEndpoints name them alike)."""
-
 
 class Task(StrEnum):
     """What a job does."""
 
     TRAINING = "training"
     INFERENCE = "inference"
-
-
-class ModelSpec(WireModel):
-    """The model to train or to run."""
-
-    type: Annotated[
-        ModelTypeName | None,
-        Field(description=model_type_description()),
-    ] = None
-    name: Annotated[
-        str | None,
-        Field(description="A human name for the model, kept with its artifacts.", max_length=253),
-    ] = None
-    hyperparameters: Annotated[
-        dict[str, Any],
-        Field(
-            description=(
-                "Hyperparameters passed to the trainer, e.g. epochs, learningRate, batchSize, "
-                "seed; each runner documents the ones it reads."
-            ),
-        ),
-    ] = Field(default_factory=dict)
-    source: Annotated[
-        ModelSource | None,
-        Field(description="For inference: the model to load."),
-    ] = None
-    pretrained: Annotated[
-        PretrainedModel | None,
-        Field(
-            description=(
-                "Training only: fine-tune this pretrained model (in the store, or a hub id) "
-                "instead of starting from random weights."
-            )
-        ),
-    ] = None
 
 
 IMMUTABLE_SPEC_FIELDS: Final = (
@@ -154,6 +114,7 @@ IMMUTABLE_SPEC_FIELDS: Final = (
     "envFrom",
     "volumes",
     "placement",
+    "distributed",
 )
 """Spec fields that cannot change once the job exists (only cancel and the TTL may)."""
 
@@ -201,6 +162,7 @@ class AIJobSpec(WireModel):
                 },
                 *CODE_SPEC_RULES,
                 *PRETRAINED_SPEC_RULES,
+                *DISTRIBUTED_SPEC_RULES,
                 *[immutability_rule(field) for field in IMMUTABLE_SPEC_FIELDS],
             ]
         }
@@ -246,6 +208,15 @@ class AIJobSpec(WireModel):
         ResourceSpec,
         Field(description="GPUs, CPU and memory of the worker.", json_schema_extra={"default": {}}),
     ] = Field(default_factory=ResourceSpec)
+    distributed: Annotated[
+        DistributedSpec | None,
+        Field(
+            description=(
+                "Training on several pods (nodes) or processes: each pod gets spec.resources; "
+                "left out, one pod with one process per GPU."
+            )
+        ),
+    ] = None
     priority: Annotated[
         Priority,
         Field(
@@ -343,20 +314,24 @@ class AIJobSpec(WireModel):
             self._check_endpoint_fields()
         if self.task is Task.TRAINING and self.dataset is None and self.code is None:
             raise ValueError("dataset: a training job needs a dataset (name or uri) or code")
-        problem = code_problem(
-            task=self.task.value,
-            code=self.code,
-            model_type=self.model.type,
-            framework=self.framework,
+        task, gpus = self.task.value, self.resources.gpu
+        problems = (
+            code_problem(
+                task=task, code=self.code, model_type=self.model.type, framework=self.framework
+            ),
+            pretrained_problem(
+                task=task, pretrained=self.model.pretrained, has_code=self.code is not None
+            ),
+            distributed_problem(
+                task=task,
+                distributed=self.distributed,
+                gpus=gpus,
+                framework=self.framework,
+                model_type=self.model.type,
+            ),
+            environment_problem(self.env, self.volumes, self.placement, gpus),
         )
-        if problem is not None:
-            raise ValueError(problem)
-        problem = pretrained_problem(
-            task=self.task.value, pretrained=self.model.pretrained, has_code=self.code is not None
-        )
-        if problem is not None:
-            raise ValueError(problem)
-        problem = environment_problem(self.env, self.volumes, self.placement, self.resources.gpu)
+        problem = next((found for found in problems if found is not None), None)
         if problem is not None:
             raise ValueError(problem)
         for name, part in (
