@@ -31,7 +31,8 @@ class StatusOwner(StrEnum):
     """The operator: the phase and why, conditions, the runtime, the Job and pods, times.
     (kopf, which runs inside the operator, keeps its own bookkeeping under `kopf`.)"""
     WORKER = "worker"
-    """The worker in the job's pod: progress, results, the last checkpoint, metric history."""
+    """The worker in the job's pod: progress, results, the last checkpoint, metric history,
+    and (a distributed job) each rank's progress."""
     GATEWAY = "gateway"
     """The gateway, which dispatches an AIEndpoint's requests: the load it sees."""
 
@@ -173,6 +174,10 @@ class Checkpoint(WireModel):
     saved_at: Annotated[datetime | None, Field(description="When it was saved.")] = None
 
 
+MAX_STATUS_RANKS: Final = 1024
+"""Most ranks `status.ranks` holds (a job's nodes times its processes per node)."""
+
+
 class AIJobStatus(WireModel):
     """What is happening to the job, written by the operator and (progress, results) the worker."""
 
@@ -266,6 +271,17 @@ class AIJobStatus(WireModel):
                 "Each metric's series (loss, accuracy...) by step or epoch, downsampled to at "
                 "most 200 points per series and 8 series."
             )
+        ),
+    ] = None
+    ranks: Annotated[
+        dict[str, Progress] | None,
+        BY_WORKER,
+        Field(
+            description=(
+                "A distributed job's progress per process, by global rank ('0', '1', ...): "
+                "each rank writes only its own key; rank 0 also writes `progress`."
+            ),
+            max_length=MAX_STATUS_RANKS,
         ),
     ] = None
     kopf: Annotated[

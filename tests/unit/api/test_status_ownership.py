@@ -29,13 +29,20 @@ def test_the_two_shares_cover_the_whole_status_without_overlap() -> None:
     assert operator | worker == set(AIJobStatus.model_fields)
 
 
-def test_the_worker_writes_progress_results_checkpoint_and_metric_history() -> None:
-    assert WORKER_STATUS_FIELDS == ("progress", "results", "checkpoint", "metric_history")
+def test_the_worker_writes_progress_results_checkpoint_metric_history_and_ranks() -> None:
+    assert WORKER_STATUS_FIELDS == (
+        "progress",
+        "results",
+        "checkpoint",
+        "metric_history",
+        "ranks",
+    )
     assert status_fields(StatusOwner.WORKER, by_alias=True) == (
         "progress",
         "results",
         "checkpoint",
         "metricHistory",
+        "ranks",
     )
 
 
