@@ -134,3 +134,41 @@ def distributed_problem(
             f"this job runs on {resolved.value}"
         )
     return None
+
+
+class GroupStatus(WireModel):
+    """A distributed job's group as the operator sees it (`status.group`)."""
+
+    nodes: Annotated[int, Field(description="Pods of the group (spec.distributed.nodes).", ge=1)]
+    processes_per_node: Annotated[
+        int, Field(description="Processes each pod starts (defaults filled in).", ge=1)
+    ]
+    pods: Annotated[
+        int, Field(description="Pods of the current attempt that exist and have not ended.", ge=0)
+    ] = 0
+    running: Annotated[
+        int, Field(description="Pods of the current attempt whose worker runs.", ge=0)
+    ] = 0
+    restarts: Annotated[
+        int,
+        Field(
+            description="Times the whole group was restarted because one of its pods failed "
+            "(each one retry of retryPolicy.maxRetries).",
+            ge=0,
+        ),
+    ] = 0
+    disruptions: Annotated[
+        int,
+        Field(
+            description="Times the whole group was restarted because one of its pods was "
+            "preempted or evicted (no retry spent).",
+            ge=0,
+        ),
+    ] = 0
+    ended_job: Annotated[
+        str | None,
+        Field(
+            description="The uid of the Job of the attempt being ended, until a new one starts.",
+            max_length=64,
+        ),
+    ] = None

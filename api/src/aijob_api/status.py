@@ -18,6 +18,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, Field
 
 from aijob_api.conditions import ConditionType, Phase
+from aijob_api.distributed import GroupStatus
 from aijob_api.metric_history import MetricHistory
 from aijob_api.routing import Framework
 from aijob_api.stall import StallStatus
@@ -255,6 +256,16 @@ class AIJobStatus(WireModel):
         StallStatus | None,
         BY_OPERATOR,
         Field(description="Attempts ended because their worker stopped reporting."),
+    ] = None
+    group: Annotated[
+        GroupStatus | None,
+        BY_OPERATOR,
+        Field(
+            description=(
+                "A distributed or multi-process job's group: nodes, processes per node, pods "
+                "and running pods of the current attempt, group restarts."
+            )
+        ),
     ] = None
     progress: Annotated[Progress | None, BY_WORKER, Field(description="Live progress.")] = None
     results: Annotated[
