@@ -67,6 +67,9 @@ class Reason:
     """The scheduler found no node with enough resources; the message names them."""
     ADMISSION_PENDING: Final = "WaitingForAdmission"
     """Kueue holds the Job suspended until its queue admits it."""
+    INSUFFICIENT_CAPACITY: Final = "InsufficientCapacity"
+    """A distributed job's group waits, suspended, until all its pods fit at once (no pod
+    exists, no GPU is held); the message says how many pods of what the nodes can hold."""
     PREEMPTED: Final = "Preempted"
     """A higher-priority job preempted this one's pod; it waits again, no retry spent."""
     POD_PENDING: Final = "PodPending"

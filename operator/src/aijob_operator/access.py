@@ -50,16 +50,26 @@ OPERATOR_ACCESS: Final = (
     Access(
         "batch",
         "jobs",
-        ("get", "list", "watch", "create", "delete"),
+        ("get", "list", "watch", "create", "delete", "patch"),
         "the informer; one Job per AIJob, created, read back when the cache has not seen it, "
-        "deleted on cancel (KubeApi.create, get_job, delete_job)",
+        "deleted on cancel and to restart a distributed job's group (KubeApi.create, get_job, "
+        "delete_job, delete_job_group); a group's suspended Job started once all its pods "
+        "fit (KubeApi.unsuspend_job: a patch)",
+    ),
+    Access(
+        "",
+        "nodes",
+        ("list",),
+        "a distributed job's gang start: what each node can still hold (KubeApi.list_nodes, "
+        "capacity_view)",
     ),
     Access(
         "",
         "pods",
         ("list", "watch"),
         "the informers of job pods and endpoint replicas (never read one by one, never deleted: "
-        "the Job and the Deployment own them)",
+        "the Job and the Deployment own them); the bound pods of every namespace, listed "
+        "while a distributed job waits for room (KubeApi.list_bound_pods)",
     ),
     Access(
         "",
@@ -79,7 +89,8 @@ OPERATOR_ACCESS: Final = (
         "",
         "services",
         ("get", "list", "watch", "create", "patch"),
-        "an endpoint's Service, as its Deployment",
+        "an endpoint's Service, as its Deployment; a distributed job's rank Services, created "
+        "only if absent and read back (KubeApi.get_service); garbage collection deletes them",
     ),
     Access(
         "",

@@ -10,7 +10,7 @@ not empty.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -20,12 +20,20 @@ from aijob_api.resource import AIJob
 from aijob_api.stall import StallStatus
 from aijob_api.status import AIJobStatus
 
+from aijob_operator.builders.group import is_group
 from aijob_operator.builders.meta import job_name
 from aijob_operator.builders.rbac import IDENTITY_READY, IdentityCheck
+from aijob_operator.capacity import Fit
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
-from aijob_operator.job_conditions import build_conditions
-from aijob_operator.refusals import REFUSAL_REASONS, PodRefusal
+from aijob_operator.group_decide import (
+    group_facts,
+    group_summary,
+    is_restarting,
+    judge_group,
+)
+from aijob_operator.job_conditions import WARNING_REASONS, build_conditions
+from aijob_operator.refusals import PodRefusal
 from aijob_operator.stall import (
     StallAction,
     StallLimits,
@@ -43,26 +51,6 @@ from aijob_operator.views import JobView, PodView
 SETTLING_RECHECK_SECONDS: Final = 2.0
 """Look again this soon when the Job controller has not yet recorded what a pod did."""
 
-WARNING_REASONS: Final = frozenset(
-    {
-        Reason.UNSCHEDULABLE,
-        Reason.PREEMPTED,
-        Reason.ATTEMPT_FAILED,
-        Reason.BACKOFF_LIMIT_EXCEEDED,
-        Reason.BAD_INPUT,
-        Reason.OOM_KILLED,
-        Reason.DEADLINE_EXCEEDED,
-        Reason.INVALID_SPEC,
-        Reason.DEPENDENCY_FAILED,
-        Reason.JOB_LOST,
-        Reason.JOB_NAME_TAKEN,
-        Reason.IDENTITY_TAKEN,
-        Reason.STALLED,
-    }
-    | REFUSAL_REASONS
-)
-"""Reasons whose transition is a Warning event; the others are Normal."""
-
 
 class Action(StrEnum):
     """The one thing the reconciler does for an AIJob in this pass."""
@@ -78,6 +66,10 @@ class Action(StrEnum):
     """The TTL after finishing ran out."""
     EVICT_POD = "evict-pod"
     """End a stalled attempt: evict its pod (`Decision.pod`), after the status is written."""
+    START_GROUP = "start-group"
+    """Unsuspend a distributed job's Job: all its pods fit (`group_decide`)."""
+    RESTART_GROUP = "restart-group"
+    """End a distributed job's attempt: delete its Job in the foreground, status first."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +92,8 @@ class Inputs:
     recheck_seconds: float = 60.0
     stall_limits: StallLimits | None = None
     """How long the worker may go without reporting; None: not watched (jobs on endpoints)."""
+    fit: Fit | None = None
+    """Whether a suspended distributed job's pods all fit now (read only for those)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +159,18 @@ def decide(inputs: Inputs) -> Decision:
 
     observed = observe_job(aijob, inputs.job, inputs.pods, now, inputs.refusal)
     observed = after_stall_restart(observed, current.stall, inputs.pods)
+    if is_group(spec):
+        verdict = judge_group(aijob, inputs.job, inputs.pods, inputs.fit)
+        summary = verdict.group if verdict else group_summary(aijob, inputs.job, inputs.pods)
+        ended = (verdict.phase if verdict else observed.phase) is Phase.FAILED
+        observed = replace(observed, facts=group_facts(observed.facts, summary, ended))
+        if verdict is not None:
+            status = desired_status(
+                inputs, verdict.phase, verdict.reason, verdict.message, facts=observed.facts,
+                job=inputs.job.name, completion_time=now if ended else None,
+            ).model_copy(update={"group": verdict.group})  # fmt: skip
+            wait = _ttl_wait(spec.ttl_seconds_after_finished) if ended else verdict.requeue_after
+            return Decision(Action(verdict.action.value), status, wait)
     if observed.settling and current.phase is not None:
         return Decision(Action.NOTHING, current, SETTLING_RECHECK_SECONDS)
     status = desired_status(
@@ -282,7 +288,7 @@ def _without_job(inputs: Inputs) -> Decision:
     current = aijob.status
     if current.job_name and not inputs.job_confirmed_missing:
         return Decision(Action.VERIFY_JOB, current)
-    if current.job_name:
+    if current.job_name and not is_restarting(current):
         message = (
             f"Job {current.job_name} disappeared before it finished; it is not re-created, "
             "so the work never runs twice"
@@ -355,6 +361,8 @@ def desired_status(
         update["framework"] = current.framework
     else:
         update["framework"] = aijob.spec.resolved_framework
+    if aijob.spec.distributed is not None or aijob.spec.resources.gpu > 1:
+        update["group"] = group_summary(aijob, inputs.job, inputs.pods)
     if facts is not None:
         update.update(
             attempts=max(facts.attempts, current.attempts),

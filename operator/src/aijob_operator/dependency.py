@@ -13,16 +13,18 @@ just after the job or endpoint that names it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from aijob_api import contract
 from aijob_api.conditions import Phase
 from aijob_api.endpoint import AIEndpoint
 from aijob_api.models import AIJob, ModelSource, Task
 from aijob_api.storage import TenantStore, spec_uri_problem, uri_problem
+from pydantic import ValidationError
 
 
 class DependencyState(StrEnum):
@@ -178,3 +180,25 @@ def _recorded_model_problem(dependency: Dependency, store: TenantStore) -> str |
                 f"{dependency.model_uri!r}: {problem}"
             )
     return None
+
+
+def dependency_in(
+    aijob: AIJob,
+    body_of: Callable[[str], Mapping[str, Any] | None],
+    now: datetime,
+    grace_seconds: float,
+) -> Dependency:
+    """`resolve_dependency` with the training job read by name from a cache (`body_of`);
+    a body the models refuse counts as none."""
+    if aijob.spec.model.source is None:
+        return NO_DEPENDENCY
+    training = training_job_name(aijob)
+    training_job = None
+    if training is not None:
+        body = body_of(training)
+        if body is not None:
+            try:
+                training_job = AIJob.model_validate(body)
+            except ValidationError:
+                training_job = None
+    return resolve_dependency(aijob, training_job, now, grace_seconds)

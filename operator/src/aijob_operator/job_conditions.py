@@ -14,11 +14,32 @@ from typing import Any, Final, Literal
 from aijob_api.conditions import ConditionType, Phase, Reason
 from aijob_api.status import OPERATOR_STATUS_FIELDS, AIJobStatus, Condition
 
+from aijob_operator.refusals import REFUSAL_REASONS
 from aijob_operator.transitions import changed_fields, transition_time
 
 OPERATOR_FIELDS: Final = OPERATOR_STATUS_FIELDS
 """Status fields the operator owns, as the status model declares them (`aijob_api.status`)."""
 DONE_PERCENT: Final = 100
+WARNING_REASONS: Final = frozenset(
+    {
+        Reason.UNSCHEDULABLE,
+        Reason.PREEMPTED,
+        Reason.ATTEMPT_FAILED,
+        Reason.BACKOFF_LIMIT_EXCEEDED,
+        Reason.BAD_INPUT,
+        Reason.OOM_KILLED,
+        Reason.DEADLINE_EXCEEDED,
+        Reason.INVALID_SPEC,
+        Reason.DEPENDENCY_FAILED,
+        Reason.JOB_LOST,
+        Reason.JOB_NAME_TAKEN,
+        Reason.IDENTITY_TAKEN,
+        Reason.STALLED,
+        Reason.INSUFFICIENT_CAPACITY,
+    }
+    | REFUSAL_REASONS
+)
+"""Reasons whose transition is a Warning event; the others are Normal."""
 
 
 def build_conditions(

@@ -25,13 +25,14 @@ from aijob_kube.errors import (
     kube_errors,
 )
 from aijob_kube.resources import AIJobResource
-from lightkube import AsyncClient
+from lightkube import ALL_NS, AsyncClient, operators
+from lightkube.core.client import FieldSelector
 from lightkube.core.resource import NamespacedResource
 from lightkube.generic_resource import GenericNamespacedResource
 from lightkube.models.core_v1 import EventSource, ObjectReference
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Event, Pod, Secret
+from lightkube.resources.core_v1 import Event, Node, Pod, Secret, Service
 from lightkube.types import CascadeType, PatchType
 
 from aijob_operator.events import PendingEvent
@@ -122,6 +123,52 @@ class KubeApi:
                 )
         except NotFoundError:
             return
+
+    async def delete_job_group(self, namespace: str, name: str) -> None:
+        """Delete a group's Job in the foreground: the Job goes only after its pods, so the
+        next attempt's pods never meet the last one's; a missing Job is fine."""
+        try:
+            with self._request("delete", "job", f"deleting Job {namespace}/{name}", 200):
+                await self._client.delete(
+                    Job, name, namespace=namespace, cascade=CascadeType.FOREGROUND
+                )
+        except NotFoundError:
+            return
+
+    async def unsuspend_job(self, namespace: str, name: str) -> None:
+        """Start a suspended Job (its group fits); a missing Job is fine."""
+        patch = {"spec": {"suspend": False}}
+        try:
+            with self._request("patch", "job", f"starting Job {namespace}/{name}", 200):
+                await self._client.patch(
+                    Job, name, patch, namespace=namespace, patch_type=PatchType.MERGE
+                )
+        except NotFoundError:
+            return
+
+    async def get_service(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Service as a dict, or None when it does not exist."""
+        try:
+            with self._request("get", "service", f"reading Service {namespace}/{name}", 200):
+                service = await self._client.get(Service, name, namespace=namespace)
+        except NotFoundError:
+            return None
+        return service.to_dict()
+
+    async def list_nodes(self) -> list[dict[str, Any]]:
+        """Every Node, as dicts (the gang start's capacity)."""
+        with self._request("list", "node", "listing Nodes", 200):
+            return [node.to_dict() async for node in self._client.list(Node)]
+
+    async def list_bound_pods(self) -> list[dict[str, Any]]:
+        """Every pod of every namespace bound to a node and not ended, as dicts."""
+        fields: FieldSelector = {
+            "spec.nodeName": operators.not_equal(""),
+            "status.phase": operators.not_in(["Succeeded", "Failed"]),
+        }
+        with self._request("list", "pod", "listing bound Pods", 200):
+            pods = self._client.list(Pod, namespace=ALL_NS, fields=fields)
+            return [pod.to_dict() async for pod in pods]
 
     async def evict_pod(self, namespace: str, name: str) -> None:
         """Evict a pod (the Eviction API): it is stopped gracefully and marked a disruption

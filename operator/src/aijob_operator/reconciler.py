@@ -36,17 +36,13 @@ from aijob_operator.builders.rbac import (
     build_service_account,
     identity_check,
 )
+from aijob_operator.capacity_view import CapacityView
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
 from aijob_operator.decide import Action, Decision, Inputs, decide, job_event
-from aijob_operator.dependency import (
-    NO_DEPENDENCY,
-    Dependency,
-    resolve_dependency,
-    store_problem,
-    training_job_name,
-)
+from aijob_operator.dependency import Dependency, dependency_in, store_problem
 from aijob_operator.events import EventPoster, PendingEvent
+from aijob_operator.group_service import GroupService
 from aijob_operator.informer import ChildCache
 from aijob_operator.invalid import report_invalid_spec
 from aijob_operator.job_conditions import status_patch
@@ -109,6 +105,7 @@ class Reconciler:
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
         self._pod_settings = pod_settings(config)
+        self._group = GroupService(api, self._pod_settings, CapacityView(api))
         self._stall_fallback = StallLimits(
             report_timeout=config.stall_report_timeout_seconds,
             restart_after=config.stall_restart_after_seconds,
@@ -150,6 +147,7 @@ class Reconciler:
             await self._reconcile_on_endpoint(key, aijob, self._endpoint_jobs)
             return
         inputs = self._inputs(key, aijob)
+        inputs = replace(inputs, fit=await self._group.fit(aijob, inputs.runtime, inputs.job))
         decision = decide(inputs)
 
         if decision.action is Action.VERIFY_JOB:
@@ -174,7 +172,8 @@ class Reconciler:
                 elif job is None:
                     inputs = replace(inputs, foreign_job=True)
                 else:
-                    inputs = replace(inputs, job=job)
+                    fit = await self._group.fit(aijob, inputs.runtime, job)
+                    inputs = replace(inputs, job=job, fit=fit)
                     self._pacer.started(key)
             decision = decide(inputs)
 
@@ -184,8 +183,10 @@ class Reconciler:
             self._pacer.forget(key)
             return
         # The status first: an attempt ended (or a Job deleted) is never left unrecorded.
-        ends = decision.action in (Action.DELETE_JOB, Action.EVICT_POD)
+        ends = decision.action in (Action.DELETE_JOB, Action.EVICT_POD, Action.RESTART_GROUP)
         written = await self._write_status(key, aijob, decision, urgent=ends)
+        if written:
+            await self._group.act(aijob, decision)
         if decision.action is Action.DELETE_JOB:
             await self._api.delete_job(key[0], job_name(key[1]))
         if decision.action is Action.EVICT_POD and decision.pod is not None:
@@ -276,19 +277,11 @@ class Reconciler:
         )
 
     def _dependency(self, key: Key, aijob: AIJob) -> Dependency:
-        training = training_job_name(aijob)
-        if aijob.spec.model.source is None:
-            return NO_DEPENDENCY
-        training_job = None
-        if training is not None:
-            body = self._caches.aijobs.get((key[0], training))
-            if body is not None:
-                try:
-                    training_job = AIJob.model_validate(body)
-                except ValidationError:
-                    training_job = None
-        return resolve_dependency(
-            aijob, training_job, self._clock(), self._config.dependency_grace_seconds
+        return dependency_in(
+            aijob,
+            lambda name: self._caches.aijobs.get((key[0], name)),
+            self._clock(),
+            self._config.dependency_grace_seconds,
         )
 
     @staticmethod
@@ -320,8 +313,16 @@ class Reconciler:
         self, aijob: AIJob, runtime: ResolvedRuntime, decision: Decision
     ) -> JobView | None:
         """Create the Job (its identity exists); return it, or None if a stranger has its name."""
+        addresses = await self._group.addresses(aijob, runtime)
+        restarts = aijob.status.group.restarts if aijob.status.group else 0
         job = build_job(
-            aijob, runtime, self._pod_settings, decision.model_uri, decision.model_checksum
+            aijob,
+            runtime,
+            self._pod_settings,
+            decision.model_uri,
+            decision.model_checksum,
+            addresses=addresses,
+            group_failures=restarts,
         )
         created = await self._api.create(job)
         if created is not None:

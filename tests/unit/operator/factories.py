@@ -10,6 +10,14 @@ from aijob_api.models import AIJob
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 UID = "0000-aijob-uid"
 JOB_UID = "1111-job-uid"
+GROUP_SPEC: dict[str, Any] = {
+    "task": "training",
+    "model": {"type": "resnet"},
+    "dataset": {"name": "digits"},
+    "resources": {"gpu": 8},
+    "distributed": {"nodes": 4},
+}
+"""A distributed job: 4 pods of 8 GPUs."""
 
 
 def at(seconds: float) -> datetime:

@@ -9,7 +9,13 @@ Job, named after the AIJob, so creating it twice can only fail with AlreadyExist
 
 The Job is Indexed with one completion, so the Job controller stamps each pod
 with how many earlier attempts failed (`batch.kubernetes.io/job-index-failure-count`,
-with `backoffLimitPerIndex`), which reaches the worker through the downward API.
+with `backoffLimitPerIndex`), which reaches the worker through the downward API. A
+distributed job's group (`spec.distributed.nodes` N > 1) is an Indexed Job of N
+completions run in parallel, created suspended (the operator starts it when all N pods
+fit, or Kueue admits it), done when index 0 succeeds (`successPolicy`), failed at its
+first failed pod (`backoffLimit` 0: the operator restarts the whole group, one retry,
+`group_decide`), with the rank Services' addresses and the group's failed attempts as
+plain values (`builders.group`).
 
 The spec reaches the worker as a file: an annotation of the pod template, projected by a
 downwardAPI volume (`aijob_api.delivery` says why, and bounds its size).
@@ -17,6 +23,7 @@ downwardAPI volume (`aijob_api.delivery` says why, and bounds its size).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from aijob_api import contract
@@ -31,6 +38,8 @@ from lightkube.models.batch_v1 import (
     PodFailurePolicyOnExitCodesRequirement,
     PodFailurePolicyOnPodConditionsPattern,
     PodFailurePolicyRule,
+    SuccessPolicy,
+    SuccessPolicyRule,
 )
 from lightkube.models.core_v1 import (
     Container,
@@ -49,6 +58,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.batch_v1 import Job
 
 from aijob_operator.builders.code import code_mounts, code_volumes, worker_process
+from aijob_operator.builders.group import group_env, group_size
 from aijob_operator.builders.meta import child_labels, child_metadata, identity_name, job_name
 from aijob_operator.builders.pod import (
     PodSettings as PodSettings,  # re-exported: the Job's settings are every worker pod's
@@ -97,8 +107,11 @@ def build_job(
     settings: PodSettings,
     model_uri: str | None = None,
     model_checksum: str | None = None,
+    addresses: Sequence[str] = (),
+    group_failures: int = 0,
 ) -> Job:
-    """The Job that runs one AIJob."""
+    """The Job that runs one AIJob; for a group, `addresses` are its rank Services' IPs and
+    `group_failures` the attempts of the group that failed before this one."""
     name = aijob.metadata.name
     namespace = aijob.metadata.namespace
     if not name or not namespace:
@@ -109,19 +122,37 @@ def build_job(
         assert metadata.labels is not None
         metadata.labels[KUEUE_QUEUE_LABEL] = spec.queue
     retries = spec.retry_policy.max_retries
+    nodes = group_size(spec)[0]
+    template = _pod_template(aijob, runtime, settings, model_uri, model_checksum)
+    group = nodes > 1
+    worker = template.spec.containers[0] if template.spec else None
+    if worker is not None:
+        extra = group_env(spec, addresses)
+        if group:
+            extra = [
+                *(var for var in worker.env or () if var.name != contract.ENV_FAILED_ATTEMPTS),
+                *extra,
+                EnvVar(name=contract.ENV_FAILED_ATTEMPTS, value=str(group_failures)),
+            ]
+            worker.env = extra
+        elif extra:
+            worker.env = [*(worker.env or ()), *extra]
     return Job(
         metadata=metadata,
         spec=JobSpec(
-            completions=1,
-            parallelism=1,
+            completions=nodes,
+            parallelism=nodes,
             completionMode="Indexed",
-            backoffLimit=retries,
-            backoffLimitPerIndex=retries,
+            backoffLimit=0 if group else retries,
+            backoffLimitPerIndex=None if group else retries,
+            successPolicy=(
+                SuccessPolicy(rules=[SuccessPolicyRule(succeededIndexes="0")]) if group else None
+            ),
             activeDeadlineSeconds=spec.timeout_seconds,
             podFailurePolicy=_pod_failure_policy(),
             podReplacementPolicy="Failed",
-            suspend=spec.queue is not None,
-            template=_pod_template(aijob, runtime, settings, model_uri, model_checksum),
+            suspend=spec.queue is not None or group,
+            template=template,
         ),
     )
 
