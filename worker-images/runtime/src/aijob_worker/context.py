@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aijob_api import contract
@@ -21,6 +21,7 @@ from aijob_api.models import AIJobSpec
 from aijob_api.routing import Framework
 from pydantic import ValidationError
 
+from aijob_worker.distributed import GroupSetup, Rank
 from aijob_worker.errors import BadInputError, bad_input_from_validation
 
 DEFAULT_PROGRESS_INTERVAL_SECONDS = 5.0
@@ -54,6 +55,10 @@ class JobContext:
     status_file: str | None = None
     code_dir: str = CODE_MOUNT_PATH
     """Where the files of `spec.code.configMap` are mounted."""
+    group: GroupSetup | None = None
+    """The job's group of pods and processes (None: one process, as most jobs)."""
+    rank: Rank = field(default_factory=Rank)
+    """This process's rank in the group (rank 0 of 1 outside a group)."""
 
     @property
     def reports_to_cluster(self) -> bool:
@@ -71,6 +76,7 @@ class JobContext:
                 contract.ENV_NAMESPACE if name else contract.ENV_JOB_NAME,
                 f"{contract.ENV_JOB_NAME} and {contract.ENV_NAMESPACE} must be set together",
             )
+        group = GroupSetup.from_env(env)
         return cls(
             spec=spec,
             framework=_framework(env.get(contract.ENV_FRAMEWORK), spec),
@@ -85,6 +91,8 @@ class JobContext:
             progress_interval=_interval(env.get(contract.ENV_PROGRESS_INTERVAL)),
             status_file=env.get(ENV_STATUS_FILE) or None,
             code_dir=env.get(ENV_CODE_DIR) or CODE_MOUNT_PATH,
+            group=group,
+            rank=Rank.from_env(env, group),
         )
 
 

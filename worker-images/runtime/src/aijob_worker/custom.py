@@ -7,6 +7,8 @@ upload stores the model the code declared with `save_model` (a manifest of check
 a built-in model, so inference jobs and endpoints load it) and the files of
 `output_dir()`. The results' metrics are the last value of each metric the code reported,
 plus `epochs` (the last epoch reported), `epochsThisAttempt` and `resumedFromEpoch`.
+In a group of processes (`spec.distributed`) every rank runs the code; only global rank
+0 uploads its model and outputs and writes the results (`aijob_worker.script_api`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def run_custom_training(
             output_dir=work_dir / OUTPUTS_DIR,
             staging_dir=work_dir / "checkpoint-staging",
             last_epoch=resume.epoch if resume is not None else 0,
+            rank=context.rank,
         )
         if resume is not None:
             reporter.report(epoch=resume.epoch)
@@ -98,7 +101,7 @@ def run_custom_training(
         reporter.report(stage="uploading")
         model_uri: str | None = None
         artifacts: list[Artifact] = []
-        if run.saved_model is not None:
+        if run.saved_model is not None and context.rank.is_main:
             model_uri, artifacts = upload_model(
                 run.model_dir,
                 Manifest(
@@ -111,7 +114,8 @@ def run_custom_training(
                 ),
                 context.artifact_uri,
             )
-        artifacts += upload_outputs(run.output_dir, context.artifact_uri)
+        if context.rank.is_main:  # the other ranks' files are not the job's
+            artifacts += upload_outputs(run.output_dir, context.artifact_uri)
 
     metrics = dict(run.metrics)
     metrics["epochs"] = float(run.last_epoch)

@@ -6,22 +6,35 @@ model type, unreadable data) or results the API server refuses, never retried,
 with the reason in the termination message and on stderr. 143: stopped by
 SIGTERM after saving a checkpoint. Anything else (1): a retryable failure, such
 as results that could not be written because the API server stayed unreachable.
+
+A PyTorch job's own code in a group of processes (`spec.distributed`) is launched
+with torchrun (`aijob_worker.launch`): each process it starts runs the job here as its
+rank, and the pod's exit code is that of the process that failed first.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from aijob_api.contract import EXIT_BAD_INPUT, EXIT_SUCCESS
 from aijob_api.models import Results, Task
+from aijob_api.routing import Framework
 
 from aijob_worker.context import JobContext
 from aijob_worker.custom import run_custom_training
+from aijob_worker.distributed import (
+    ENV_RANK_DIR,
+    RankStatusWriter,
+    group_environment,
+    rank_progress_interval,
+)
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.inference import run_inference
+from aijob_worker.launch import rank_environment, run_group
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.results import fit_results
 from aijob_worker.runners import RunnerRegistry
@@ -59,13 +72,23 @@ def run_job(
     writer: StatusWriter | None = None,
 ) -> int:
     """Run the job the environment describes; return the exit code."""
+    env = rank_environment(env)
     try:
         context = JobContext.from_env(env)
+        launcher = launches_processes(context, env)
     except BadInputError as error:
         write_termination_message(str(error), env)
         return error.exit_code
+    if launcher and context.group is not None:
+        return run_group(context.group, env, framework=context.framework.value)
+    if context.group is not None and context.framework is Framework.TENSORFLOW:
+        os.environ.update(group_environment(context.group, env, framework=context.framework.value))
     writer = writer or make_status_writer(context)
-    reporter = ProgressReporter(writer, interval=context.progress_interval).start()
+    if context.rank.world_size > 1:
+        writer = RankStatusWriter(writer, context.rank)
+    reporter = ProgressReporter(
+        writer, interval=rank_progress_interval(context.progress_interval, context.rank)
+    ).start()
     logger.info(
         "job started",
         extra={
@@ -74,6 +97,7 @@ def run_job(
             "model_type": context.spec.model.type,
             "code": context.spec.code.program if context.spec.code else None,
             "job": f"{context.namespace}/{context.name}" if context.reports_to_cluster else None,
+            "rank": context.rank.rank if context.rank.world_size > 1 else None,
         },
     )
     try:
@@ -110,6 +134,31 @@ def run_job(
         message = f"{type(error).__name__}: {error}"
         return _fail(reporter, env, EXIT_RETRYABLE, message, f"error: {message}")
     return _succeed(reporter, env, results)
+
+
+def launches_processes(context: JobContext, env: Mapping[str, str]) -> bool:
+    """Whether this process starts the pod's processes with torchrun (`aijob_worker.launch`).
+
+    A PyTorch job's own code (`spec.code`) in a group does, unless this process is one
+    torchrun started. The built-in runners train in one process: with one node they
+    run as always (one process, the first GPU), and a group of several nodes is bad input.
+    """
+    group = context.group
+    if group is None or env.get(ENV_RANK_DIR):
+        return False
+    if context.spec.code is None:
+        if group.nodes > 1:
+            raise BadInputError(
+                "spec.distributed.nodes",
+                f"the built-in {context.spec.model.type} runner trains in one pod; a group of "
+                f"{group.nodes} nodes runs your own distributed code (spec.code)",
+            )
+        logger.warning(
+            "the built-in runners train in one process; processesPerNode ignored",
+            extra={"event": "single_process", "processes_per_node": group.processes_per_node},
+        )
+        return False
+    return context.framework is Framework.PYTORCH
 
 
 def _succeed(reporter: ProgressReporter, env: Mapping[str, str], results: Results) -> int:

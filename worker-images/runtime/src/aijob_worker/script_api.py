@@ -12,6 +12,11 @@ What the script writes into `model_dir()` and declares with `save_model` becomes
 when its model type has a runner (`torchscript`: a `torch.jit.save`d `model.pt`). Files in
 `output_dir()` are uploaded below `<artifact URI>/outputs/` and listed as artifacts.
 
+In a distributed job (`spec.distributed`, launched by torchrun) every process runs the
+script with torchrun's RANK, LOCAL_RANK and WORLD_SIZE; the functions are rank-aware:
+every rank's `report` shows in `status.ranks`, rank 0's also in `status.progress`, and
+only rank 0's checkpoints, model and outputs are kept.
+
 On SIGTERM (the pod deleted, preempted, the job cancelled) the next `report` or
 `save_checkpoint` ends the attempt (exit 143) with the last checkpoint in the status, so
 the next attempt resumes from it. Outside a job run by aijob each function raises
@@ -31,6 +36,7 @@ from typing import Any
 
 from aijob_worker import reporting
 from aijob_worker.checkpoints import ResumePoint
+from aijob_worker.distributed import Rank
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.progress import clean_metrics
 from aijob_worker.session import TrainingSession
@@ -58,6 +64,8 @@ class ScriptRun:
     last_epoch: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
     """The latest value of every metric reported (the results' metrics)."""
+    rank: Rank = field(default_factory=Rank)
+    """This process's rank: only rank 0 saves checkpoints and the model."""
 
 
 _active: ScriptRun | None = None
@@ -151,12 +159,18 @@ def save_checkpoint(epoch: int, *, step: int | None = None) -> str:
 
     The status names it (`status.checkpoint`); older ones beyond three are deleted. Ends
     the attempt right after when a stop was requested (SIGTERM): the next one resumes.
+    In a group of processes only global rank 0's checkpoint is kept: on the other ranks
+    the call drops what they wrote and returns "" (every rank resumes from rank 0's).
     """
     run = _run("save_checkpoint")
     if not run.staging_dir.is_dir() or not any(run.staging_dir.iterdir()):
         raise BadInputError(
             "spec.code", "save_checkpoint() called with nothing in checkpoint_dir()"
         )
+    if not run.rank.is_main:  # rank 0's checkpoint is the job's; the others' are dropped
+        shutil.rmtree(run.staging_dir, ignore_errors=True)
+        _stop_if_requested(run)
+        return ""
     try:
         checkpoint = run.session.publish_checkpoint(run.staging_dir, epoch=epoch, step=step)
     finally:
@@ -180,7 +194,8 @@ def save_model(*, model_type: str, metadata: Mapping[str, Any] | None = None) ->
 
     `torchscript`: a `model.pt` written by `torch.jit.save`, with optional metadata
     `featureNames` (the record fields, in order) and `classNames` (the output's labels);
-    aijob's inference jobs and endpoints load it. Uploaded when the code returns.
+    aijob's inference jobs and endpoints load it. Uploaded when the code returns, by global
+    rank 0 only in a group of processes (the other ranks' calls are checked, then dropped).
     """
     run = _run("save_model")
     if not _MODEL_TYPE.match(model_type):

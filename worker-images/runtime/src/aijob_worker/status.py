@@ -1,8 +1,9 @@
 """Where status writes go: the AIJob's status subresource, or a file for offline runs.
 
-The worker owns three parts of the status: `progress`, `results` and
-`checkpoint` (the operator owns phase, conditions and the message). A write
-names some of those parts and replaces each one whole. Into an AIJob it is a
+The worker owns its share of the status (`progress`, `results`, `checkpoint`,
+`metricHistory`, `ranks`; the operator owns phase, conditions and the message). A write
+names some of those parts and replaces each one whole, except `ranks`, whose entries
+are written one by one (`KEYED_PARTS`). Into an AIJob it is a
 JSON patch whose first operation tests `/metadata/uid`: the API server applies
 none of it when the AIJob was deleted and re-created under the same name, so a
 worker of the old one cannot write into the new one (a merge patch's
@@ -17,6 +18,7 @@ can land either).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -72,26 +74,48 @@ class StatusWriter(Protocol):
         """The status as it is now (for resuming from a checkpoint)."""
 
 
+KEYED_PARTS = frozenset({"ranks"})
+"""Parts written key by key, not replaced whole: each rank of a distributed job adds or
+replaces only its own entry of `status.ranks`."""
+
+
 def status_patch_operations(
-    parts: Mapping[str, Any], *, uid: str | None, status_exists: bool = True
+    parts: Mapping[str, Any],
+    *,
+    uid: str | None,
+    status_exists: bool = True,
+    missing_maps: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """The JSON patch (RFC 6902) of a write: test the UID, then replace each part.
 
     Without a status yet, `/status` is tested to be absent (the API server's JSON
     patch takes a null test value for "missing") and added whole, so an operator's
-    status written in between is never overwritten.
+    status written in between is never overwritten. A keyed part (`KEYED_PARTS`) adds
+    each of its keys; when its map is missing (`missing_maps`) the map is tested absent
+    and added whole, so two ranks never overwrite each other's entries.
     """
     for name, value in parts.items():
         if value is None or "/" in name or "~" in name:
             raise ValueError(f"status part {name!r}: a write replaces named parts with objects")
+        if name in KEYED_PARTS and not all(_plain_key(key) for key in value):
+            raise ValueError(f"status part {name!r}: keys are letters, digits, '-' and '_'")
     operations: list[dict[str, Any]] = []
     if uid:
         operations.append({"op": "test", "path": "/metadata/uid", "value": uid})
     if status_exists:
-        operations += [
-            {"op": "add", "path": f"/status/{name}", "value": value}
-            for name, value in parts.items()
-        ]
+        for name, value in parts.items():
+            if name not in KEYED_PARTS:
+                operations.append({"op": "add", "path": f"/status/{name}", "value": value})
+            elif name in missing_maps:
+                operations += [
+                    {"op": "test", "path": f"/status/{name}", "value": None},
+                    {"op": "add", "path": f"/status/{name}", "value": value},
+                ]
+            else:
+                operations += [
+                    {"op": "add", "path": f"/status/{name}/{key}", "value": entry}
+                    for key, entry in value.items()
+                ]
     else:
         operations += [
             {"op": "test", "path": "/status", "value": None},
@@ -132,8 +156,11 @@ class KubeStatusWriter:
         except httpx.HTTPError as error:
             raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
         job = self._get()
-        has_status = bool(job.get("status"))
-        retry = status_patch_operations(patch, uid=self._uid, status_exists=has_status)
+        status = job.get("status") or {}
+        missing = frozenset(name for name in patch if name in KEYED_PARTS and not status.get(name))
+        retry = status_patch_operations(
+            patch, uid=self._uid, status_exists=bool(status), missing_maps=missing
+        )
         try:
             self._send(retry)
         except ApiError as error:
@@ -210,14 +237,18 @@ class FileStatusWriter:
         self._path = path
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
-        """Replace the parts the patch names in the file's status (as the API server does)."""
-        current = self._load()
-        merged = replace_parts(current, patch)
+        """Replace the parts the patch names in the file's status (as the API server does).
+
+        A lock file beside it serialises the writes of the processes of one job.
+        """
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".status-")
-        with os.fdopen(handle, "w") as stream:
-            json.dump(merged, stream, indent=2, sort_keys=True)
-        os.replace(temporary, self._path)
+        with open(self._path.with_name(self._path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            merged = replace_parts(self._load(), patch)
+            handle, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".status-")
+            with os.fdopen(handle, "w") as stream:
+                json.dump(merged, stream, indent=2, sort_keys=True)
+            os.replace(temporary, self._path)
 
     def read_status(self) -> AIJobStatus:
         """The status as the file holds it."""
@@ -247,6 +278,14 @@ class LogStatusWriter:
 
 
 def replace_parts(status: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, Any]:
-    """The status with each named part replaced whole (what a write does to an AIJob)."""
+    """The status with each named part replaced whole, a keyed part's keys one by one
+    (what a write does to an AIJob)."""
     status_patch_operations(parts, uid=None)  # the same parts are refused as for an AIJob
-    return {**status, **parts}
+    merged = {**status, **parts}
+    for name in KEYED_PARTS & set(parts):
+        merged[name] = {**(status.get(name) or {}), **parts[name]}
+    return merged
+
+
+def _plain_key(key: str) -> bool:
+    return bool(key) and all(character.isalnum() or character in "-_" for character in key)

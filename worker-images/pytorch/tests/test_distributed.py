@@ -1,0 +1,165 @@
+"""Distributed training through the runtime's own launch path: torchrun, gloo, localhost.
+
+Each "pod" is a `python -m aijob_worker` process with the variables the operator sets
+(AIJOB_NODES, AIJOB_PROCESSES_PER_NODE, JOB_COMPLETION_INDEX, AIJOB_MASTER_ADDR/PORT,
+AIJOB_WORKER_HOSTS); it runs torchrun, which starts the ranks. The pods of one job share
+its offline status file and artifact store, as the pods of one AIJob share its status.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from aijob_worker.offline import read_offline_status
+
+from tests.conftest import offline_env, run_offline
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "custom-code"
+POD_TIMEOUT_SECONDS = 600
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the group's rendezvous port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_pods(
+    workdir: Path, spec: dict[str, Any], *, nodes: int, processes: int, code_dir: Path
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run the job's pods side by side (as the Indexed Job would); each pod's outcome."""
+    port = free_port()
+    hosts = ",".join([f"127.0.0.1:{port}"] * nodes)
+    pods = []
+    for index in range(nodes):
+        env = {
+            **os.environ,
+            **offline_env(spec, workdir),
+            "AIJOB_CODE_DIR": str(code_dir),
+            "AIJOB_NODES": str(nodes),
+            "AIJOB_PROCESSES_PER_NODE": str(processes),
+            "AIJOB_MASTER_ADDR": "127.0.0.1",
+            "AIJOB_MASTER_PORT": str(port),
+            "AIJOB_WORKER_HOSTS": hosts,
+            "JOB_COMPLETION_INDEX": str(index),
+            "GLOO_SOCKET_IFNAME": "lo",
+            "AIJOB_TERMINATION_MESSAGE_PATH": str(workdir / f"termination-log-{index}"),
+        }
+        pods.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "aijob_worker"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    finished = []
+    for pod in pods:
+        stdout, stderr = pod.communicate(timeout=POD_TIMEOUT_SECONDS)
+        finished.append(subprocess.CompletedProcess(pod.args, pod.returncode, stdout, stderr))
+    return finished
+
+
+def test_two_pods_train_the_example_with_ddp_and_only_rank_0_saves(tmp_path: Path) -> None:
+    spec = {
+        "task": "training",
+        "framework": "pytorch",
+        "code": {"configMap": "ddp-code", "entrypoint": "ddp-train.py", "args": ["--epochs", "4"]},
+        "distributed": {"nodes": 2},
+    }
+    pods = run_pods(tmp_path, spec, nodes=2, processes=1, code_dir=EXAMPLE)
+    for pod in pods:
+        assert pod.returncode == 0, pod.stderr[-3000:]
+    assert "rank 0 of 2 on cpu" in pods[0].stdout
+    assert "rank 1 of 2 on cpu" in pods[1].stdout
+
+    status = read_offline_status(tmp_path)
+    ranks = status["ranks"]
+    assert set(ranks) == {"0", "1"}  # both ranks took part, each in its own entry
+    for entry in ranks.values():
+        assert entry["epoch"] == 4
+        assert entry["metrics"]["samples"] == 4000  # the group's samples
+        assert entry["metrics"]["rank_samples"] == 2000  # each rank trained on its half
+    assert ranks["0"]["metrics"]["rank_loss"] != ranks["1"]["metrics"]["rank_loss"]
+    assert status["progress"]["epoch"] == 4  # rank 0 writes the job's progress
+    (loss,) = (series for series in status["metricHistory"]["series"] if series["name"] == "loss")
+    assert loss["values"][-1] < loss["values"][0] * 0.8  # the loss falls
+
+    results = status["results"]
+    assert results["metrics"]["epochs"] == 4
+    assert status["checkpoint"]["epoch"] == 4
+    names = {artifact["name"] for artifact in results["artifacts"]}
+    assert names == {"model/aijob-model.json", "model/model.pt"}  # rank 0's model, once
+    model = torch.jit.load(str(tmp_path / "artifacts" / "model" / "model.pt"))  # type: ignore[no-untyped-call]
+    assert model(torch.zeros(1, 4)).shape == (1, 3)
+
+
+FAILING_RANK = """
+import os, sys
+import torch.distributed as dist
+from aijob_worker import report
+dist.init_process_group("gloo")
+report(epoch=1, total_epochs=2, metrics={"loss": 1.0})
+if dist.get_rank() == 1:
+    {failure}
+dist.barrier()  # rank 0 waits for rank 1, which never comes
+"""
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "said"),
+    [
+        ("raise ValueError('rank one broke')", 1, "ValueError: rank one broke"),
+        ("import no_such_module", 65, "bad input: spec.code.entrypoint"),
+    ],
+)
+def test_the_failing_rank_gives_the_pod_its_exit_code_and_message(
+    tmp_path: Path, failure: str, code: int, said: str
+) -> None:
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    script = textwrap.dedent(FAILING_RANK).replace("{failure}", failure)
+    (code_dir / "fail.py").write_text(script)
+    spec = {
+        "task": "training",
+        "framework": "pytorch",
+        "code": {"configMap": "code", "entrypoint": "fail.py"},
+        "distributed": {"processesPerNode": 2},
+    }
+    (pod,) = run_pods(tmp_path / "job", spec, nodes=1, processes=2, code_dir=code_dir)
+    assert pod.returncode == code, pod.stderr[-3000:]
+    message = (tmp_path / "job" / "termination-log-0").read_text()
+    assert message.startswith("rank 1 of 2: ")
+    assert said in message
+    assert set(read_offline_status(tmp_path / "job")["ranks"]) == {"0", "1"}
+
+
+def test_the_built_in_runners_refuse_a_group_of_nodes(tmp_path: Path) -> None:
+    spec = {
+        "task": "training",
+        "model": {"type": "mlp"},
+        "dataset": {"name": "iris"},
+        "distributed": {"nodes": 2},
+    }
+    code, _ = run_offline(
+        spec,
+        tmp_path,
+        AIJOB_NODES="2",
+        AIJOB_PROCESSES_PER_NODE="1",
+        JOB_COMPLETION_INDEX="0",
+        AIJOB_MASTER_ADDR="127.0.0.1",
+        AIJOB_WORKER_HOSTS="127.0.0.1:29500,127.0.0.1:29500",
+    )
+    assert code == 65
+    message = (tmp_path / "termination-log").read_text()
+    assert message.startswith("spec.distributed.nodes: the built-in mlp runner trains in one pod")
