@@ -127,7 +127,7 @@ class CapacityView:
 
     async def claim(self, job_uid: str, request: PodRequest, count: int) -> Fit:
         """Whether `count` pods of `request` fit now; when they do, the room is reserved for
-        this Job (its own earlier reservation is not counted against it)."""
+        `job_uid` (the owner's uid: its own earlier reservation is not counted against it)."""
         async with self._lock:
             nodes, used = await self._read()
             now = self._clock()

@@ -72,6 +72,9 @@ class Action(StrEnum):
     """End a distributed job's attempt: delete its Job in the foreground, status first."""
 
 
+GROUP_ACTIONS: Final = (Action.START_GROUP, Action.RESTART_GROUP)
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Everything known about one AIJob at one moment."""

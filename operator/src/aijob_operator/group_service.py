@@ -80,7 +80,8 @@ class GroupService:
         if not is_group(spec) or spec.cancel:
             return None
         request = group_request(aijob, runtime, self._settings)
-        return await self._capacity.claim(job.uid, request, group_size(spec)[0])
+        owner = aijob.metadata.uid or job.uid  # one reservation per AIJob, across attempts
+        return await self._capacity.claim(owner, request, group_size(spec)[0])
 
     async def act(self, aijob: AIJob, decision: Decision) -> None:
         """Start or end the group's Job, as decided (its status is written already)."""

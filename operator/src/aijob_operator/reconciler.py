@@ -39,7 +39,7 @@ from aijob_operator.builders.rbac import (
 from aijob_operator.capacity_view import CapacityView
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
-from aijob_operator.decide import Action, Decision, Inputs, decide, job_event
+from aijob_operator.decide import GROUP_ACTIONS, Action, Decision, Inputs, decide, job_event
 from aijob_operator.dependency import Dependency, dependency_in, store_problem
 from aijob_operator.events import EventPoster, PendingEvent
 from aijob_operator.group_service import GroupService
@@ -183,7 +183,7 @@ class Reconciler:
             self._pacer.forget(key)
             return
         # The status first: an attempt ended (or a Job deleted) is never left unrecorded.
-        ends = decision.action in (Action.DELETE_JOB, Action.EVICT_POD, Action.RESTART_GROUP)
+        ends = decision.action in (Action.DELETE_JOB, Action.EVICT_POD, *GROUP_ACTIONS)
         written = await self._write_status(key, aijob, decision, urgent=ends)
         if written:
             await self._group.act(aijob, decision)
