@@ -5,8 +5,9 @@ Indexed Job of that many pods, started together, restarted together, done when r
 succeeds: docs/operator.md); `processesPerNode` the number of processes each pod starts
 (torchrun's `--nproc-per-node`), by default one per GPU the pod asks for, else one.
 Only training jobs on a framework whose workers can run as a group (`GROUP_FRAMEWORKS`)
-may ask for more than one of either; a pod cannot run more processes than its GPUs when
-it asks for GPUs. The rules live here, attached to the spec by `aijob_api.spec`, and
+may ask for more than one of either, several nodes only for your own code (`spec.code`:
+the built-in runners train in one pod); a pod cannot run more processes than its GPUs
+when it asks for GPUs. The rules live here, attached to the spec by `aijob_api.spec`, and
 `distributed_problem` mirrors them for clients.
 """
 
@@ -88,6 +89,12 @@ DISTRIBUTED_SPEC_RULES: Final[tuple[dict[str, Any], ...]] = (
         "fieldPath": ".distributed",
     },
     {
+        "rule": "!has(self.distributed) || self.distributed.nodes == 1 || has(self.code)",
+        "message": "spec.distributed.nodes: more than one node runs your own distributed code "
+        "(spec.code); the built-in runners train in one pod",
+        "fieldPath": ".distributed.nodes",
+    },
+    {
         "rule": "!has(self.distributed) || !has(self.distributed.processesPerNode) || "
         "!has(self.resources.gpu) || self.resources.gpu == 0 || "
         "self.distributed.processesPerNode <= self.resources.gpu",
@@ -113,6 +120,7 @@ def distributed_problem(
     gpus: int,
     framework: Framework | None,
     model_type: str | None,
+    has_code: bool = True,
 ) -> str | None:
     """The first rule about `distributed` a spec breaks, naming the field, or None."""
     if distributed is None:
@@ -132,6 +140,11 @@ def distributed_problem(
         return (
             f"distributed: more than one node or process needs framework {_GROUP_NAMES}; "
             f"this job runs on {resolved.value}"
+        )
+    if distributed.nodes > 1 and not has_code:
+        return (
+            "distributed.nodes: more than one node runs your own distributed code (spec.code); "
+            "the built-in runners train in one pod"
         )
     return None
 

@@ -328,6 +328,7 @@ class AIJobSpec(WireModel):
                 gpus=gpus,
                 framework=self.framework,
                 model_type=self.model.type,
+                has_code=self.code is not None,
             ),
             environment_problem(self.env, self.volumes, self.placement, gpus),
         )

@@ -12,12 +12,13 @@ UID = "0000-aijob-uid"
 JOB_UID = "1111-job-uid"
 GROUP_SPEC: dict[str, Any] = {
     "task": "training",
-    "model": {"type": "resnet"},
+    "framework": "pytorch",
+    "code": {"configMap": "ddp-code", "entrypoint": "train.py"},
     "dataset": {"name": "digits"},
     "resources": {"gpu": 8},
     "distributed": {"nodes": 4},
 }
-"""A distributed job: 4 pods of 8 GPUs."""
+"""A distributed job of your own code: 4 pods of 8 GPUs."""
 
 
 def at(seconds: float) -> datetime:
