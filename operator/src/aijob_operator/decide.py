@@ -10,7 +10,7 @@ not empty.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -27,7 +27,7 @@ from aijob_operator.capacity import Fit
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.dependency import NO_DEPENDENCY, Dependency, DependencyState
 from aijob_operator.group_decide import (
-    group_facts,
+    group_observed,
     group_summary,
     is_restarting,
     judge_group,
@@ -166,7 +166,7 @@ def decide(inputs: Inputs) -> Decision:
         verdict = judge_group(aijob, inputs.job, inputs.pods, inputs.fit)
         summary = verdict.group if verdict else group_summary(aijob, inputs.job, inputs.pods)
         ended = (verdict.phase if verdict else observed.phase) is Phase.FAILED
-        observed = replace(observed, facts=group_facts(observed.facts, summary, ended))
+        observed = group_observed(observed, summary, ended, spec.retry_policy.max_retries)
         if verdict is not None:
             status = desired_status(
                 inputs, verdict.phase, verdict.reason, verdict.message, facts=observed.facts,

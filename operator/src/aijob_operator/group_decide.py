@@ -15,7 +15,7 @@ told from a lost one, and a failed Job is counted once however often it is seen.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -26,7 +26,7 @@ from aijob_api.status import AIJobStatus
 
 from aijob_operator.builders.group import group_size
 from aijob_operator.capacity import Fit
-from aijob_operator.status import PodFacts, describe_failure
+from aijob_operator.status import Observed, PodFacts, describe_failure
 from aijob_operator.views import JobView, PodView
 
 RESTART_RECHECK_SECONDS: Final = 2.0
@@ -82,6 +82,23 @@ def group_summary(aijob: AIJob, job: JobView | None, pods: Sequence[PodView]) ->
             "running": sum(1 for pod in live if pod.phase == "Running"),
             "ended_job": ended,
         }
+    )
+
+
+def group_observed(
+    observed: Observed, group: GroupStatus, failed_for_good: bool, max_retries: int
+) -> Observed:
+    """What the Job says, in a group's words: its attempts are its Jobs, not its pods
+    (attempt = restarts + 1), and a running group says how many of its pods run."""
+    facts = group_facts(observed.facts, group, failed_for_good)
+    if observed.phase is not Phase.RUNNING or observed.reason != Reason.POD_RUNNING:
+        return replace(observed, facts=facts)
+    message = (
+        f"{group.running} of {group.nodes} pods of the group are running "
+        f"(attempt {group.restarts + 1} of {max_retries + 1})"
+    )
+    return replace(
+        observed, facts=facts, message=message if not observed.settling else observed.message
     )
 
 

@@ -150,6 +150,7 @@ def test_the_next_attempts_job_ends_the_restart() -> None:
     assert decision.status.group.ended_job is None
     assert (decision.status.group.pods, decision.status.group.running) == (4, 4)
     assert decision.status.attempts == 2
+    assert decision.status.message == "4 of 4 pods of the group are running (attempt 2 of 3)"
 
 
 @pytest.mark.parametrize("reason", ["PodFailurePolicy", "DeadlineExceeded"])
