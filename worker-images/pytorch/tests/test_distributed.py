@@ -2,72 +2,39 @@
 
 Each "pod" is a `python -m aijob_worker` process with the variables the operator sets
 (AIJOB_NODES, AIJOB_PROCESSES_PER_NODE, JOB_COMPLETION_INDEX, AIJOB_MASTER_ADDR/PORT,
-AIJOB_WORKER_HOSTS); it runs torchrun, which starts the ranks. The pods of one job share
-its offline status file and artifact store, as the pods of one AIJob share its status.
+AIJOB_WORKER_HOSTS: `aijob_worker.offline.run_group_offline`); it runs torchrun, which
+starts the ranks. The pods of one job share its offline status file and artifact store,
+as the pods of one AIJob share its status.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from aijob_worker.offline import read_offline_status
+from aijob_worker.offline import local_hosts, read_offline_status, run_group_offline
 
-from tests.conftest import offline_env, run_offline
+from tests.conftest import run_offline
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "custom-code"
-POD_TIMEOUT_SECONDS = 600
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (the group's rendezvous port)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_pods(
     workdir: Path, spec: dict[str, Any], *, nodes: int, processes: int, code_dir: Path
 ) -> list[subprocess.CompletedProcess[str]]:
     """Run the job's pods side by side (as the Indexed Job would); each pod's outcome."""
-    port = free_port()
-    hosts = ",".join([f"127.0.0.1:{port}"] * nodes)
-    pods = []
-    for index in range(nodes):
-        env = {
-            **os.environ,
-            **offline_env(spec, workdir),
-            "AIJOB_CODE_DIR": str(code_dir),
-            "AIJOB_NODES": str(nodes),
-            "AIJOB_PROCESSES_PER_NODE": str(processes),
-            "AIJOB_MASTER_ADDR": "127.0.0.1",
-            "AIJOB_MASTER_PORT": str(port),
-            "AIJOB_WORKER_HOSTS": hosts,
-            "JOB_COMPLETION_INDEX": str(index),
-            "GLOO_SOCKET_IFNAME": "lo",
-            "AIJOB_TERMINATION_MESSAGE_PATH": str(workdir / f"termination-log-{index}"),
-        }
-        pods.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "aijob_worker"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    finished = []
-    for pod in pods:
-        stdout, stderr = pod.communicate(timeout=POD_TIMEOUT_SECONDS)
-        finished.append(subprocess.CompletedProcess(pod.args, pod.returncode, stdout, stderr))
-    return finished
+    return run_group_offline(
+        spec,
+        workdir,
+        local_hosts(nodes),
+        processes=processes,
+        AIJOB_CODE_DIR=str(code_dir),
+        GLOO_SOCKET_IFNAME="lo",
+    )
 
 
 def test_two_pods_train_the_example_with_ddp_and_only_rank_0_saves(tmp_path: Path) -> None:
@@ -145,12 +112,9 @@ def test_the_failing_rank_gives_the_pod_its_exit_code_and_message(
 
 
 def test_the_built_in_runners_refuse_a_group_of_nodes(tmp_path: Path) -> None:
-    spec = {
-        "task": "training",
-        "model": {"type": "mlp"},
-        "dataset": {"name": "iris"},
-        "distributed": {"nodes": 2},
-    }
+    # The spec's own rule refuses `distributed.nodes` > 1 without `code` at admission;
+    # the worker refuses a group its environment describes all the same.
+    spec = {"task": "training", "model": {"type": "mlp"}, "dataset": {"name": "iris"}}
     code, _ = run_offline(
         spec,
         tmp_path,

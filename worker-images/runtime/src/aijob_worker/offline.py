@@ -12,7 +12,11 @@ spec file; artifacts go below `<workdir>/artifacts`, the status into
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +73,65 @@ def run_offline(
     workdir.mkdir(parents=True, exist_ok=True)
     code = run_job(offline_env(spec, workdir, **extra), stop=stop or StopFlag(), registry=registry)
     return code, read_offline_status(workdir)
+
+
+GROUP_TIMEOUT_SECONDS = 600
+
+
+def local_hosts(nodes: int) -> list[str]:
+    """`127.0.0.1:<port>` for each pod of a group run here, ports nobody listens on now."""
+    probes = [socket.socket() for _ in range(nodes)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [f"127.0.0.1:{probe.getsockname()[1]}" for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def group_env(index: int, hosts: Sequence[str], *, processes: int) -> dict[str, str]:
+    """What the operator sets on pod `index` of a group whose pods listen at `hosts`."""
+    master, _, port = hosts[0].rpartition(":")
+    return {
+        contract.ENV_NODES: str(len(hosts)),
+        contract.ENV_PROCESSES_PER_NODE: str(processes),
+        contract.ENV_NODE_RANK: str(index),
+        contract.ENV_MASTER_ADDR: master,
+        contract.ENV_MASTER_PORT: port,
+        contract.ENV_WORKER_HOSTS: ",".join(hosts),
+    }
+
+
+def run_group_offline(
+    spec: Mapping[str, Any],
+    workdir: Path,
+    hosts: Sequence[str],
+    *,
+    processes: int = 1,
+    **extra: str,
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run a group's pods side by side as processes (pod i's termination message in
+    `<workdir>/termination-log-<i>`); each pod's outcome, in rank order."""
+    pods = []
+    for index in range(len(hosts)):
+        env = {
+            **os.environ,
+            **offline_env(spec, workdir, **extra),
+            **group_env(index, hosts, processes=processes),
+            ENV_TERMINATION_MESSAGE_PATH: str(workdir / f"{TERMINATION_LOG}-{index}"),
+        }
+        pods.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "aijob_worker"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    finished = []
+    for pod in pods:
+        stdout, stderr = pod.communicate(timeout=GROUP_TIMEOUT_SECONDS)
+        finished.append(subprocess.CompletedProcess(pod.args, pod.returncode, stdout, stderr))
+    return finished
