@@ -36,6 +36,9 @@ MANAGED_BY: Final = "aijob-operator"
 
 # Kueue: the label that names the LocalQueue a Job is submitted to.
 KUEUE_QUEUE_LABEL: Final = "kueue.x-k8s.io/queue-name"
+KUEUE_PRIORITY_LABEL: Final = "kueue.x-k8s.io/priority-class"
+"""Kueue: the WorkloadPriorityClass of a queued Job; aijob's are named and valued as its
+PriorityClasses (`aijob_api.priority`), the chart makes them where Kueue is installed."""
 
 # The label on simulated GPU nodes and the GPU resource name.
 GPU_RESOURCE: Final = "nvidia.com/gpu"

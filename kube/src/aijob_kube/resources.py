@@ -62,3 +62,10 @@ class RawEvent(GenericNamespacedResource):
     """v1 Events as plain dicts (the Job controller's FailedCreate, watched by the operator)."""
 
     _api_info = create_api_info("", "v1", "Event", "events")
+
+
+class RawWorkload(GenericNamespacedResource):
+    """Kueue's Workloads (kueue.x-k8s.io/v1beta2) as plain dicts: the one Kueue makes for each
+    queued Job (watched by the operator only where Kueue is installed)."""
+
+    _api_info = create_api_info("kueue.x-k8s.io", "v1beta2", "Workload", "workloads")

@@ -64,6 +64,13 @@ OPERATOR_ACCESS: Final = (
         "capacity_view)",
     ),
     Access(
+        "kueue.x-k8s.io",
+        "workloads",
+        ("list", "watch"),
+        "where Kueue is installed: the Workload Kueue makes for a queued job's Job, whose "
+        "conditions say why it waits or was preempted (KubeApi.workloads_served, the informer)",
+    ),
+    Access(
         "",
         "pods",
         ("list", "watch"),

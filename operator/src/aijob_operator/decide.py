@@ -33,6 +33,7 @@ from aijob_operator.group_decide import (
     judge_group,
 )
 from aijob_operator.job_conditions import WARNING_REASONS, build_conditions
+from aijob_operator.kueue import WorkloadView
 from aijob_operator.refusals import PodRefusal
 from aijob_operator.stall import (
     StallAction,
@@ -42,10 +43,7 @@ from aijob_operator.stall import (
     running_pod,
 )
 from aijob_operator.status import PodFacts, observe_job
-from aijob_operator.transitions import (
-    TransitionEvent,
-    transition_event,
-)
+from aijob_operator.transitions import TransitionEvent, transition_event
 from aijob_operator.views import JobView, PodView
 
 SETTLING_RECHECK_SECONDS: Final = 2.0
@@ -97,6 +95,8 @@ class Inputs:
     """How long the worker may go without reporting; None: not watched (jobs on endpoints)."""
     fit: Fit | None = None
     """Whether a suspended distributed job's pods all fit now (read only for those)."""
+    workload: WorkloadView | None = None
+    """Kueue's Workload of the Job (`kueue`), when Kueue queues it."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def decide(inputs: Inputs) -> Decision:
     if inputs.job is None:
         return _without_job(inputs)
 
-    observed = observe_job(aijob, inputs.job, inputs.pods, now, inputs.refusal)
+    observed = observe_job(aijob, inputs.job, inputs.pods, now, inputs.refusal, inputs.workload)
     observed = after_stall_restart(observed, current.stall, inputs.pods)
     if is_group(spec):
         verdict = judge_group(aijob, inputs.job, inputs.pods, inputs.fit)

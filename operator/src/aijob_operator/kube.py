@@ -9,8 +9,9 @@ each write.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
@@ -24,8 +25,8 @@ from aijob_kube.errors import (
     NotFoundError,
     kube_errors,
 )
-from aijob_kube.resources import AIJobResource
-from lightkube import ALL_NS, AsyncClient, operators
+from aijob_kube.resources import AIJobResource, RawWorkload
+from lightkube import ALL_NS, ApiError, AsyncClient, operators
 from lightkube.core.client import FieldSelector
 from lightkube.core.resource import NamespacedResource
 from lightkube.generic_resource import GenericNamespacedResource
@@ -40,6 +41,8 @@ from aijob_operator.metrics import API_REQUEST_SECONDS, API_REQUESTS
 
 REPORTING_COMPONENT: Final = "aijob-operator"
 
+logger = logging.getLogger(__name__)
+
 _Obj = TypeVar("_Obj", bound=NamespacedResource)
 
 
@@ -53,6 +56,24 @@ class KubeApi:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+
+    async def workloads_served(self, namespaces: Sequence[str]) -> bool:
+        """Whether Kueue's Workloads are served and readable here (one list of at most one
+        object in the first watched namespace); a 404 means no Kueue, a refusal is logged."""
+        try:
+            async for _ in self._client.list(
+                RawWorkload, namespace=namespaces[0] if namespaces else ALL_NS, chunk_size=1
+            ):
+                break
+        except ApiError as error:
+            if error.status.code != 404:
+                logger.warning(
+                    "Kueue's Workloads are not readable (%s): queued jobs show no Kueue reason; "
+                    "grant workloads.kueue.x-k8s.io list and watch (the chart does)",
+                    error.status.message,
+                )
+            return False
+        return True
 
     async def create(self, obj: _Obj) -> _Obj | None:
         """Create an object; None when one of that name exists already."""

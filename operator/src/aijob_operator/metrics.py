@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
+from aijob_api.models import AIJob
+from aijob_api.status import AIJobStatus
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -58,6 +60,15 @@ JOB_CREATION_SECONDS: Final = Histogram(
     "Time from an AIJob's creation (second precision) to its Job's creation.",
     buckets=_LATENCY_BUCKETS,
 )
+
+
+def observe_queue_wait(aijob: AIJob, desired: AIJobStatus) -> None:
+    """The first time a start is recorded: how long the job waited to run."""
+    started, created = desired.start_time, aijob.metadata.creation_timestamp
+    if aijob.status.start_time is None and started is not None and created is not None:
+        QUEUE_WAIT_SECONDS.labels(
+            framework=str(desired.framework), priority=aijob.spec.priority.value
+        ).observe(max(0.0, (started - created).total_seconds()))
 
 
 class StateCollector(Collector):

@@ -47,6 +47,7 @@ from aijob_operator.informer import ChildCache
 from aijob_operator.invalid import report_invalid_spec
 from aijob_operator.job_conditions import status_patch
 from aijob_operator.kube import KubeApi
+from aijob_operator.kueue import workload_of
 from aijob_operator.pacing import StatusPacer
 from aijob_operator.placement import job_environment_problem
 from aijob_operator.refusals import latest_refusal
@@ -79,6 +80,8 @@ class Caches:
     pods: ChildViews
     refusals: ChildViews = field(default_factory=ChildCache)
     """The Jobs' FailedCreate Events (`refusals.PodRefusal`), by AIJob."""
+    workloads: ChildViews = field(default_factory=ChildCache)
+    """Kueue's Workloads of the Jobs (`kueue.WorkloadView`), by AIJob; empty without Kueue."""
 
 
 class Reconciler:
@@ -250,6 +253,7 @@ class Reconciler:
             job_confirmed_missing=confirmed_missing,
             foreign_job=self._foreign_job(key, aijob) if job is None else False,
             refusal=latest_refusal(self._caches.refusals.get(key, ()), job.uid) if job else None,
+            workload=workload_of(self._caches.workloads.get(key, ()), job.uid) if job else None,
             recheck_seconds=self._config.recheck_seconds,
             stall_limits=stall_limits(
                 aijob.spec.stall, runtime.runtime.stall if runtime else None, self._stall_fallback
@@ -368,7 +372,7 @@ class Reconciler:
             return True
         self._pacer.wrote(key, final)
         self._caches.aijobs.put(result)
-        self._observe_queue_wait(aijob, decision)
+        metrics.observe_queue_wait(aijob, decision.status)
         event = job_event(aijob.status, decision.status)
         if event is None:
             return True
@@ -381,16 +385,6 @@ class Reconciler:
             )
         )
         return True
-
-    @staticmethod
-    def _observe_queue_wait(aijob: AIJob, decision: Decision) -> None:
-        """The first time a start is recorded: how long the job waited to run."""
-        started = decision.status.start_time
-        created = aijob.metadata.creation_timestamp
-        if aijob.status.start_time is None and started is not None and created is not None:
-            metrics.QUEUE_WAIT_SECONDS.labels(
-                framework=str(decision.status.framework), priority=aijob.spec.priority.value
-            ).observe(max(0.0, (started - created).total_seconds()))
 
     async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:
         """A body the models refuse (the CRD let it through): say so once, do nothing else."""

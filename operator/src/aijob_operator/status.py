@@ -17,6 +17,7 @@ from aijob_api.conditions import Phase, Reason
 from aijob_api.models import AIJob
 from aijob_api.storage import STORAGE_SECRET
 
+from aijob_operator.kueue import WorkloadView, kueue_hold
 from aijob_operator.refusals import PodRefusal, describe_refusal
 from aijob_operator.views import ConditionView, ContainerExit, JobView, PodView
 
@@ -59,9 +60,11 @@ def observe_job(
     pods: Sequence[PodView],
     now: datetime,
     refusal: PodRefusal | None = None,
+    workload: WorkloadView | None = None,
 ) -> Observed:
-    """The status an AIJob has, given its Job, that Job's pods and the latest refusal of its
-    pod by the API server (a quota, an admission), if any."""
+    """The status an AIJob has, given its Job, that Job's pods, the latest refusal of its
+    pod by the API server (a quota, an admission), if any, and Kueue's Workload of the Job
+    when Kueue queues it (`kueue`)."""
     pods = sorted(pods, key=_pod_order)
     max_attempts = aijob.spec.retry_policy.max_retries + 1
     failed_pods = [pod for pod in pods if pod.phase == "Failed" and not pod.disruption]
@@ -125,10 +128,8 @@ def observe_job(
 
     if job.suspended:
         if aijob.spec.queue is not None:
-            message = (
-                f"Job {job.name} is suspended until Kueue admits it from queue {aijob.spec.queue}"
-            )
-            return Observed(Phase.QUEUED, Reason.ADMISSION_PENDING, message, facts)
+            reason, message = kueue_hold(job.name, aijob.spec.queue, workload)
+            return Observed(Phase.QUEUED, reason, message, facts)
         return Observed(Phase.QUEUED, Reason.SUSPENDED, f"Job {job.name} is suspended", facts)
 
     disrupted = next((pod for pod in reversed(pods) if pod.disruption), None)

@@ -52,6 +52,12 @@ def env(job: dict[str, Any]) -> dict[str, Any]:
         ({"queue": "team-a"}, ("spec", "suspend"), True),
         ({"queue": "team-a"}, ("metadata", "labels", "kueue.x-k8s.io/queue-name"), "team-a"),
         ({}, ("metadata", "labels", "kueue.x-k8s.io/queue-name"), None),
+        (
+            {"queue": "q", "priority": "low"},
+            ("metadata", "labels", "kueue.x-k8s.io/priority-class"),
+            "aijob-low",
+        ),
+        ({}, ("metadata", "labels", "kueue.x-k8s.io/priority-class"), None),
         ({"priority": "high"}, ("spec", "template", "spec", "priorityClassName"), "aijob-high"),
         ({}, ("spec", "template", "spec", "priorityClassName"), "aijob-normal"),
         ({"priority": "low"}, ("metadata", "labels", "aijob.dev/priority"), "low"),

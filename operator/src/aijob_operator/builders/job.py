@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from aijob_api import contract
-from aijob_api.constants import KUEUE_QUEUE_LABEL
+from aijob_api.constants import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
 from aijob_api.delivery import spec_document
 from aijob_api.pretrained import HUB_TOKEN_ENV
 from aijob_api.priority import priority_class
@@ -121,6 +121,7 @@ def build_job(
     if spec.queue is not None:
         assert metadata.labels is not None
         metadata.labels[KUEUE_QUEUE_LABEL] = spec.queue
+        metadata.labels[KUEUE_PRIORITY_LABEL] = priority_class(spec.priority)
     retries = spec.retry_policy.max_retries
     nodes = group_size(spec)[0]
     template = _pod_template(aijob, runtime, settings, model_uri, model_checksum)

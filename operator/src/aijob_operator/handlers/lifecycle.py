@@ -17,6 +17,7 @@ from aijob_kube.resources import (
     RawJob,
     RawPod,
     RawService,
+    RawWorkload,
 )
 from lightkube import AsyncClient
 from prometheus_client import start_http_server
@@ -30,8 +31,10 @@ from aijob_operator.endpoint_jobs import EndpointJobs, EndpointJobSettings
 from aijob_operator.endpoint_reconciler import EndpointCaches, EndpointReconciler
 from aijob_operator.endpoint_views import DeploymentView, EndpointPodView, OwnedView
 from aijob_operator.events import EventPoster
-from aijob_operator.informer import ChildInformer
+from aijob_operator.informer import ChildCache, ChildInformer
 from aijob_operator.kube import KubeApi
+from aijob_operator.kueue import WorkloadView, workload_owner
+from aijob_operator.leader_election import leader_elector
 from aijob_operator.reconciler import Caches, Reconciler
 from aijob_operator.refusals import FAILED_CREATE_FIELDS, PodRefusal, refusal_owner
 from aijob_operator.replica_client import ReplicaClient
@@ -111,6 +114,14 @@ async def start(
             key_of=refusal_owner,
         ),
     ]
+    workloads = None
+    if await api.workloads_served(namespaces):  # Kueue's word on queued jobs (`kueue`)
+        workloads = ChildInformer(
+            client, RawWorkload, WorkloadView.from_body, namespaces, queue.add,
+            key_of=workload_owner,
+        )  # fmt: skip
+        informers.append(workloads)
+        logger.info("Kueue is installed: watching its Workloads")
     endpoints = endpoint_state(client, api, store, queue, catalog, config, events)
     replica_client = ReplicaClient()
     reconciler = Reconciler(
@@ -120,6 +131,7 @@ async def start(
             jobs=informers[0].cache,
             pods=informers[1].cache,
             refusals=informers[2].cache,
+            workloads=workloads.cache if workloads else ChildCache(),
         ),
         catalog,
         config,
@@ -137,6 +149,7 @@ async def start(
         informers=informers,
         endpoints=endpoints,
         replica_client=replica_client,
+        elector=leader_elector(client, config),
     )
     state.workers = [
         asyncio.create_task(informer.run(), name=f"aijob-informer-{informer.kind}")
@@ -146,9 +159,11 @@ async def start(
         asyncio.create_task(_start_workers(state, logger), name="aijob-start-workers")
     )
     state.workers += [
-        asyncio.create_task(events.run(), name=f"aijob-events-{number}")
+        asyncio.create_task(state.when_leading(events.run()), name=f"aijob-events-{number}")
         for number in range(EVENT_POSTERS)
     ]
+    if state.elector is not None:  # a standby writes nothing until it leads
+        state.workers.append(asyncio.create_task(state.elector.run(), name="aijob-election"))
     state.workers += _endpoint_tasks(state, logger)
     metrics.STATE.attach(store, queue)
     state.stoppers.append(metrics.STATE.detach)
@@ -169,6 +184,10 @@ async def _start_workers(state: OperatorState, logger: kopf.Logger) -> None:
     pods too: jobs on endpoints are sent to them); then wait."""
     informers = [*state.informers, *(state.endpoints.informers if state.endpoints else [])]
     await asyncio.gather(*(informer.wait_synced() for informer in informers))
+    if state.elector is not None:
+        logger.info("caches synced; standing by for lease %s", state.elector.name)
+        await state.wait_leading()
+        logger.info("leading: reconciling all %d objects known", state.enqueue_all())
     logger.info(
         "listed %s; starting %d reconcile workers",
         ", ".join(f"{len(i.cache)} {i.kind}s" for i in state.informers),
@@ -252,6 +271,7 @@ def _endpoint_tasks(state: OperatorState, logger: kopf.Logger) -> list[asyncio.T
 
     async def start_workers() -> None:
         await asyncio.gather(*(informer.wait_synced() for informer in endpoints.informers))
+        await state.wait_leading()
         logger.info("listed endpoint children; starting %d endpoint workers", ENDPOINT_WORKERS)
         await asyncio.gather(*(endpoints.reconciler.run_worker() for _ in range(ENDPOINT_WORKERS)))
 
@@ -276,6 +296,8 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     for task in state.workers:
         task.cancel()
     await asyncio.gather(*state.workers, return_exceptions=True)
+    if state.elector is not None:  # after the last write: a standby takes over at once
+        await state.elector.release()
     for stopper in state.stoppers:
         stopper()
     if state.replica_client is not None:
@@ -299,4 +321,5 @@ async def reconcilers(memo: kopf.Memo, **_: Any) -> dict[str, int]:
         "aijobs": len(state.store),
         "events_queued": len(state.events),
         "aiendpoints": len(state.endpoints.store) if state.endpoints else 0,
+        "leader": int(state.leads()),
     }
