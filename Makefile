@@ -73,6 +73,14 @@ cluster-up: ## Start the local cluster (builds binaries on first use)
 cluster-down: ## Stop the local cluster and everything it started
 	hack/cluster-down.sh
 
+.PHONY: kueue-up
+kueue-up: ## Add Kueue (built from its Go module, cached) to the running local cluster
+	hack/kueue/kueue-up.sh
+
+.PHONY: kueue-down
+kueue-down: ## Stop the local cluster's Kueue (its webhooks first)
+	hack/kueue/kueue-down.sh
+
 .PHONY: node-up
 node-up: ## Add the real kubelet node to the running local cluster
 	hack/node/node-up.sh
@@ -137,6 +145,7 @@ helm-lint: ## helm lint --strict with the default and the local values
 test: sync verify lint typecheck worker-envs ## Everything CI runs: checks, every worker suite, then every suite on a real cluster
 	$(MAKE) test-workers
 	$(if $(LOCAL_CLUSTER),hack/cluster-with-images.sh)
+	$(if $(LOCAL_CLUSTER),hack/kueue/kueue-up.sh)
 	$(if $(LOCAL_CLUSTER),hack/demo.sh)
 	$(if $(LOCAL_CLUSTER),hack/check-readme.sh)
 	$(PYTEST) $(if $(LOCAL_CLUSTER),--no-env-skips)

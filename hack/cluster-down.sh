@@ -11,6 +11,9 @@ if [[ -d "$CLUSTER_DIR/node" || -d /run/aijob-node ]]; then
   "$REPO_ROOT/hack/node/node-down.sh" || say "WARNING: the real node left something behind (see above)"
 fi
 
+# Kueue (hack/kueue/), a host process beside the control plane, where it was added.
+"$REPO_ROOT/hack/kueue/kueue-down.sh" || say "WARNING: Kueue did not stop (above)"
+
 if command -v kwokctl >/dev/null 2>&1 && kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   say "deleting cluster '$CLUSTER_NAME'"
   kwokctl delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KUBECONFIG_PATH" >/dev/null 2>&1 \
