@@ -160,7 +160,7 @@ class Reconciler:
             if found is not None and job is None:
                 inputs = replace(inputs, foreign_job=True)
             decision = decide(inputs)
-        elif decision.action is Action.CREATE_CHILDREN:
+        if decision.action is Action.CREATE_CHILDREN:  # after a verify too: a group's restart
             assert inputs.runtime is not None
             try:
                 identity = await self._create_identity(aijob, inputs.runtime)
