@@ -24,3 +24,18 @@ say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*"; }
 die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 kc() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Stop a host process started with its pid in a file (MinIO, Kueue): TERM, up to 10 s, then KILL.
+stop_pid_file() { # name pid-file
+  local name=$1 pid_file=$2 pid
+  [[ -f $pid_file ]] || { say "$name is not running (no $pid_file)"; return 0; }
+  pid=$(cat "$pid_file")
+  if kill -0 "$pid" 2>/dev/null; then
+    say "stopping $name (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pid_file"
+  kill -0 "$pid" 2>/dev/null && die "$name (pid $pid) is still running"
+  say "$name stopped"
+}

@@ -10,14 +10,4 @@ if [[ -f $KUBECONFIG_PATH ]] && kc get --raw /readyz >/dev/null 2>&1; then
   kc delete mutatingwebhookconfiguration aijob-local-kueue-mutating --ignore-not-found >/dev/null
   kc delete validatingwebhookconfiguration aijob-local-kueue-validating --ignore-not-found >/dev/null
 fi
-[[ -f $pid_file ]] || { say "Kueue is not running (no $pid_file)"; exit 0; }
-pid=$(cat "$pid_file")
-if kill -0 "$pid" 2>/dev/null; then
-  say "stopping Kueue (pid $pid)"
-  kill "$pid"
-  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-fi
-rm -f "$pid_file"
-kill -0 "$pid" 2>/dev/null && die "Kueue (pid $pid) is still running"
-say "Kueue stopped"
+stop_pid_file Kueue "$pid_file"

@@ -4,15 +4,4 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-pid_file="$MINIO_DIR.pid"
-[[ -f $pid_file ]] || { say "MinIO is not running (no $pid_file)"; exit 0; }
-pid=$(cat "$pid_file")
-if kill -0 "$pid" 2>/dev/null; then
-  say "stopping MinIO (pid $pid)"
-  kill "$pid"
-  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-fi
-rm -f "$pid_file"
-kill -0 "$pid" 2>/dev/null && die "MinIO (pid $pid) is still running"
-say "MinIO stopped"
+stop_pid_file MinIO "$MINIO_DIR.pid"
