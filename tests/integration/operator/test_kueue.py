@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aijob_api.conditions import Phase, Reason
 from aijob_api.constants import KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL
+from aijob_api.models import AIJob
 from lightkube import Client
 
 from tests.integration.operator.support import AIJobs, manifest, simulated
@@ -82,6 +83,20 @@ def bound_pods(aijobs: AIJobs, name: str, count: int) -> list[str]:
     return eventually(bound, timeout=Timeout.SCHEDULING, what=f"{name}: {count} pod(s) bound")
 
 
+def held(aijobs: AIJobs, name: str, words: str) -> AIJob:
+    """Wait until Kueue holds the job with `words` in its status; it is Queued, no pod."""
+    waiting = aijobs.wait(
+        name,
+        lambda item: words in (item.status.message or ""),
+        timeout=Timeout.SCHEDULING,
+        what=f"held by Kueue: {words}",
+    )
+    assert waiting.status.phase is Phase.QUEUED
+    assert waiting.status.reason == Reason.ADMISSION_PENDING
+    assert aijobs.pods(name) == [], "no pod while Kueue holds the Job"
+    return waiting
+
+
 def test_quota_admits_a_job_and_holds_the_next_with_kueues_reason(
     aijobs: AIJobs, namespace: str, queue: TestQueue
 ) -> None:
@@ -99,20 +114,12 @@ def test_quota_admits_a_job_and_holds_the_next_with_kueues_reason(
     assert labels[KUEUE_PRIORITY_LABEL] == "aijob-normal"
 
     aijobs.create(gpu_job(namespace, "second", queue, QUOTA // 2))
-    waiting = aijobs.wait(
-        "second",
-        lambda item: NO_QUOTA in (item.status.message or ""),
-        timeout=Timeout.SCHEDULING,
-        what="held by Kueue with its reason",
-    )
-    assert waiting.status.phase is Phase.QUEUED
-    assert waiting.status.reason == Reason.ADMISSION_PENDING
+    waiting = held(aijobs, "second", NO_QUOTA)
     assert f"Kueue queue {queue.local}" in (waiting.status.message or "")
-    held = aijobs.job("second")
-    assert held is not None
-    assert held.spec is not None
-    assert held.spec.suspend is True
-    assert aijobs.pods("second") == [], "no pod while Kueue holds the Job"
+    suspended = aijobs.job("second")
+    assert suspended is not None
+    assert suspended.spec is not None
+    assert suspended.spec.suspend is True
     owners = [ref["name"] for wl in queue.workloads() for ref in wl["metadata"]["ownerReferences"]]
     assert sorted(owners) == ["first", "second"], "Kueue made one Workload per Job"
 
@@ -159,15 +166,7 @@ def test_a_multi_node_job_is_admitted_as_one_gang(
     group = {"framework": "pytorch", "model": None, "code": code}
     too_big = gpu_job(namespace, "too-big", queue, QUOTA, distributed={"nodes": 2}, **group)
     aijobs.create(too_big)
-    whole = f"current podset request ({2 * QUOTA}) > maximum capacity ({QUOTA})"
-    waiting = aijobs.wait(
-        "too-big",
-        lambda item: whole in (item.status.message or ""),
-        timeout=Timeout.SCHEDULING,
-        what="the whole group (2 pods as one request) held by Kueue",
-    )
-    assert waiting.status.phase is Phase.QUEUED
-    assert aijobs.pods("too-big") == [], "no pod of a group Kueue cannot admit whole"
+    held(aijobs, "too-big", f"current podset request ({2 * QUOTA}) > maximum capacity ({QUOTA})")
 
     fits = gpu_job(namespace, "pair", queue, QUOTA // 2, distributed={"nodes": 2}, **group)
     aijobs.create(fits)
