@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from aijob_operator import metrics
 from aijob_operator.artifacts import ArtifactJanitor
+from aijob_operator.builders.group import deadline_left
 from aijob_operator.builders.job import build_job
 from aijob_operator.builders.meta import identity_name, job_name
 from aijob_operator.builders.pod import pod_settings
@@ -318,7 +319,6 @@ class Reconciler:
     ) -> JobView | None:
         """Create the Job (its identity exists); return it, or None if a stranger has its name."""
         addresses = await self._group.addresses(aijob, runtime)
-        restarts = aijob.status.group.restarts if aijob.status.group else 0
         job = build_job(
             aijob,
             runtime,
@@ -326,7 +326,8 @@ class Reconciler:
             decision.model_uri,
             decision.model_checksum,
             addresses=addresses,
-            group_failures=restarts,
+            group_failures=aijob.status.group.restarts if aijob.status.group else 0,
+            deadline_seconds=deadline_left(aijob, self._clock()),
         )
         created = await self._api.create(job)
         if created is not None:

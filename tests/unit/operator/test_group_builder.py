@@ -9,6 +9,7 @@ from aijob_api import contract
 from aijob_operator.builders.group import (
     COMPLETION_INDEX_LABEL,
     build_rank_service,
+    deadline_left,
     group_env,
     group_request,
     rank_service_name,
@@ -17,7 +18,7 @@ from aijob_operator.builders.job import PodSettings, build_job
 from aijob_operator.capacity import Resources
 from aijob_operator.catalog import load_catalog
 
-from tests.unit.operator.factories import GROUP_SPEC, UID, aijob
+from tests.unit.operator.factories import GROUP_SPEC, UID, aijob, at, stamp
 
 CATALOG = load_catalog()
 GROUP = GROUP_SPEC
@@ -121,3 +122,20 @@ def test_the_group_request_is_the_pods_requests_and_placement() -> None:
     request = group_request(job, CATALOG.resolve_for(job.spec), PodSettings())
     assert request.resources == Resources(gpu=8, cpu_milli=4000, memory=16 * 2**30)
     assert ("nvidia.com/gpu", "Exists", None, "NoSchedule") in request.tolerations
+
+
+def test_a_restarted_group_gets_what_is_left_of_the_timeout() -> None:
+    spec = {**GROUP, "timeoutSeconds": 600}
+    first = aijob("ddp", spec=spec, status={"startTime": stamp(0)})
+    assert deadline_left(first, at(100)) is None  # a first attempt: the Job's own limit
+    group = {"nodes": 4, "processesPerNode": 8, "restarts": 1}
+    again = aijob("ddp", spec=spec, status={"startTime": stamp(0), "group": group})
+    assert deadline_left(again, at(100)) == 500
+    assert deadline_left(again, at(700)) == 1
+    assert deadline_left(aijob("ddp", spec=GROUP, status={"group": group}), at(100)) is None
+    job = build_job(
+        again, CATALOG.resolve_for(again.spec), PodSettings(), addresses=ADDRESSES,
+        deadline_seconds=500,
+    )  # fmt: skip
+    assert job.spec is not None
+    assert job.spec.activeDeadlineSeconds == 500

@@ -12,6 +12,7 @@ of the group asks of a node, for the gang start (`capacity`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
 
 from aijob_api import contract
@@ -117,3 +118,16 @@ def group_request(aijob: AIJob, runtime: ResolvedRuntime, settings: PodSettings)
             for item in tolerations(runtime, settings, gpus)
         ),
     )
+
+
+def deadline_left(aijob: AIJob, now: datetime) -> int | None:
+    """What is left of `timeoutSeconds` for a group's next attempt (a Job's deadline counts
+    from its own start: the whole job's limit is kept across the group's Jobs); None for a
+    first attempt or no limit. At least 1 second: a spent limit ends the new Job at once."""
+    timeout = aijob.spec.timeout_seconds
+    started = aijob.status.start_time
+    if timeout is None or started is None or aijob.status.group is None:
+        return None
+    if not (aijob.status.group.restarts or aijob.status.group.disruptions):
+        return None
+    return max(1, timeout - int((now - started).total_seconds()))

@@ -109,9 +109,11 @@ def build_job(
     model_checksum: str | None = None,
     addresses: Sequence[str] = (),
     group_failures: int = 0,
+    deadline_seconds: int | None = None,
 ) -> Job:
-    """The Job that runs one AIJob; for a group, `addresses` are its rank Services' IPs and
-    `group_failures` the attempts of the group that failed before this one."""
+    """The Job that runs one AIJob; for a group, `addresses` are its rank Services' IPs,
+    `group_failures` the attempts of the group that failed before this one and
+    `deadline_seconds` what is left of `timeoutSeconds` (`builders.group.deadline_left`)."""
     name = aijob.metadata.name
     namespace = aijob.metadata.namespace
     if not name or not namespace:
@@ -149,7 +151,7 @@ def build_job(
             successPolicy=(
                 SuccessPolicy(rules=[SuccessPolicyRule(succeededIndexes="0")]) if group else None
             ),
-            activeDeadlineSeconds=spec.timeout_seconds,
+            activeDeadlineSeconds=deadline_seconds or spec.timeout_seconds,
             podFailurePolicy=_pod_failure_policy(),
             podReplacementPolicy="Failed",
             suspend=spec.queue is not None or group,
