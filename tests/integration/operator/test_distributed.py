@@ -214,6 +214,39 @@ def test_a_failed_pod_restarts_the_whole_group_as_one_retry(
     assert env[contract.ENV_FAILED_ATTEMPTS] == "1"
 
 
+def test_an_evicted_pod_restarts_the_whole_group_without_a_retry(
+    kube: Client, aijobs: AIJobs, namespace: str, gpu_nodes: GpuNodes
+) -> None:
+    gpu_nodes.add(2)
+    aijobs.create(group(namespace, "evicted", 2, gpu_nodes.product))
+    placed_whole(kube, aijobs, "evicted", 2)
+    first = aijobs.job("evicted")
+    assert first is not None
+    assert first.metadata is not None
+    first_uid = first.metadata.uid
+    pod = aijobs.pods("evicted")[0]
+    assert pod.metadata is not None
+    victim = str(pod.metadata.name)
+    eviction = Pod.Eviction(metadata=ObjectMeta(name=victim, namespace=namespace))
+    kube.create(eviction, name=victim, namespace=namespace)
+
+    def restarted() -> bool:
+        job = aijobs.job("evicted")
+        assert job is not None
+        assert job.metadata is not None
+        assert job.metadata.uid != first_uid, "a new Job for the new attempt"
+        status = aijobs.get("evicted").status
+        assert status.group is not None
+        assert (status.group.disruptions, status.group.restarts) == (1, 0)
+        return True
+
+    eventually(restarted, timeout=Timeout.SIMULATED_JOB, what="the group restarted")
+    placed_whole(kube, aijobs, "evicted", 2)
+    status = aijobs.get("evicted").status
+    assert (status.failed_attempts, status.attempts) == (0, 1), "no retry spent"
+    assert Reason.PREEMPTED in aijobs.event_reasons("evicted")
+
+
 def test_a_two_node_cpu_job_is_accepted_and_runs(aijobs: AIJobs, namespace: str) -> None:
     aijobs.create(
         manifest(
