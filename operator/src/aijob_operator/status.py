@@ -68,6 +68,8 @@ def observe_job(
     pods = sorted(pods, key=_pod_order)
     max_attempts = aijob.spec.retry_policy.max_retries + 1
     failed_pods = [pod for pod in pods if pod.phase == "Failed" and not pod.disruption]
+    if aijob.spec.queue is not None:  # Kueue's evictions suspend the Job, which deletes its pods
+        failed_pods = [pod for pod in failed_pods if not pod.killed_by_deletion]
     last_failure = failed_pods[-1] if failed_pods else None
     live = [pod for pod in pods if not pod.terminal and not pod.deleting]
     current = live[-1] if live else (pods[-1] if pods else None)

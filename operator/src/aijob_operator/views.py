@@ -118,6 +118,15 @@ class PodView:
     ignored_failure_count: int
     running_since: datetime | None = None
     """When the worker container started running (the clock of stall detection)."""
+    deleted_at: datetime | None = None
+    """When the pod was deleted (its deletionTimestamp), if it was."""
+
+    @property
+    def killed_by_deletion(self) -> bool:
+        """Whether the pod failed because it was deleted (its worker stopped after the
+        deletion): the Job controller's own deletions, on a suspend, are never counted."""
+        finished = self.exit.finished_at if self.exit is not None else None
+        return self.deleted_at is not None and (finished is None or finished >= self.deleted_at)
 
     @property
     def terminal(self) -> bool:
@@ -162,6 +171,7 @@ class PodView:
             failure_count=_int(annotations.get(INDEX_FAILURE_COUNT_ANNOTATION)),
             ignored_failure_count=_int(annotations.get(INDEX_IGNORED_FAILURE_COUNT_ANNOTATION)),
             running_since=_running_since(status),
+            deleted_at=parse_time(metadata.get("deletionTimestamp")),
         )
 
 

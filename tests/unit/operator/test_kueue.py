@@ -8,9 +8,18 @@ import pytest
 from aijob_api.conditions import Phase, Reason
 from aijob_operator.kueue import WorkloadView, kueue_hold, workload_of, workload_owner
 from aijob_operator.status import observe_job
-from aijob_operator.views import JobView
+from aijob_operator.views import JobView, PodView
 
-from tests.unit.operator.factories import JOB_UID, aijob, at, condition, job_body
+from tests.unit.operator.factories import (
+    JOB_UID,
+    aijob,
+    at,
+    condition,
+    exited,
+    job_body,
+    pod_body,
+    stamp,
+)
 
 QUOTA = (
     "couldn't assign flavors to pod set main: insufficient unused quota for "
@@ -137,3 +146,28 @@ def test_a_suspended_queued_job_is_queued_with_kueues_reason() -> None:
     assert observed.phase is Phase.QUEUED
     assert observed.reason == Reason.ADMISSION_PENDING
     assert QUOTA in observed.message
+
+
+def killed(finished: float) -> dict[str, Any]:
+    """A Failed worker pod deleted at 11 s (`pod_body`), its container ended at `finished`."""
+    ended = {**exited(137), "finishedAt": stamp(finished)}
+    return pod_body(phase="Failed", node="kwok-gpu-0", terminated=ended, deleting=True)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("queue", "finished", "counted"),
+    [
+        ("team", 12, 0),  # Kueue evicted it: the suspended Job deleted its pod, which then ended
+        ("team", 5, 1),  # it failed by itself, and was deleted later
+        (None, 12, 1),  # without Kueue nothing changes: a deleted pod's failure counts
+    ],
+)
+def test_a_pod_killed_by_kueues_eviction_spends_no_retry(
+    queue: str | None, finished: float, counted: int
+) -> None:
+    spec = {**TRAINING, "queue": queue} if queue else TRAINING
+    job = JobView.from_body(job_body(suspend=queue is not None))
+    pods = [PodView.from_body(killed(finished))]
+    observed = observe_job(aijob(spec=spec), job, pods, at(20))
+    assert observed.facts.failed_attempts == counted
