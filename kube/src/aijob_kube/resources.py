@@ -58,6 +58,13 @@ class RawConfigMap(GenericNamespacedResource):
     _api_info = create_api_info("", "v1", "ConfigMap", "configmaps")
 
 
+class RawLease(GenericNamespacedResource):
+    """coordination.k8s.io/v1 Leases as plain dicts (the operator's leader election; a typed
+    Lease would write its MicroTimes without the fractional digits the API server requires)."""
+
+    _api_info = create_api_info("coordination.k8s.io", "v1", "Lease", "leases")
+
+
 class RawEvent(GenericNamespacedResource):
     """v1 Events as plain dicts (the Job controller's FailedCreate, watched by the operator)."""
 

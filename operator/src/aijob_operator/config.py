@@ -18,6 +18,7 @@ from aijob_api.validation import labels_problem
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aijob_operator.lease_decide import Timings
 from aijob_operator.placement import PodToleration
 
 DEFAULT_ARTIFACTS_HOST_PATH = "/var/lib/aijob/artifacts"
@@ -231,6 +232,31 @@ class OperatorConfig(BaseSettings):
     field_manager: Annotated[str, Field(description="Field manager of the operator's writes.")] = (
         "aijob-operator"
     )
+    leader_election: Annotated[
+        bool,
+        Field(
+            description=(
+                "Elect one leader among the operator's replicas on a Lease in own_namespace; the "
+                "others stand by warm (informers synced, nothing written). Off: this process "
+                "writes at once (one replica, local runs)."
+            )
+        ),
+    ] = False
+    lease_name: Annotated[str, Field(description="The election's Lease.", min_length=1)] = (
+        "aijob-operator"
+    )
+    lease_duration_seconds: Annotated[
+        float, Field(description="A standby takes an unrenewed lease after this.", gt=0)
+    ] = 15.0
+    renew_deadline_seconds: Annotated[
+        float, Field(description="A leader that could not renew for this long stops.", gt=0)
+    ] = 10.0
+    retry_period_seconds: Annotated[
+        float, Field(description="How often candidates read and the leader renews.", gt=0)
+    ] = 2.0
+    pod_name: Annotated[
+        str | None, Field(description="This pod's name (the lease holder's identity's prefix).")
+    ] = None
 
     @property
     def namespace_list(self) -> list[str]:
@@ -275,4 +301,22 @@ class OperatorConfig(BaseSettings):
         problem = labels_problem(self.cpu_node_selector, "cpu_node_selector")
         if problem is not None:
             raise ValueError(problem)
+        return self
+
+    @property
+    def lease_timings(self) -> Timings:
+        """The election's timings (checked: lease > renew deadline > 1.2 x retry period)."""
+        return Timings(
+            self.lease_duration_seconds, self.renew_deadline_seconds, self.retry_period_seconds
+        )
+
+    @model_validator(mode="after")
+    def _check_election(self) -> OperatorConfig:
+        """An election needs the namespace of its Lease and consistent timings."""
+        if self.leader_election and self.own_namespace is None:
+            raise ValueError(
+                "leader_election needs own_namespace (AIJOB_OPERATOR_OWN_NAMESPACE): the Lease "
+                "lives in the operator's own namespace"
+            )
+        self.lease_timings  # noqa: B018 - raises ValueError naming the timing at fault
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -14,6 +14,7 @@ from aijob_operator.config import OperatorConfig
 from aijob_operator.endpoint_reconciler import EndpointReconciler
 from aijob_operator.events import EventPoster, PendingEvent
 from aijob_operator.informer import ChildCache, ChildInformer
+from aijob_operator.leader_election import LeaderElector
 from aijob_operator.reconciler import ChildViews, Reconciler
 from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.store import AIJobStore, EndpointStore, Key
@@ -57,6 +58,38 @@ class OperatorState:
     """HTTP to endpoints' replicas, for the jobs run on them (closed at clean-up)."""
     told_ignored: set[str] = field(default_factory=set)
     """Uids of the objects in the operator's own namespace already told they are ignored."""
+    elector: LeaderElector | None = None
+    """The leader election; None when it is off (this process writes at once)."""
+
+    def leads(self) -> bool:
+        """Whether this process may write (it leads, or there is no election)."""
+        return self.elector is None or self.elector.leading.is_set()
+
+    async def wait_leading(self) -> None:
+        """Return once this process may write (at once without an election)."""
+        if self.elector is not None:
+            await self.elector.leading.wait()
+
+    async def when_leading(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` (something that writes) only once this process leads."""
+        try:
+            await self.wait_leading()
+        except asyncio.CancelledError:
+            work.close()
+            raise
+        await work
+
+    def enqueue_all(self) -> int:
+        """Queue every AIJob and AIEndpoint known (a new leader's first round); how many."""
+        keys = list(self.store.keys())
+        for key in keys:
+            self.queue.add(key)
+        if self.endpoints is not None:
+            endpoint_keys = list(self.endpoints.store.keys())
+            for key in endpoint_keys:
+                self.endpoints.queue.add(key)
+            return len(keys) + len(endpoint_keys)
+        return len(keys)
 
     def healthy(self) -> bool:
         """Whether every informer, reconcile worker and event poster is still alive."""

@@ -26,7 +26,8 @@ async def aijob_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: A
     if type == "DELETED":
         state.store.remove(key)
         state.queue.discard(key)
-        state.reconciler.artifacts.job_deleted(raw)
+        if state.leads():  # a standby deletes nothing (a deletion it saw is not replayed)
+            state.reconciler.artifacts.job_deleted(raw)
     else:
         state.store.put(raw)
         state.queue.add(key, urgent=needs_action(raw))
