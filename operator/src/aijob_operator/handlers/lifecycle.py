@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ EVENT_POSTERS = 2
 """Tasks posting Events (off the reconcile path)."""
 ENDPOINT_WORKERS = 4
 """Concurrent reconciles of AIEndpoints (few, long-lived objects)."""
+KUEUE_RECHECK_SECONDS = 60.0
+"""How often an operator started without Kueue looks for it again."""
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
@@ -114,25 +117,29 @@ async def start(
             key_of=refusal_owner,
         ),
     ]
-    workloads = None
-    if await api.workloads_served(namespaces):  # Kueue's word on queued jobs (`kueue`)
-        workloads = ChildInformer(
+
+    def workload_informer() -> ChildInformer:  # Kueue's word on queued jobs (`kueue`)
+        return ChildInformer(
             client, RawWorkload, WorkloadView.from_body, namespaces, queue.add,
             key_of=workload_owner,
         )  # fmt: skip
+
+    workloads = workload_informer() if await api.workloads_served(namespaces) else None
+    if workloads is not None:
         informers.append(workloads)
         logger.info("Kueue is installed: watching its Workloads")
     endpoints = endpoint_state(client, api, store, queue, catalog, config, events)
     replica_client = ReplicaClient()
+    caches = Caches(
+        aijobs=store,
+        jobs=informers[0].cache,
+        pods=informers[1].cache,
+        refusals=informers[2].cache,
+        workloads=workloads.cache if workloads else ChildCache(),
+    )
     reconciler = Reconciler(
         api,
-        Caches(
-            aijobs=store,
-            jobs=informers[0].cache,
-            pods=informers[1].cache,
-            refusals=informers[2].cache,
-            workloads=workloads.cache if workloads else ChildCache(),
-        ),
+        caches,
         catalog,
         config,
         queue,
@@ -165,6 +172,9 @@ async def start(
     if state.elector is not None:  # a standby writes nothing until it leads
         state.workers.append(asyncio.create_task(state.elector.run(), name="aijob-election"))
     state.workers += _endpoint_tasks(state, logger)
+    if workloads is None:
+        later = _kueue_later(api, namespaces, caches, workload_informer, logger)
+        state.workers.append(asyncio.create_task(later, name="aijob-kueue-later"))
     metrics.STATE.attach(store, queue)
     state.stoppers.append(metrics.STATE.detach)
     if config.metrics_port:
@@ -177,6 +187,28 @@ async def start(
         config.workers,
         ", ".join(sorted(catalog.frameworks)),
     )
+
+
+async def _kueue_later(
+    api: KubeApi,
+    namespaces: list[str],
+    caches: Caches,
+    informer: Callable[[], ChildInformer],
+    logger: kopf.Logger,
+) -> None:
+    """Kueue was not installed at start: look again every `KUEUE_RECHECK_SECONDS`, and once it
+    is, watch its Workloads (the reconciler reads them from `caches.workloads`)."""
+    while True:  # polling the API server: there is no event to wait for
+        await asyncio.sleep(KUEUE_RECHECK_SECONDS)
+        try:
+            if await api.workloads_served(namespaces):
+                break
+        except Exception as error:  # the API server unreachable a moment: look again later
+            logger.warning("could not look for Kueue: %s", error)
+    workloads = informer()
+    caches.workloads = workloads.cache
+    logger.info("Kueue is installed now: watching its Workloads")
+    await workloads.run()
 
 
 async def _start_workers(state: OperatorState, logger: kopf.Logger) -> None:
