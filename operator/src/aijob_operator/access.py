@@ -139,5 +139,16 @@ OPERATOR_ACCESS: Final = (
         "one Event per status transition, and the warnings (KubeApi.post_event); the Job "
         "controller's FailedCreate Events, listed and watched (refusals: a quota refused a pod)",
     ),
+    Access(
+        "coordination.k8s.io",
+        "leases",
+        ("get", "create", "update"),
+        "leader election between the operator's replicas: its one Lease in the release's "
+        "namespace, read, created when absent and replaced at the version read "
+        "(leader_election.LeaderElector)",
+        scope="release",
+        when="operator.leaderElection.enabled",
+    ),
 )
-"""Every request the operator makes, cluster-wide (its ClusterRole)."""
+"""Every request the operator makes: cluster-wide (its ClusterRole), and in its own namespace
+(the election's Role)."""

@@ -82,7 +82,7 @@ def test_local_values_put_every_pod_on_the_real_node() -> None:
 @pytest.mark.parametrize(
     ("setting", "named"),
     [
-        ("operator.replicas=2", "replicas"),
+        ("operator.replicas=-1", "replicas"),
         ("image.pullPolicy=Sometimes", "pullPolicy"),
         ("gateway.port=70000", "port"),
         ("priorityClasses.high=urgent", "high"),

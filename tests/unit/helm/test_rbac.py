@@ -73,11 +73,65 @@ def test_the_operator_is_granted_exactly_what_its_code_uses() -> None:
     needs = used(OPERATOR_ACCESS, "cluster")
     assert not needs - grants, f"used without a grant: {sorted(needs - grants)}"
     assert not grants - needs, f"granted, never used: {sorted(grants - needs)}"
-    assert {row.scope for row in OPERATOR_ACCESS} == {"cluster"}
+    assert {row.scope for row in OPERATOR_ACCESS} == {"cluster", "release"}
     binding = one(documents, "ClusterRoleBinding", "aijob-operator")
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "aijob-operator", "namespace": NAMESPACE}
     ]
+
+
+@pytest.mark.parametrize("election", [True, False])
+def test_the_operators_election_is_granted_exactly_its_lease(election: bool) -> None:
+    documents = render("--set", f"operator.leaderElection.enabled={str(election).lower()}",
+                       "--set", f"operator.replicas={2 if election else 1}")  # fmt: skip
+    roles = [d for d in documents if d["metadata"]["name"] == "aijob-operator-election"]
+    needs = used(OPERATOR_ACCESS, "release", frozenset({"operator.leaderElection.enabled"}))
+    if not election:
+        assert roles == []
+        return
+    role = one(documents, "Role", "aijob-operator-election")
+    by_name = {
+        ("coordination.k8s.io", "leases", verb)
+        for rule in role["rules"]
+        if rule.get("resourceNames") == ["aijob-operator"]
+        for verb in rule["verbs"]
+    }
+    # A create names no object: the one rule without a name, and only for create.
+    unnamed = {
+        ("coordination.k8s.io", "leases", verb)
+        for rule in role["rules"]
+        if "resourceNames" not in rule
+        for verb in rule["verbs"]
+    }
+    assert unnamed == {("coordination.k8s.io", "leases", "create")}
+    assert by_name | unnamed == needs
+    binding = one(documents, "RoleBinding", "aijob-operator-election")
+    assert binding["subjects"][0]["name"] == "aijob-operator"
+    operator = one(documents, "Deployment", "aijob-operator")
+    env = {e["name"]: e for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["AIJOB_OPERATOR_LEASE_NAME"]["value"] == "aijob-operator"
+    assert env["AIJOB_OPERATOR_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+
+
+def test_two_operator_replicas_by_default_with_a_budget_and_spread() -> None:
+    documents = render()
+    operator = one(documents, "Deployment", "aijob-operator")
+    assert operator["spec"]["replicas"] == 2
+    assert operator["spec"]["strategy"]["type"] == "RollingUpdate"
+    affinity = operator["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    (term,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    budget = one(documents, "PodDisruptionBudget", "aijob-operator")
+    assert budget["spec"]["minAvailable"] == 1
+    assert budget["spec"]["selector"] == operator["spec"]["selector"]
+    single = render("--set", "operator.replicas=1")
+    assert not [d for d in single if d["kind"] == "PodDisruptionBudget"]
+    refused = run_helm(
+        "template", RELEASE, str(CHART), "-n", NAMESPACE,
+        "--set", "operator.leaderElection.enabled=false",
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "operator.replicas > 1 needs operator.leaderElection.enabled" in refused.stderr
 
 
 def test_the_operator_holds_what_it_grants_each_job() -> None:
