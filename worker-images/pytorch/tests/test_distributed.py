@@ -127,3 +127,42 @@ def test_the_built_in_runners_refuse_a_group_of_nodes(tmp_path: Path) -> None:
     assert code == 65
     message = (tmp_path / "termination-log").read_text()
     assert message.startswith("spec.distributed.nodes: the built-in mlp runner trains in one pod")
+
+
+def test_a_built_in_model_trains_with_ddp_in_a_pod_of_two_processes(tmp_path: Path) -> None:
+    spec = {
+        "task": "training",
+        "model": {"type": "mlp", "hyperparameters": {"epochs": 15, "batchSize": 16}},
+        "dataset": {"name": "iris"},
+        "distributed": {"processesPerNode": 2},
+    }
+    (pod,) = run_pods(tmp_path / "group", spec, nodes=1, processes=2, code_dir=tmp_path)
+    assert pod.returncode == 0, pod.stderr[-3000:]
+    status = read_offline_status(tmp_path / "group")
+    code, alone = run_offline(spec, tmp_path / "alone")  # the same job in one process
+    assert code == 0
+
+    ranks = status["ranks"]
+    assert set(ranks) == {"0", "1"}
+    for entry in ranks.values():  # each rank trained on its half of every epoch
+        assert entry["epoch"] == 15
+        assert entry["totalSteps"] * 2 <= alone["progress"]["totalSteps"] + 15
+        assert entry["totalSteps"] < alone["progress"]["totalSteps"]
+    (loss,) = (series for series in status["metricHistory"]["series"] if series["name"] == "loss")
+    assert loss["values"][-1] < loss["values"][0]
+    assert status["results"]["metrics"]["accuracy"] >= 0.8, alone["results"]["metrics"]
+    names = {artifact["name"] for artifact in status["results"]["artifacts"]}
+    assert names == {"model/aijob-model.json", "model/model.pt"}  # rank 0's model, once
+
+    # rank 0's model predicts like any mlp's
+    inference = {
+        "task": "inference",
+        "model": {"type": "mlp", "source": {"uri": status["results"]["modelUri"]}},
+        "input": {"records": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]},
+    }
+    code, predicted = run_offline(inference, tmp_path / "predict")
+    assert code == 0
+    assert [output["prediction"] for output in predicted["results"]["outputs"]] == [
+        "setosa",
+        "virginica",
+    ]

@@ -11,6 +11,10 @@ held-out loss and accuracy. A checkpoint holds the model, the optimizer and
 the random generator, so a resumed attempt continues where this one stopped.
 Fine-tuning (`model.pretrained`, a state-dict or TorchScript file of the same
 configuration) loads the file's weights into the network before the first epoch.
+In a pod of several processes (torchrun, `spec.distributed.processesPerNode`) every rank
+runs this loop on its share of each epoch's permutation, the model wrapped in
+DistributedDataParallel (one process per GPU, or gloo on the CPU); rank 0 checkpoints and
+saves the model.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from aijob_worker.session import TrainingSession
 from pydantic import Field
 from pydantic.alias_generators import to_snake
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
-from aijob_worker_pytorch.device import torch_device
+from aijob_worker_pytorch.device import join_group, torch_device
 from aijob_worker_pytorch.networks import Standardize, cnn, mlp
 from aijob_worker_pytorch.pretrained_weights import WEIGHT_FORMATS, load_weights
 
@@ -83,6 +88,7 @@ class TabularNetRunner(Runner):
     framework: ClassVar[str] = "pytorch"
     framework_packages: ClassVar[tuple[str, ...]] = ("torch", "numpy")
     pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = WEIGHT_FORMATS
+    distributed: ClassVar[bool] = True
     builder: ClassVar[Callable[..., nn.Sequential]]
     """Builds the network; its first layer is a `Standardize`."""
     settings: ClassVar[tuple[str, ...]]
@@ -98,6 +104,7 @@ class TabularNetRunner(Runner):
         self.feature_names: list[str] = []
         self.class_names: list[str] = []
         self._device = torch_device()
+        self._rank, self._world_size = 0, 1
 
     def device(self) -> str:
         """`cuda:0` or `cpu`."""
@@ -129,6 +136,7 @@ class TabularNetRunner(Runner):
     def prepare_training(self, session: TrainingSession) -> None:
         """Seed, load the data, build the network and optimizer, restore a checkpoint."""
         hyperparameters = session.hyperparameters_as(TabularHyperparameters)
+        self._rank, self._world_size = join_group()
         torch.manual_seed(hyperparameters.seed)
         self.generator.manual_seed(hyperparameters.seed)
         data = load_tabular(session.dataset, seed=hyperparameters.seed)
@@ -180,19 +188,23 @@ class TabularNetRunner(Runner):
         hyperparameters = session.hyperparameters_as(TabularHyperparameters)
         x = torch.from_numpy(self.data.x_train).to(self._device)
         y = torch.from_numpy(self.data.y_train).to(self._device)
+        network = self._parallel()
+        # Each rank trains on its equal share of every epoch's order (the same on all ranks).
+        share = len(x) // self._world_size
         batch_size = hyperparameters.batch_size
-        steps_per_epoch = math.ceil(len(x) / batch_size)
+        steps_per_epoch = math.ceil(share / batch_size)
         total_steps = steps_per_epoch * hyperparameters.epochs
         step = session.start_epoch * steps_per_epoch
         loss_function = nn.CrossEntropyLoss()
         for epoch in range(session.start_epoch + 1, hyperparameters.epochs + 1):
             self.model.train()
             order = torch.randperm(len(x), generator=self.generator).to(self._device)
+            order = order[self._rank * share : (self._rank + 1) * share]
             running = torch.zeros((), device=self._device)
-            for start in range(0, len(x), batch_size):
+            for start in range(0, share, batch_size):
                 index = order[start : start + batch_size]
                 self.optimizer.zero_grad()
-                loss = loss_function(self.model(x[index]), y[index])
+                loss = loss_function(network(x[index]), y[index])
                 loss.backward()
                 self.optimizer.step()
                 running += loss.detach() * len(index)
@@ -200,7 +212,9 @@ class TabularNetRunner(Runner):
                 session.step_end(
                     epoch=epoch - 1, step=step, total_steps=total_steps, save=self._save_state
                 )
-            metrics = {"loss": float(running) / len(x), **self.evaluate()}
+            if self._world_size > 1:
+                torch.distributed.all_reduce(running)  # the whole group's loss
+            metrics = {"loss": float(running) / (share * self._world_size), **self.evaluate()}
             session.epoch_end(
                 epoch=epoch,
                 total_epochs=hyperparameters.epochs,
@@ -210,6 +224,14 @@ class TabularNetRunner(Runner):
                 total_steps=total_steps,
             )
         return self.evaluate()
+
+    def _parallel(self) -> nn.Module:
+        """The model, wrapped in DistributedDataParallel in a group of processes."""
+        assert self.model is not None
+        if self._world_size == 1:
+            return self.model
+        on_gpu = self._device.type == "cuda"
+        return DistributedDataParallel(self.model, device_ids=[self._device] if on_gpu else None)
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:

@@ -75,7 +75,7 @@ def run_job(
     env = rank_environment(env)
     try:
         context = JobContext.from_env(env)
-        launcher = launches_processes(context, env)
+        launcher = launches_processes(context, env, registry)
     except BadInputError as error:
         write_termination_message(str(error), env)
         return error.exit_code
@@ -136,29 +136,36 @@ def run_job(
     return _succeed(reporter, env, results)
 
 
-def launches_processes(context: JobContext, env: Mapping[str, str]) -> bool:
+def launches_processes(
+    context: JobContext, env: Mapping[str, str], registry: RunnerRegistry | None = None
+) -> bool:
     """Whether this process starts the pod's processes with torchrun (`aijob_worker.launch`).
 
-    A PyTorch job's own code (`spec.code`) in a group does, unless this process is one
-    torchrun started. The built-in runners train in one process: with one node they
-    run as always (one process, the first GPU), and a group of several nodes is bad input.
+    A PyTorch job's own code (`spec.code`) in a group does, and so does a built-in runner
+    that trains with DDP (`Runner.distributed`) in a pod of several processes, unless this
+    process is one torchrun started. The other built-in runners train in one process
+    (the first GPU), and a group of several nodes without your own code is bad input.
     """
     group = context.group
     if group is None or env.get(ENV_RANK_DIR):
         return False
-    if context.spec.code is None:
-        if group.nodes > 1:
-            raise BadInputError(
-                "spec.distributed.nodes",
-                f"the built-in {context.spec.model.type} runner trains in one pod; a group of "
-                f"{group.nodes} nodes runs your own distributed code (spec.code)",
-            )
-        logger.warning(
-            "the built-in runners train in one process; processesPerNode ignored",
-            extra={"event": "single_process", "processes_per_node": group.processes_per_node},
+    if context.spec.code is not None:
+        return context.framework is Framework.PYTORCH
+    if group.nodes > 1:
+        raise BadInputError(
+            "spec.distributed.nodes",
+            f"the built-in {context.spec.model.type} runner trains in one pod; a group of "
+            f"{group.nodes} nodes runs your own distributed code (spec.code)",
         )
-        return False
-    return context.framework is Framework.PYTORCH
+    if context.framework is Framework.PYTORCH:
+        model_type = context.spec.model.type or ""
+        if (registry or RunnerRegistry.from_entry_points()).runner_for(model_type).distributed:
+            return True
+    logger.warning(
+        "this runner trains in one process; processesPerNode ignored",
+        extra={"event": "single_process", "processes_per_node": group.processes_per_node},
+    )
+    return False
 
 
 def _succeed(reporter: ProgressReporter, env: Mapping[str, str], results: Results) -> int:

@@ -47,6 +47,9 @@ class Runner(ABC):
     """The hyperparameters this runner reads (unknown names are refused)."""
     pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = frozenset()
     """The `spec.model.pretrained` formats it fine-tunes from (others are refused)."""
+    distributed: ClassVar[bool] = False
+    """Whether it trains as every process of a torchrun group (DDP) when a pod runs several
+    (`spec.distributed.processesPerNode`); else the job trains in one process."""
 
     def __init__(self, model_type: str) -> None:
         if model_type not in self.model_types:

@@ -3,7 +3,8 @@
 The loop calls `step_end` after a batch (cheap, and the place to notice a
 SIGTERM quickly) and `epoch_end` after an epoch. When a stop was requested,
 either saves a checkpoint through the runner's `save` callback, reports it in
-`status.checkpoint`, and raises `JobInterruptedError` (exit 143).
+`status.checkpoint`, and raises `JobInterruptedError` (exit 143). In a group of processes
+only rank 0 checkpoints.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from aijob_api.models import AIJobSpec, Checkpoint, DatasetSpec
 
 from aijob_worker.checkpoints import CheckpointStore, ResumePoint
+from aijob_worker.distributed import Rank
 from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.hyperparameters import Hyperparameters
 from aijob_worker.progress import ProgressReporter
@@ -43,6 +45,7 @@ class TrainingSession:
         checkpoints: CheckpointStore,
         work_dir: Path,
         resume: ResumePoint | None = None,
+        rank: Rank | None = None,
     ) -> None:
         self.spec = spec
         self.hyperparameters = hyperparameters
@@ -54,6 +57,8 @@ class TrainingSession:
         self.epochs_run = 0
         """Epochs completed in this attempt (not counting those restored)."""
         self.last_checkpoint: Checkpoint | None = None
+        self.rank = rank or Rank()
+        """This process's rank: only rank 0 checkpoints (every rank resumes from its)."""
 
     def hyperparameters_as(self, model: type[H]) -> H:
         """The parsed hyperparameters as the runner's own model (its `hyperparameters_model`)."""
@@ -122,7 +127,7 @@ class TrainingSession:
         if self.stop.requested:
             self.interrupt(epoch=epoch, step=step, save=save)
         every = self.hyperparameters.checkpoint_interval
-        if every and epoch % every == 0 and epoch < total_epochs:
+        if every and epoch % every == 0 and epoch < total_epochs and self.rank.is_main:
             self.checkpoint(epoch=epoch, step=step, save=save)
 
     def record_epoch(
@@ -190,6 +195,8 @@ class TrainingSession:
         return checkpoint
 
     def interrupt(self, *, epoch: int, step: int | None, save: SaveState) -> NoReturn:
-        """Checkpoint what is done and end the attempt with the retryable interrupted code."""
+        """Checkpoint what is done (rank 0) and end the attempt with the interrupted code."""
+        if not self.rank.is_main:
+            raise JobInterruptedError(None)
         checkpoint = self.checkpoint(epoch=epoch, step=step, save=save)
         raise JobInterruptedError(checkpoint.uri)

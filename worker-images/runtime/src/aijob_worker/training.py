@@ -116,6 +116,7 @@ def run_training(
             checkpoints=store,
             work_dir=work_dir,
             resume=resume,
+            rank=context.rank,
         )
         runner.prepare_training(session)
     if stop.requested:
@@ -126,23 +127,26 @@ def run_training(
         reporter.report(stage=stage)
         metrics = dict(runner.train(session))
 
+    model_uri: str | None = None
+    artifacts: list[Artifact] = []
     with timer.stage("upload"):
         reporter.report(stage="uploading")
         model_dir = work_dir / "model"
         model_dir.mkdir(parents=True, exist_ok=True)
-        metadata = runner.save(model_dir)
-        model_uri, artifacts = upload_model(
-            model_dir,
-            Manifest(
-                model_type=model_type,
-                framework=runner.framework,
-                runtime_version=__version__,
-                framework_versions=registry.framework_versions(),
-                epoch=hyperparameters.total_epochs,
-                metadata=metadata,
-            ),
-            context.artifact_uri,
-        )
+        if context.rank.is_main:  # the model of a group of processes is rank 0's
+            metadata = runner.save(model_dir)
+            model_uri, artifacts = upload_model(
+                model_dir,
+                Manifest(
+                    model_type=model_type,
+                    framework=runner.framework,
+                    runtime_version=__version__,
+                    framework_versions=registry.framework_versions(),
+                    epoch=hyperparameters.total_epochs,
+                    metadata=metadata,
+                ),
+                context.artifact_uri,
+            )
 
     metrics["epochs"] = float(hyperparameters.total_epochs)
     metrics["epochsThisAttempt"] = float(session.epochs_run)
