@@ -139,6 +139,7 @@ def test_a_higher_priority_preempts_and_the_preempted_job_is_admitted_again(
         "low", Phase.QUEUED, reason=Reason.PREEMPTED, timeout=Timeout.SCHEDULING
     )
     message = preempted.status.message or ""
+    assert preempted.status.failed_attempts == 0
     assert "Preempted to accommodate a workload" in message, "Kueue's own message"
     assert "no retry spent" in message
     aijobs.wait_phase("high", Phase.RUNNING, timeout=Timeout.SCHEDULING)
@@ -156,6 +157,10 @@ def test_a_higher_priority_preempts_and_the_preempted_job_is_admitted_again(
     aijobs.patch_spec("high", {"cancel": True})
     again = aijobs.wait_phase("low", Phase.RUNNING, timeout=Timeout.SCHEDULING)
     assert again.status.failed_attempts == 0, "a preemption spends no retry"
+    readmitted = aijobs.job("low")
+    assert readmitted is not None
+    assert readmitted.status is not None
+    assert not readmitted.status.failed, "the Job controller counted no failure either"
     bound_pods(aijobs, "low", 1)
 
 
