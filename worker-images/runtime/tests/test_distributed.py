@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from aijob_api.models import AIJobStatus
+from aijob_api.models import AIJobSpec, AIJobStatus
+from aijob_api.routing import Framework
 
+from aijob_worker.context import JobContext
 from aijob_worker.distributed import (
     ENV_RANK_DIR,
     GroupSetup,
@@ -21,8 +23,11 @@ from aijob_worker.distributed import (
     torchrun_arguments,
 )
 from aijob_worker.errors import BadInputError
+from aijob_worker.job import launches_processes
 from aijob_worker.launch import exit_status, rank_environment, root_failure
+from aijob_worker.runners import RunnerRegistry
 from aijob_worker.status import KEYED_PARTS, replace_parts, status_patch_operations
+from tests.softmax_runner import SoftmaxRunner
 
 TWO_NODES = {
     "AIJOB_NODES": "2",
@@ -195,3 +200,59 @@ def test_the_pod_exits_with_the_code_of_the_rank_that_failed_first() -> None:
     assert root_failure({0: _failure(143, 5)}) == (0, 143)
     assert exit_status(-9) == 137
     assert exit_status(65) == 65
+
+
+class _DDPSoftmaxRunner(SoftmaxRunner):
+    """The softmax runner, declared able to train as every rank of a group."""
+
+    model_types: ClassVar[frozenset[str]] = frozenset({"ddp_softmax"})
+    distributed: ClassVar[bool] = True
+
+
+def _context(spec: dict[str, Any], group: GroupSetup | None) -> JobContext:
+    return JobContext(
+        spec=AIJobSpec.model_validate(spec),
+        framework=Framework(spec.get("framework", "pytorch")),
+        artifact_uri="file:///tmp/artifacts",
+        group=group,
+    )
+
+
+CODE = {"task": "training", "code": {"configMap": "code", "entrypoint": "train.py"}}
+IRIS = {"dataset": {"name": "iris"}}
+TWO_PROCESSES = GroupSetup(nodes=1, processes_per_node=2)
+REGISTRY = RunnerRegistry([SoftmaxRunner, _DDPSoftmaxRunner])
+
+
+@pytest.mark.parametrize(
+    ("spec", "group", "env", "launches"),
+    [
+        ({**CODE, "framework": "pytorch"}, TWO_PROCESSES, {}, True),
+        ({**CODE, "framework": "pytorch"}, None, {}, False),  # one process: as always
+        ({**CODE, "framework": "pytorch"}, TWO_PROCESSES, {ENV_RANK_DIR: "/r"}, False),  # a rank
+        ({**CODE, "framework": "tensorflow"}, GroupSetup.from_env(TWO_NODES), {}, False),
+        (
+            {"task": "training", "framework": "pytorch", "model": {"type": "ddp_softmax"}, **IRIS},
+            TWO_PROCESSES,
+            {},
+            True,
+        ),
+        (
+            {"task": "training", "framework": "pytorch", "model": {"type": "softmax"}, **IRIS},
+            TWO_PROCESSES,
+            {},
+            False,  # a runner that trains in one process keeps one
+        ),
+    ],
+)
+def test_who_starts_torchrun(
+    spec: dict[str, Any], group: GroupSetup | None, env: dict[str, str], launches: bool
+) -> None:
+    assert launches_processes(_context(spec, group), env, REGISTRY) is launches
+
+
+def test_a_built_in_model_on_several_nodes_is_bad_input_naming_the_field() -> None:
+    spec = {"task": "training", "framework": "pytorch", "model": {"type": "ddp_softmax"}, **IRIS}
+    with pytest.raises(BadInputError) as raised:
+        launches_processes(_context(spec, GroupSetup.from_env(TWO_NODES)), {}, REGISTRY)
+    assert raised.value.field == "spec.distributed.nodes"
