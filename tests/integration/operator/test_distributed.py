@@ -8,19 +8,18 @@ take their GPUs, and these jobs never take the cluster's. The nodes are deleted 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from aijob_api import contract
 from aijob_api.conditions import Phase, Reason
-from lightkube import ApiError, Client
-from lightkube.models.core_v1 import NodeSpec, NodeStatus, Taint
+from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Node, Pod, Service
+from lightkube.resources.core_v1 import Pod, Service
 
 from tests.integration.operator.support import AIJobs, manifest, simulated
 from tests.support.eventually import Timeout, eventually
+from tests.support.gpu_nodes import GpuNodes
 
 pytestmark = pytest.mark.usefixtures("operator")
 
@@ -31,57 +30,10 @@ LONG_RUN = simulated({"aijob.dev/fake-run-seconds": "600"})
 """Pods that stay Running (the KWOK stages), so the whole group can be seen placed."""
 
 
-def gpu_node(name: str, product: str) -> Node:
-    """A simulated GPU node as hack/cluster/nodes.yaml writes them, of its own product."""
-    capacity = {"cpu": "64", "memory": "512Gi", "pods": "110", "nvidia.com/gpu": str(GPUS)}
-    return Node(
-        metadata=ObjectMeta(
-            name=name,
-            annotations={"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            labels={
-                "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
-                "type": "kwok",
-                "nvidia.com/gpu.present": "true",
-                "nvidia.com/gpu.product": product,
-            },
-        ),
-        spec=NodeSpec(taints=[Taint(key="nvidia.com/gpu", value="present", effect="NoSchedule")]),
-        status=NodeStatus(allocatable=capacity, capacity=capacity),
-    )
-
-
-class GpuNodes:
-    """Simulated GPU nodes of one test, all of a GPU product of their own."""
-
-    def __init__(self, kube: Client) -> None:
-        self.kube = kube
-        self.product = f"AIJOB-TEST-{uuid.uuid4().hex[:8].upper()}"
-        self.made: list[str] = []
-
-    def add(self, count: int) -> list[str]:
-        """Create `count` more nodes; return their names."""
-        stem = f"kwok-gang-{self.product[-8:].lower()}"
-        names = [f"{stem}-{len(self.made) + i}" for i in range(count)]
-        for name in names:
-            self.kube.create(gpu_node(name, self.product))
-            self.made.append(name)
-        return names
-
-    def delete(self) -> None:
-        """Delete every node made."""
-        for name in self.made:
-            try:
-                self.kube.delete(Node, name)
-            except ApiError as error:
-                if error.status.code != 404:
-                    raise
-
-
 @pytest.fixture
 def gpu_nodes(kube: Client) -> Iterator[GpuNodes]:
     """This test's own GPU nodes (none at first); deleted at the end."""
-    nodes = GpuNodes(kube)
+    nodes = GpuNodes(kube, stem="kwok-gang")
     yield nodes
     nodes.delete()
 
