@@ -121,14 +121,29 @@ def test_both_models_predict_through_the_gateway_and_the_open_inference_protocol
     assert [bytes(p).decode() for p in result.as_numpy("prediction")] == ["setosa", "virginica"]
     assert through_gateway.is_model_ready(IRIS, headers=headers)
     # ... and straight to the endpoint's Service, as a client in the cluster may.
+    # kube-proxy programs the Service's rules a moment after the replicas turn ready (until
+    # then the node answers "connection refused"), so the first call waits for the route.
     direct = triton.InferenceServerClient(url=service_url(kube, tenant, DIGITS))
-    metadata = direct.get_model_metadata(DIGITS)
+    metadata = eventually(
+        lambda: _metadata_when_routed(direct, DIGITS),
+        timeout=Timeout.API,
+        what=f"{DIGITS}: the Service routed by the node",
+    )
     assert metadata["platform"] == "pytorch"
     assert metadata["inputs"][0]["shape"] == [-1, 64]
     pixels = triton.InferInput("features", [2, 64], "FP32")
     pixels.set_data_from_numpy(np.array(DIGIT_RECORDS, dtype=np.float32))
     read = direct.infer(DIGITS, [pixels])
     assert [bytes(p).decode() for p in read.as_numpy("prediction")] == ["0", "1"]
+
+
+def _metadata_when_routed(client: triton.InferenceServerClient, model: str) -> dict[str, Any]:
+    """The model's metadata, or an AssertionError while the Service is not yet routed."""
+    try:
+        metadata: dict[str, Any] = client.get_model_metadata(model)
+    except ConnectionRefusedError as error:
+        raise AssertionError(f"not routed yet: {error}") from error
+    return metadata
 
 
 def test_the_seeds_inference_routes_answer_on_the_warm_replicas(

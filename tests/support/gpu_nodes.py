@@ -16,6 +16,8 @@ from lightkube.models.core_v1 import NodeSpec, NodeStatus, Taint
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Node
 
+from tests.support.eventually import Timeout, eventually
+
 GPUS_PER_NODE: Final = 8
 
 
@@ -49,12 +51,26 @@ class GpuNodes:
         self.made: list[str] = []
 
     def add(self, count: int) -> list[str]:
-        """Create `count` more nodes; return their names."""
+        """Create `count` more nodes and wait until KWOK has made them Ready; return their names.
+
+        A node counts for the scheduler and the operator's gang start only once Ready, and
+        KWOK sets that a moment after the create: a test that went on at once would see
+        fewer nodes than it made.
+        """
         names = [f"{self.stem}-{len(self.made) + i}" for i in range(count)]
         for name in names:
             self.kube.create(gpu_node(name, self.product))
             self.made.append(name)
+        eventually(lambda: self._all_ready(names), timeout=Timeout.API, what=f"{names} Ready")
         return names
+
+    def _all_ready(self, names: list[str]) -> bool:
+        for name in names:
+            status = self.kube.get(Node, name).status
+            conditions = (status.conditions if status is not None else None) or []
+            ready = any(item.type == "Ready" and item.status == "True" for item in conditions)
+            assert ready, f"{name} not Ready yet"
+        return True
 
     def delete(self) -> None:
         """Delete every node made."""
