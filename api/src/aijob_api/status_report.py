@@ -37,7 +37,10 @@ STATUS_PATH_PREFIX: Final = "/v1/reports"
 MAX_REPORT_BYTES: Final = 256 * 1024
 """The largest report body accepted (the status itself is capped well below)."""
 TOKEN_MOUNT_DIR: Final = "/var/run/secrets/aijob.dev/status"  # noqa: S105 - a path
-"""Where a worker pod finds its projected token (`token`) and the operator's CA (`ca.crt`)."""
+"""Where a worker pod's projected token volume is mounted (the token in `TOKEN_FILE_NAME`)."""
+TOKEN_FILE_NAME: Final = "token"  # noqa: S105 - a file name
+TOKEN_EXPIRATION_SECONDS: Final = 3600
+"""The projected token's lifetime (the kubelet renews it at 80%)."""
 
 # Environment variables the operator sets on a worker container for the channel.
 ENV_STATUS_URL: Final = "AIJOB_STATUS_URL"
@@ -45,8 +48,12 @@ ENV_STATUS_URL: Final = "AIJOB_STATUS_URL"
 but its local results file (offline runs)."""
 ENV_STATUS_TOKEN_FILE: Final = "AIJOB_STATUS_TOKEN_FILE"  # noqa: S105 - a name
 """The projected token's file (re-read before each report: the kubelet rotates it)."""
-ENV_STATUS_CA_FILE: Final = "AIJOB_STATUS_CA_FILE"
-"""The CA bundle that signed the status server's certificate."""
+ENV_STATUS_CA: Final = "AIJOB_STATUS_CA"
+"""The PEM of the CA that signed the status server's certificate (inline: no object to
+write per namespace)."""
+ENV_STATUS_SERVER_NAME: Final = "AIJOB_STATUS_SERVER_NAME"
+"""The name the worker checks the server's certificate against (the Service's DNS name),
+when the URL holds an address (clusters without DNS for Services)."""
 
 
 class WorkerStatusParts(WireModel):
