@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from aijob_api import contract
+from aijob_api.validation import DNS_1035_LABEL_PATTERN
 from aijob_operator.builders.group import (
     COMPLETION_INDEX_LABEL,
     build_rank_service,
@@ -110,6 +112,15 @@ def test_a_rank_service_name_stays_a_dns_label() -> None:
     name = rank_service_name("a" * 61, 63)
     assert len(name) == 63
     assert name.endswith("-63")
+
+
+@pytest.mark.parametrize("name", ["1job", "9" * 61, "0-a"])
+def test_a_name_that_starts_with_a_digit_gets_a_letter_first(name: str) -> None:
+    service = rank_service_name(name, 12)
+    assert re.fullmatch(DNS_1035_LABEL_PATTERN, service), service
+    assert len(service) <= 63
+    assert service.startswith("job-")
+    assert service.endswith("-12")
 
 
 def test_no_variables_for_one_pod_of_one_process() -> None:

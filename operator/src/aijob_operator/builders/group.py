@@ -48,10 +48,17 @@ def is_group(spec: AIJobSpec) -> bool:
     return group_size(spec)[0] > 1
 
 
+DIGIT_FIRST_PREFIX: Final = "job-"
+"""Put before an AIJob name that starts with a digit (a DNS label may; a Service's name, a
+DNS-1035 label, may not)."""
+
+
 def rank_service_name(aijob_name: str, rank: int) -> str:
-    """`<name>-<rank>`, the name cut so the whole stays a DNS-1035 label."""
+    """`<name>-<rank>`, the name cut so the whole stays a DNS-1035 label (`job-<name>-<rank>`
+    for a name that starts with a digit)."""
+    stem = aijob_name if aijob_name[:1].isalpha() else f"{DIGIT_FIRST_PREFIX}{aijob_name}"
     suffix = f"-{rank}"
-    return f"{aijob_name[: MAX_SERVICE_NAME - len(suffix)].rstrip('-')}{suffix}"
+    return f"{stem[: MAX_SERVICE_NAME - len(suffix)].rstrip('-')}{suffix}"
 
 
 def build_rank_service(aijob: AIJob, runtime: ResolvedRuntime, rank: int) -> Service:
