@@ -8,6 +8,10 @@ from a `.tar.gz`/`.zip` archive in the tenant's store (confined like every URI:
 `aijob_api.storage`). A custom `image` (and `command`) is for namespaces the operator's
 runtime catalog allows (`customImages`). Its rules live here, attached to the spec by
 `aijob_api.spec`, and `code_problem` mirrors the cross-field ones for clients.
+`requirements` are packages the worker installs before the code runs, each a name,
+extras and version specifiers only (`REQUIREMENT_PATTERN`: no URL, path, option or
+marker), in the namespaces the runtime catalog's `requirements` rule allows, from the
+index it names (the `REQUIREMENTS_*` variables the operator sets).
 """
 
 from __future__ import annotations
@@ -33,6 +37,25 @@ MAX_ARGS: Final = 64
 MAX_ARG_LENGTH: Final = 1024
 ARCHIVE_SUFFIXES: Final = (".tar.gz", ".tgz", ".tar", ".zip")
 """The archive formats the worker unpacks."""
+MAX_REQUIREMENTS: Final = 64
+MAX_REQUIREMENT_LENGTH: Final = 200
+_NAME = r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"
+_SPECIFIER = r"(===|==|!=|<=|>=|~=|<|>) *[A-Za-z0-9][A-Za-z0-9.*+!_-]*"
+REQUIREMENT_PATTERN: Final = (
+    rf"^{_NAME}( *\[ *{_NAME}( *, *{_NAME})* *\])?( *{_SPECIFIER}( *, *{_SPECIFIER})*)?$"
+)
+"""A PEP 508 requirement of a name, extras and version specifiers only (`torch-geometric`,
+`rich[jupyter]>=13,<14`): no URL, path, `@` reference, `;` marker or `-` option."""
+REQUIREMENTS_DIR: Final = "/tmp/aijob-requirements"  # noqa: S108 - the pod's scratch emptyDir
+"""Where the worker installs `spec.code.requirements` (first on sys.path and PYTHONPATH)."""
+ENV_REQUIREMENTS_INDEX_URL: Final = "AIJOB_REQUIREMENTS_INDEX_URL"
+"""The package index the catalog names (set only where the job may install requirements)."""
+ENV_REQUIREMENTS_EXTRA_INDEX_URLS: Final = "AIJOB_REQUIREMENTS_EXTRA_INDEX_URLS"
+"""More indexes, separated by spaces."""
+ENV_REQUIREMENTS_TRUSTED_HOSTS: Final = "AIJOB_REQUIREMENTS_TRUSTED_HOSTS"
+"""Hosts reached without TLS verification (or over plain HTTP), separated by spaces."""
+ENV_REQUIREMENTS_TIMEOUT: Final = "AIJOB_REQUIREMENTS_TIMEOUT_SECONDS"
+"""How long the install may take before the job fails (bad input)."""
 
 
 class CodeSpec(WireModel):
@@ -57,6 +80,13 @@ class CodeSpec(WireModel):
                     "rule": "!has(self.command) || has(self.image)",
                     "message": "code.command runs in a custom image: it needs code.image",
                     "fieldPath": ".command",
+                },
+                {
+                    "rule": "!has(self.requirements) || size(self.requirements) == 0 "
+                    "|| !has(self.command)",
+                    "message": "code.requirements are installed by the aijob worker, which "
+                    "code.command replaces: leave one out",
+                    "fieldPath": ".requirements",
                 },
                 {
                     "rule": "!has(self.archiveUri) || "
@@ -136,6 +166,25 @@ class CodeSpec(WireModel):
         ),
     ] = Field(default_factory=list)
 
+    requirements: Annotated[
+        list[
+            Annotated[
+                str,
+                Field(min_length=1, max_length=MAX_REQUIREMENT_LENGTH, pattern=REQUIREMENT_PATTERN),
+            ]
+        ],
+        Field(
+            description=(
+                "Packages installed before the code runs (PEP 508: a name, extras and version "
+                "specifiers, e.g. rich>=13; no URL, path, option or marker), from the package "
+                "index of the runtime catalog, in the namespaces its requirements rule allows "
+                f"(else the job fails, InvalidSpec). Installed into {REQUIREMENTS_DIR}, first "
+                "on sys.path; the image's own packages are kept (never installed again)."
+            ),
+            max_length=MAX_REQUIREMENTS,
+        ),
+    ] = Field(default_factory=list)
+
     @property
     def program(self) -> str:
         """What `sys.argv[0]` names: the script's path or the module (else the command)."""
@@ -177,6 +226,11 @@ def code_problem(
             return "code: needs exactly one of entrypoint or module (at most one with command)"
         if code.command is not None and code.image is None:
             return "code.command: runs in a custom image: it needs code.image"
+        if code.requirements and code.command is not None:
+            return (
+                "code.requirements: installed by the aijob worker, which code.command replaces: "
+                "leave one out"
+            )
         if code.archive_uri is not None and not code.archive_uri.endswith(ARCHIVE_SUFFIXES):
             return f"code.archiveUri: must end in {', '.join(ARCHIVE_SUFFIXES)}"
     elif model_type is None:

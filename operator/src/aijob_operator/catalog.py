@@ -8,7 +8,9 @@ start-up; `resolve_for` then picks the runtime of each AIJob and refuses, naming
 field, a job the runtime cannot run: an unknown framework or version, a model type
 its image does not serve, GPUs for an image that cannot use them. `customImages` lists the
 namespaces whose jobs may bring their own image (`spec.code.image`); elsewhere such a job
-fails before any Job is made, naming the field and the rule.
+fails before any Job is made, naming the field and the rule. A runtime's `requirements`
+rule (`aijob_operator.requirements`) says the same of `spec.code.requirements`, and names
+the package index they come from.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.alias_generators import to_camel
 
 from aijob_operator.placement import Placement
+from aijob_operator.requirements import RequirementsRule, requirements_problem
 
 _ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -69,6 +72,8 @@ class Runtime(_CatalogModel):
     stall: StallPolicy | None = None
     """How long its workers may go without reporting (`spec.stall` overrides each limit; the
     operator's settings fill those left out)."""
+    requirements: RequirementsRule | None = None
+    """Where jobs may install `spec.code.requirements`, and from which index (none: nowhere)."""
 
     @model_validator(mode="after")
     def _check_env_names(self) -> Runtime:
@@ -127,6 +132,15 @@ class RuntimeCatalog(_CatalogModel):
             f"spec.code.image: custom images are not allowed in namespace {namespace!r}: the "
             "runtime catalog's customImages.namespaces does not list it (ask the admin)"
         )
+
+    def requirements_problem(
+        self, runtime: ResolvedRuntime | None, namespace: str, spec: AIJobSpec
+    ) -> str | None:
+        """Why the job may not install `spec.code.requirements` on its runtime, or None."""
+        if runtime is None:
+            return None
+        name = f"{runtime.framework.value} {runtime.version}"
+        return requirements_problem(runtime.runtime.requirements, name, namespace, spec)
 
     def resolve(
         self, framework: Framework, version: str | None = None, model_type: str | None = None

@@ -237,6 +237,9 @@ class Reconciler:
         runtime_error = runtime_error or pod_metadata_problem(aijob.spec, self._pod_metadata)
         namespace = aijob.metadata.namespace or ""
         runtime_error = runtime_error or self._catalog.custom_image_problem(namespace, aijob.spec)
+        runtime_error = runtime_error or self._catalog.requirements_problem(
+            runtime, namespace, aijob.spec
+        )
         placement = runtime.runtime.placement if runtime else None
         runtime_error = runtime_error or job_environment_problem(
             aijob.spec, placement, self._config.tenant_resources

@@ -80,6 +80,7 @@ from aijob_operator.builders.pod import (
     with_user_env,
 )
 from aijob_operator.catalog import ResolvedRuntime
+from aijob_operator.requirements import requirements_env
 
 INDEX_FAILURE_COUNT_ANNOTATION: Final = "batch.kubernetes.io/job-index-failure-count"
 """Set by the Job controller on each pod of an Indexed Job with backoffLimitPerIndex."""
@@ -278,6 +279,7 @@ def worker_env(
         contract_env[contract.ENV_MODEL_URI] = model_uri
     if model_checksum is not None:
         contract_env[contract.ENV_MODEL_SHA256] = model_checksum
+    contract_env.update(requirements_env(runtime.runtime.requirements, aijob.spec))
     env = runtime_env(runtime, contract_env, settings)
     pretrained = aijob.spec.model.pretrained
     if pretrained is not None and pretrained.token_secret is not None:
