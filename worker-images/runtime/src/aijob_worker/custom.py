@@ -1,7 +1,8 @@
 """The `custom` runner: a training job that runs your own code (`spec.code`).
 
 Stages as for the built-in runners (prepareMs, trainMs, uploadMs): prepare fetches the
-code (`aijob_worker.code_source`) and the checkpoint the status names, train runs the code
+code (`aijob_worker.code_source`), installs its requirements (`aijob_worker.requirements`)
+and fetches the checkpoint the status names, train runs the code
 (`aijob_worker.script_runner`) with the script API active (`aijob_worker.script_api`),
 upload stores the model the code declared with `save_model` (a manifest of checksums, like
 a built-in model, so inference jobs and endpoints load it) and the files of
@@ -14,6 +15,7 @@ In a group of processes (`spec.distributed`) every rank runs the code; only glob
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from aijob_api.models import Artifact, Results
@@ -27,6 +29,7 @@ from aijob_worker.hyperparameters import Hyperparameters
 from aijob_worker.manifest import Manifest
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.reporting import job_reporter
+from aijob_worker.requirements import ensure_requirements
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.script_api import ScriptRun, active_run
 from aijob_worker.script_runner import run_code
@@ -66,6 +69,9 @@ def run_custom_training(
         reporter.report(stage="preparing")
         root = fetch_code(code, Path(context.code_dir), work_dir)
         script = entry_script(code, root)
+        if code.requirements:
+            reporter.report(stage="installing requirements")
+            ensure_requirements(code.requirements, os.environ)
         previous = read_previous_status(writer)
         if previous is not None and reporter.resume_history(previous.metric_history):
             logger.info("metric history resumed from the status", extra={"event": "resume"})

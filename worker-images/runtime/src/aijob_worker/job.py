@@ -9,7 +9,8 @@ as results that could not be written because the API server stayed unreachable.
 
 A PyTorch job's own code in a group of processes (`spec.distributed`) is launched
 with torchrun (`aijob_worker.launch`): each process it starts runs the job here as its
-rank, and the pod's exit code is that of the process that failed first.
+rank, and the pod's exit code is that of the process that failed first; the launcher
+installs the code's requirements before it starts them (`aijob_worker.requirements`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from aijob_worker.errors import BadInputError, JobInterruptedError
 from aijob_worker.inference import run_inference
 from aijob_worker.launch import rank_environment, run_group
 from aijob_worker.progress import ProgressReporter
+from aijob_worker.requirements import ensure_requirements
 from aijob_worker.results import fit_results
 from aijob_worker.runners import RunnerRegistry
 from aijob_worker.signals import StopFlag
@@ -80,6 +82,11 @@ def run_job(
         write_termination_message(str(error), env)
         return error.exit_code
     if launcher and context.group is not None:
+        try:  # once for the pod's processes, which inherit PYTHONPATH
+            ensure_requirements(context.spec.code.requirements if context.spec.code else (), env)
+        except BadInputError as error:
+            write_termination_message(f"bad input: {error}", env)
+            return error.exit_code
         return run_group(context.group, env, framework=context.framework.value)
     if context.group is not None and context.framework is Framework.TENSORFLOW:
         os.environ.update(group_environment(context.group, env, framework=context.framework.value))
