@@ -11,6 +11,8 @@ A PyTorch job's own code in a group of processes (`spec.distributed`) is launche
 with torchrun (`aijob_worker.launch`): each process it starts runs the job here as its
 rank, and the pod's exit code is that of the process that failed first; the launcher
 installs the code's requirements before it starts them (`aijob_worker.requirements`).
+On the status channel (`aijob_worker.channel`) the main process's last report is final and
+carries this exit code and message (the outcome; the operator still decides the phase).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aijob_api.contract import EXIT_BAD_INPUT, EXIT_SUCCESS
 from aijob_api.models import Results, Task
 from aijob_api.routing import Framework
 
+from aijob_worker.channel import channel_writer_from_env, report_outcome
 from aijob_worker.context import JobContext
 from aijob_worker.custom import run_custom_training
 from aijob_worker.distributed import (
@@ -53,8 +56,12 @@ RESULTS_WRITE_DEADLINE_SECONDS = 120.0
 """How long the results write keeps retrying (API server down) before the attempt fails."""
 
 
-def make_status_writer(context: JobContext) -> StatusWriter:
-    """The AIJob's status when there is one, else the status file, else the log."""
+def make_status_writer(context: JobContext, env: Mapping[str, str]) -> StatusWriter:
+    """The operator's status channel when the pod has one (no API credentials), else the
+    AIJob's status through the API server, else the status file, else the log."""
+    channel = channel_writer_from_env(env)
+    if channel is not None:
+        return channel
     if context.reports_to_cluster:
         assert context.namespace is not None
         assert context.name is not None
@@ -90,7 +97,8 @@ def run_job(
         return run_group(context.group, env, framework=context.framework.value)
     if context.group is not None and context.framework is Framework.TENSORFLOW:
         os.environ.update(group_environment(context.group, env, framework=context.framework.value))
-    writer = writer or make_status_writer(context)
+    writer = writer or make_status_writer(context, env)
+    outcome_writer = writer if context.rank.is_main else None
     if context.rank.world_size > 1:
         writer = RankStatusWriter(writer, context.rank)
     reporter = ProgressReporter(
@@ -127,20 +135,32 @@ def run_job(
             )
             results = fit_results(results, context.artifact_uri, Path(work))
     except BadInputError as error:
-        return _fail(reporter, env, error.exit_code, f"bad input: {error}", f"failed: {error}")
+        message = f"bad input: {error}"
+        code = _fail(reporter, env, error.exit_code, message, f"failed: {error}")
+        return _finish(outcome_writer, code, message)
     except JobInterruptedError as error:
-        return _fail(
+        code = _fail(
             reporter,
             env,
             error.exit_code,
             str(error),
             "interrupted: checkpoint saved" if error.checkpoint_uri else "interrupted",
         )
+        return _finish(outcome_writer, code, str(error))
     except Exception as error:
         logger.exception("job failed")
         message = f"{type(error).__name__}: {error}"
-        return _fail(reporter, env, EXIT_RETRYABLE, message, f"error: {message}")
-    return _succeed(reporter, env, results)
+        code = _fail(reporter, env, EXIT_RETRYABLE, message, f"error: {message}")
+        return _finish(outcome_writer, code, message)
+    code = _succeed(reporter, env, results)
+    return _finish(outcome_writer, code, "" if code == EXIT_SUCCESS else "results not written")
+
+
+def _finish(writer: StatusWriter | None, code: int, message: str) -> int:
+    """Send the attempt's outcome over the status channel (the main process's), if any."""
+    if writer is not None and report_outcome(writer, code, message) is False:
+        logger.warning("the outcome was not acknowledged: the exit code and the Job decide")
+    return code
 
 
 def launches_processes(

@@ -50,6 +50,11 @@ def backoff_seconds(failures: int, *, jitter: Callable[[], float] = random.rando
     return base * (1.0 + 0.2 * jitter())
 
 
+def _retry_delay(failures: int, error: StatusWriteError) -> float:
+    """The back-off, or longer when the server asked to wait (`Retry-After`)."""
+    return max(backoff_seconds(failures), error.retry_after or 0.0)
+
+
 def clean_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     """Keep the finite numeric metrics (numpy and tensor scalars become floats)."""
     cleaned: dict[str, float] = {}
@@ -298,7 +303,7 @@ class ProgressReporter:
             remaining = deadline - self._clock()
             if remaining <= 0 or self._disabled:
                 break
-            time.sleep(min(remaining, backoff_seconds(failures)))
+            time.sleep(min(remaining, _retry_delay(failures, error)))
         logger.warning("status write given up", extra={"fields": sorted(body)})
         return False
 
@@ -380,5 +385,5 @@ class ProgressReporter:
                 return
             else:
                 self._failures += 1
-                self._not_before = self._clock() + backoff_seconds(self._failures)
+                self._not_before = self._clock() + _retry_delay(self._failures, error)
                 self._wake.set()

@@ -9,9 +9,10 @@ no set-up:
         report(epoch=epoch, total_epochs=epochs, metrics={"loss": loss})
 
 The reporter is made on first use from the job contract (AIJOB_NAME,
-AIJOB_NAMESPACE, AIJOB_UID, AIJOB_PROGRESS_INTERVAL_SECONDS; AIJOB_STATUS_FILE
-offline), and its final write happens at interpreter exit. It continues the metric
-history (`status.metricHistory`) that an earlier run of the script left in the status.
+AIJOB_NAMESPACE, AIJOB_UID, AIJOB_PROGRESS_INTERVAL_SECONDS; AIJOB_STATUS_URL for the
+status channel, AIJOB_STATUS_FILE offline), and its final write happens at interpreter
+exit. It continues the metric history (`status.metricHistory`) that an earlier run of the
+script left in the status.
 The Keras and transformers callbacks in `aijob_worker.integrations` use the same reporter.
 While the `custom` runner runs a job's own code (`spec.code`), the process-wide reporter is
 that job's own (`job_reporter`), so the callbacks report into its training session.
@@ -30,6 +31,7 @@ from typing import Any
 
 from aijob_api import contract
 
+from aijob_worker.channel import channel_writer_from_env
 from aijob_worker.context import DEFAULT_PROGRESS_INTERVAL_SECONDS, ENV_STATUS_FILE
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.status import (
@@ -45,7 +47,11 @@ _reporter: ProgressReporter | None = None
 
 
 def writer_from_env(env: Mapping[str, str]) -> StatusWriter:
-    """The status writer the environment asks for: the AIJob, a status file, or the log."""
+    """The status writer the environment asks for: the operator's status channel
+    (`AIJOB_STATUS_URL`), the AIJob through the API server, a status file, or the log."""
+    channel = channel_writer_from_env(env)
+    if channel is not None:
+        return channel
     name, namespace = env.get(contract.ENV_JOB_NAME), env.get(contract.ENV_NAMESPACE)
     if name and namespace:
         return KubeStatusWriter.from_environment(

@@ -49,7 +49,13 @@ class StatusWriteError(Exception):
     """A status write failed; `retryable` says whether trying again may succeed."""
 
     def __init__(
-        self, message: str, *, retryable: bool, permanent: bool = False, code: int = 0
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        permanent: bool = False,
+        code: int = 0,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
@@ -57,6 +63,8 @@ class StatusWriteError(Exception):
         """No later write can succeed either (the AIJob is gone or replaced)."""
         self.code = code
         """The API server's HTTP status code (0: no answer)."""
+        self.retry_after = retry_after
+        """Seconds the server asked to wait before the next try (`Retry-After`), if it did."""
 
     @property
     def refused(self) -> bool:
