@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from lightkube import Client, KubeConfig
 from lightkube.resources.batch_v1 import Job
 
@@ -63,6 +64,10 @@ def test_a_worker_cannot_patch_another_jobs_status(
     job = kube.get(Job, mine, namespace=release.tenant)
     assert job.spec
     assert job.spec.template.spec
+    if job.spec.template.spec.automountServiceAccountToken is False:
+        for name in (mine, other):
+            api.delete(f"/v1/jobs/{name}")
+        pytest.skip("the status channel: workers hold no API token (test_status_channel.py)")
     service_account = job.spec.template.spec.serviceAccountName
     assert service_account, "the worker pod runs under the default ServiceAccount"
 

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from aijob_api import contract
 from aijob_api.code import CONFIG_MAP_PATTERN
+from aijob_api.status_report import TOKEN_MOUNT_DIR
 from aijob_api.validation import (
     LABEL_VALUE_PATTERN,
     MAX_LABEL_VALUE_LENGTH,
@@ -50,9 +51,10 @@ RESERVED_MOUNT_PATHS: Final = (
     contract.SCRATCH_MOUNT_PATH,
     contract.SPEC_MOUNT_PATH,
     contract.TERMINATION_MESSAGE_PATH,
+    TOKEN_MOUNT_DIR,
 )
 """The runtime's own mounts (the artifacts and the code below /var/lib/aijob, the scratch, the
-spec file): a user
+spec file, the status channel's token): a user
 volume may be neither on, below nor above one of them."""
 GPU_PRODUCT_LABEL: Final = "nvidia.com/gpu.product"
 """The node label (NVIDIA's GPU feature discovery) `placement.gpuProduct` selects on."""

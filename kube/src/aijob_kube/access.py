@@ -28,3 +28,5 @@ class Access:
     scope: Scope = "cluster"
     when: str | None = None
     """The chart value (a boolean) that turns this grant on, when it is optional."""
+    unless: str | None = None
+    """The chart value (a boolean) that turns this grant off (a need the option removes)."""

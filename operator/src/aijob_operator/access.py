@@ -110,19 +110,23 @@ OPERATOR_ACCESS: Final = (
         "serviceaccounts",
         ("get", "create"),
         "each job's identity: created only if absent, and one found is read to check it is "
-        "this AIJob's (builders.rbac.identity_check); garbage collection deletes it",
+        "this AIJob's (builders.rbac.identity_check); garbage collection deletes it; none on "
+        "the status channel (workers hold no API credentials: builders.status_channel)",
+        unless="operator.statusChannel.enabled",
     ),
     Access(
         "rbac.authorization.k8s.io",
         "roles",
         ("get", "create"),
         "each job's Role, as its ServiceAccount",
+        unless="operator.statusChannel.enabled",
     ),
     Access(
         "rbac.authorization.k8s.io",
         "rolebindings",
         ("get", "create"),
         "each job's RoleBinding, as its ServiceAccount",
+        unless="operator.statusChannel.enabled",
     ),
     Access(
         "",
@@ -138,6 +142,14 @@ OPERATOR_ACCESS: Final = (
         ("create", "list", "watch"),
         "one Event per status transition, and the warnings (KubeApi.post_event); the Job "
         "controller's FailedCreate Events, listed and watched (refusals: a quota refused a pod)",
+    ),
+    Access(
+        "authentication.k8s.io",
+        "tokenreviews",
+        ("create",),
+        "the status server checks each worker's projected token, for aijob's audience, and "
+        "learns the pod it is bound to (status_tokens.TokenReviewer)",
+        when="operator.statusChannel.enabled",
     ),
     Access(
         "coordination.k8s.io",

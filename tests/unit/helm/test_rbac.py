@@ -59,7 +59,9 @@ def used(table: Iterable[Access], scope: Scope, values: frozenset[str] = frozens
     return {
         (row.group, row.resource, verb)
         for row in table
-        if row.scope == scope and (row.when is None or row.when in values)
+        if row.scope == scope
+        and (row.when is None or row.when in values)
+        and (row.unless is None or row.unless not in values)
         for verb in row.verbs
     }
 
@@ -78,6 +80,22 @@ def test_the_operator_is_granted_exactly_what_its_code_uses() -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "aijob-operator", "namespace": NAMESPACE}
     ]
+
+
+@pytest.mark.parametrize("channel", [True, False])
+def test_on_the_status_channel_the_operator_reviews_tokens_and_makes_no_identities(
+    channel: bool,
+) -> None:
+    documents = render("--set", f"operator.statusChannel.enabled={str(channel).lower()}")
+    grants = granted(one(documents, "ClusterRole", "aijob-operator"))
+    grants |= granted(one(documents, "ClusterRole", "aijob-operator-storage"), ["aijob-storage"])
+    values = frozenset({"operator.statusChannel.enabled"} if channel else ())
+    needs = used(OPERATOR_ACCESS, "cluster", values)
+    assert not needs - grants, f"used without a grant: {sorted(needs - grants)}"
+    assert not grants - needs, f"granted, never used: {sorted(grants - needs)}"
+    assert (("authentication.k8s.io", "tokenreviews", "create") in grants) is channel
+    identity = {("", "serviceaccounts", "create"), ("rbac.authorization.k8s.io", "roles", "create")}
+    assert (identity <= grants) is not channel
 
 
 @pytest.mark.parametrize("election", [True, False])
