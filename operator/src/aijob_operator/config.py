@@ -16,16 +16,18 @@ from aijob_api.storage import DEFAULT_BUCKET_TEMPLATE, StorageMode, tenant_bucke
 from aijob_api.tenant_resources import DEFAULT_ALLOWED, TenantResources
 from aijob_api.validation import labels_problem
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from aijob_operator.lease_decide import Timings
 from aijob_operator.placement import PodToleration
+from aijob_operator.status_config import StatusServerSettings
 
 DEFAULT_ARTIFACTS_HOST_PATH = "/var/lib/aijob/artifacts"
 
 
-class OperatorConfig(BaseSettings):
-    """What the operator needs to know beyond the AIJobs themselves."""
+class OperatorConfig(StatusServerSettings):
+    """What the operator needs to know beyond the AIJobs themselves (the status server's
+    settings in `StatusServerSettings`)."""
 
     model_config = SettingsConfigDict(env_prefix="AIJOB_OPERATOR_", frozen=True, extra="forbid")
 

@@ -243,6 +243,22 @@ class KubeApi:
             return None
         return dict(result)
 
+    async def json_patch_status(
+        self, namespace: str, name: str, operations: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Apply a JSON patch (RFC 6902) to an AIJob's status: the workers' parts, written by
+        the status server (`status_intake.status_operations`); its tests failing is an
+        `InvalidError` (422), the AIJob gone a `NotFoundError`."""
+        with self._request("patch", "aijob/status", "writing a worker's report", 200):
+            result = await self._client.patch(
+                AIJobResource.Status,
+                name,
+                operations,
+                namespace=namespace,
+                patch_type=PatchType.JSON,
+            )
+        return dict(result)
+
     async def scale(
         self,
         resource: type[GenericNamespacedResource],

@@ -61,6 +61,25 @@ JOB_CREATION_SECONDS: Final = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 
+STATUS_REPORTS: Final = Counter(
+    "aijob_operator_status_reports_total",
+    "Reports to the status server, by result: accepted, stale (older than one taken), or the "
+    "refusal (too_large, unauthenticated, forbidden, not_found, conflict, rate_limited, "
+    "invalid, not_leader, unavailable).",
+    ["result"],
+)
+STATUS_REPORT_WRITES: Final = Counter(
+    "aijob_operator_status_report_writes_total",
+    "Status writes of workers' reports, by kind (coalesced, final) and outcome (written, "
+    "retried, gone).",
+    ["kind", "outcome"],
+)
+STATUS_REPORTS_PER_WRITE: Final = Histogram(
+    "aijob_operator_status_reports_per_write",
+    "Reports merged into one status write.",
+    buckets=(1, 2, 5, 10, 20, 50, 100),
+)
+
 
 def observe_queue_wait(aijob: AIJob, desired: AIJobStatus) -> None:
     """The first time a start is recorded: how long the job waited to run."""

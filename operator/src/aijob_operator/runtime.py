@@ -17,6 +17,8 @@ from aijob_operator.informer import ChildCache, ChildInformer
 from aijob_operator.leader_election import LeaderElector
 from aijob_operator.reconciler import ChildViews, Reconciler
 from aijob_operator.replica_client import ReplicaClient
+from aijob_operator.status_channel import StatusChannel
+from aijob_operator.status_server import StatusServer
 from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.workqueue import WorkQueue
 
@@ -60,6 +62,10 @@ class OperatorState:
     """Uids of the objects in the operator's own namespace already told they are ignored."""
     elector: LeaderElector | None = None
     """The leader election; None when it is off (this process writes at once)."""
+    status_server: StatusServer | None = None
+    """The workers' status server; None when it has no certificate (`status_config`)."""
+    status_channel: StatusChannel | None = None
+    """What worker pods are told of the channel; None without one (no URL)."""
 
     def leads(self) -> bool:
         """Whether this process may write (it leads, or there is no election)."""

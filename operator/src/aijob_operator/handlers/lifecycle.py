@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ from aijob_operator.reconciler import Caches, Reconciler
 from aijob_operator.refusals import FAILED_CREATE_FIELDS, PodRefusal, refusal_owner
 from aijob_operator.replica_client import ReplicaClient
 from aijob_operator.runtime import EndpointState, OperatorState
+from aijob_operator.status_channel import resolve_channel
+from aijob_operator.status_server import StatusServer
+from aijob_operator.status_tokens import TokenCache, TokenReviewer
 from aijob_operator.store import AIJobStore, EndpointStore, Key
 from aijob_operator.views import JobView, PodView
 from aijob_operator.workqueue import WorkQueue
@@ -181,12 +185,30 @@ async def start(
         server, _thread = start_http_server(config.metrics_port, addr=config.metrics_host)
         state.stoppers.append(server.shutdown)
         logger.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
+    await start_status_server(state, api, caches)
     memo[STATE] = state
     logger.info(
         "aijob operator started: %d workers, runtimes for %s",
         config.workers,
         ", ".join(sorted(catalog.frameworks)),
     )
+
+
+async def start_status_server(state: OperatorState, api: KubeApi, caches: Caches) -> None:
+    """The workers' status server when it has a certificate, and the channel pods are told."""
+    config = state.config
+    state.status_channel = await resolve_channel(config, config.own_namespace, state.client)
+    if not config.status_server_enabled:
+        return
+    cache = TokenCache(
+        config.status_token_cache_size, config.status_token_cache_seconds, time.monotonic
+    )
+    server = StatusServer(
+        config, api, TokenReviewer(state.client, cache, time.time), caches.aijobs,
+        caches.pods, caches.jobs, state.leads,
+    )  # fmt: skip
+    await server.start()
+    state.status_server = server
 
 
 async def _kueue_later(
@@ -330,6 +352,8 @@ async def stop(memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     await asyncio.gather(*state.workers, return_exceptions=True)
     if state.elector is not None:  # after the last write: a standby takes over at once
         await state.elector.release()
+    if state.status_server is not None:
+        await state.status_server.stop()
     for stopper in state.stoppers:
         stopper()
     if state.replica_client is not None:
