@@ -37,6 +37,7 @@ from aijob_operator.builders.rbac import (
     build_service_account,
     identity_check,
 )
+from aijob_operator.builders.status_channel import ChannelFacts
 from aijob_operator.capacity_view import CapacityView
 from aijob_operator.catalog import ResolvedRuntime, RuntimeCatalog, UnknownRuntimeError
 from aijob_operator.config import OperatorConfig
@@ -98,6 +99,7 @@ class Reconciler:
         events: EventPoster,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         endpoint_jobs: EndpointJobs | None = None,
+        status_channel: ChannelFacts | None = None,
     ) -> None:
         self._api = api
         self._events = events
@@ -108,7 +110,7 @@ class Reconciler:
         self._queue = queue
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
-        self._pod_settings = pod_settings(config)
+        self._pod_settings = pod_settings(config, status_channel)
         self._group = GroupService(api, self._pod_settings, CapacityView(api))
         self._stall_fallback = StallLimits(
             report_timeout=config.stall_report_timeout_seconds,
@@ -301,7 +303,10 @@ class Reconciler:
 
     async def _create_identity(self, aijob: AIJob, runtime: ResolvedRuntime) -> IdentityCheck:
         """Create the ServiceAccount, Role and RoleBinding where absent; check whose the ones
-        that existed are (never borrowed: `builders.rbac.identity_check`)."""
+        that existed are (never borrowed: `builders.rbac.identity_check`); none on the
+        status channel, whose workers hold no API credentials (one write: the Job)."""
+        if self._pod_settings.status_channel is not None:
+            return IDENTITY_READY
         framework = runtime.framework
         objects = (
             build_service_account(aijob, framework),

@@ -79,6 +79,7 @@ from aijob_operator.builders.pod import (
     volume_mounts,
     with_user_env,
 )
+from aijob_operator.builders.status_channel import channel_env_vars, token_mounts, token_volumes
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.requirements import requirements_env
 
@@ -197,12 +198,14 @@ def _pod_template(
     annotations = dict(user.annotations) if user else {}
     annotations[contract.SPEC_ANNOTATION] = spec_json(aijob)
     gpus = spec.resources.gpu
+    channel = settings.status_channel
     return PodTemplateSpec(
         metadata=ObjectMeta(labels=labels, annotations=annotations or None),
         spec=PodSpec(
             restartPolicy="Never",
-            serviceAccountName=identity_name(name),
-            automountServiceAccountToken=True,
+            # on the status channel: the namespace's default ServiceAccount, no API token
+            serviceAccountName=None if channel else identity_name(name),
+            automountServiceAccountToken=channel is None,
             enableServiceLinks=False,
             priorityClassName=priority_class(spec.priority),
             terminationGracePeriodSeconds=TERMINATION_GRACE_SECONDS,
@@ -217,6 +220,7 @@ def _pod_template(
                 spec_volume(),
                 *code_volumes(spec),
                 *user_volumes(spec.volumes),
+                *token_volumes(channel),
             ],
         ),
     )
@@ -237,7 +241,11 @@ def _worker_container(
         command=command or None,
         args=args or None,
         env=with_user_env(
-            worker_env(aijob, runtime, settings, model_uri, model_checksum), aijob.spec.env
+            [
+                *worker_env(aijob, runtime, settings, model_uri, model_checksum),
+                *channel_env_vars(settings.status_channel),
+            ],
+            aijob.spec.env,
         ),
         envFrom=user_env_from(aijob.spec.env_from) or None,
         resources=resource_requirements(aijob.spec.resources, runtime),
@@ -249,6 +257,7 @@ def _worker_container(
             VolumeMount(name=SPEC_VOLUME, mountPath=contract.SPEC_MOUNT_PATH, readOnly=True),
             *code_mounts(aijob.spec),
             *user_mounts(aijob.spec.volumes),
+            *token_mounts(settings.status_channel),
         ],
     )
 

@@ -56,6 +56,7 @@ from lightkube.models.core_v1 import (
     VolumeMount,
 )
 
+from aijob_operator.builders.status_channel import ChannelFacts, worker_channel
 from aijob_operator.catalog import ResolvedRuntime
 from aijob_operator.config import OperatorConfig
 from aijob_operator.placement import PodToleration
@@ -81,6 +82,8 @@ class PodSettings:
     s3_endpoint: str = ""
     s3_region: str = "us-east-1"
     s3_bucket_template: str = DEFAULT_BUCKET_TEMPLATE
+    status_channel: ChannelFacts | None = None
+    """Workers report to the operator's status server, with no API token (`status_channel`)."""
 
     @property
     def mounts_artifacts(self) -> bool:
@@ -97,8 +100,9 @@ class PodSettings:
         )
 
 
-def pod_settings(config: OperatorConfig) -> PodSettings:
-    """The worker pods' settings from the operator's."""
+def pod_settings(config: OperatorConfig, channel: ChannelFacts | None = None) -> PodSettings:
+    """The worker pods' settings from the operator's (`channel`: the status channel the
+    start-up resolved, used when `status_channel` is on)."""
     return PodSettings(
         artifacts_host_path=config.artifacts_host_path,
         artifacts_pvc=config.artifacts_pvc,
@@ -109,6 +113,7 @@ def pod_settings(config: OperatorConfig) -> PodSettings:
         s3_endpoint=config.s3_endpoint,
         s3_region=config.s3_region,
         s3_bucket_template=config.s3_bucket_template,
+        status_channel=worker_channel(config, channel),
     )
 
 

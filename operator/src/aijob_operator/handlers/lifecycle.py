@@ -141,6 +141,8 @@ async def start(
         refusals=informers[2].cache,
         workloads=workloads.cache if workloads else ChildCache(),
     )
+    # What worker pods are told of the status channel, before the pods are built.
+    channel = await resolve_channel(config, config.own_namespace, client)
     reconciler = Reconciler(
         api,
         caches,
@@ -149,6 +151,7 @@ async def start(
         queue,
         events,
         endpoint_jobs=endpoint_jobs(api, endpoints, replica_client, queue, config),
+        status_channel=channel,
     )
     state = OperatorState(
         config=config,
@@ -161,6 +164,7 @@ async def start(
         endpoints=endpoints,
         replica_client=replica_client,
         elector=leader_elector(client, config),
+        status_channel=channel,
     )
     state.workers = [
         asyncio.create_task(informer.run(), name=f"aijob-informer-{informer.kind}")
@@ -195,9 +199,8 @@ async def start(
 
 
 async def start_status_server(state: OperatorState, api: KubeApi, caches: Caches) -> None:
-    """The workers' status server when it has a certificate, and the channel pods are told."""
+    """The workers' status server when it has a certificate."""
     config = state.config
-    state.status_channel = await resolve_channel(config, config.own_namespace, state.client)
     if not config.status_server_enabled:
         return
     cache = TokenCache(
