@@ -36,6 +36,8 @@ class Seen:
     path: str
     authorization: str
     body: dict[str, Any] | None
+    port: int = 0
+    """The client's port: a new one is a new connection."""
 
 
 @dataclass
@@ -80,9 +82,12 @@ def server(certificates: tuple[Path, Path, Path]) -> Iterator[StatusServer]:
     state = StatusServer(url="", ca_pem=ca.read_text())
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive, as a real server does
+
         def _answer(self, body: dict[str, Any] | None) -> None:
+            authorization = self.headers.get("Authorization", "")
             state.seen.append(
-                Seen(self.command, self.path, self.headers.get("Authorization", ""), body)
+                Seen(self.command, self.path, authorization, body, self.client_address[1])
             )
             if state.answers:
                 code, headers, payload = state.answers.pop(0)
@@ -282,6 +287,35 @@ def test_the_final_report_is_retried_until_acknowledged(
     assert all(report["final"] for report in reports)
     assert reports[-1]["outcome"] == {"exitCode": 143, "message": "interrupted"}
     assert reports[0]["sequence"] < reports[1]["sequence"] < reports[2]["sequence"]
+
+
+def test_a_standbys_answer_drops_the_connection_so_the_next_try_may_reach_the_leader(
+    server: StatusServer, token_file: Path
+) -> None:
+    writer = make_writer(server, token_file)
+    writer.patch_status({"progress": {"percent": 1}})
+    writer.patch_status({"progress": {"percent": 2}})
+    server.answers.append((503, {"Retry-After": "1"}, b"a standby"))
+    with pytest.raises(StatusWriteError):
+        writer.patch_status({"progress": {"percent": 3}})
+    writer.patch_status({"progress": {"percent": 4}})
+    ports = [seen.port for seen in server.seen]
+    assert ports[0] == ports[1] == ports[2]  # kept alive until the standby answered
+    assert ports[3] != ports[2]
+
+
+def test_reading_the_status_back_waits_out_a_standby(
+    server: StatusServer, token_file: Path
+) -> None:
+    server.status = {"checkpoint": {"uri": "file:///c/epoch-2"}}
+    server.answers += [(503, {"Retry-After": "1"}, b"a standby")] * 2
+    status = make_writer(server, token_file).read_status()
+    assert status.checkpoint is not None
+    assert [seen.method for seen in server.seen] == ["GET"] * 3
+    server.answers.append((403, {}, b"not yours"))
+    with pytest.raises(StatusWriteError) as refused:
+        make_writer(server, token_file).read_status()
+    assert refused.value.code == 403
 
 
 def test_the_final_report_stops_at_a_permanent_answer(

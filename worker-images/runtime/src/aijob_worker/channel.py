@@ -13,8 +13,11 @@ back-off and outage behaviour: 401 is retryable a few times in a row (a token be
 rotated), then refused; 408, 429 and 5xx are retryable, with `Retry-After` kept; 404 and 409
 are permanent (the AIJob is gone or was re-created); other 4xx (403, 413, 422) refused.
 
-`sequence` rises per pod across container restarts (microseconds of the wall clock, never
-less than the last one plus one): the operator drops a report older than one it wrote.
+A standby replica answers 503: the kept-alive connection is then dropped, so the next try
+opens a new one, which the Service may send to the leader (reading the status back waits
+out such answers for up to 30 s). `sequence` rises per pod across container restarts
+(microseconds of the wall clock, never less than the last one plus one): the operator
+drops a report older than one it wrote.
 The attempt's last report (`report_outcome`) is `final` and carries the exit status; it is
 retried until acknowledged, a permanent answer, or its deadline (then the exit code and the
 Job decide).
@@ -59,6 +62,8 @@ MAX_UNAUTHORIZED_IN_A_ROW = 3
 FINAL_REPORT_DEADLINE_SECONDS = 120.0
 """How long the final report keeps trying (an operator restart or failover takes less)."""
 MAX_RETRY_AFTER_SECONDS = 60.0
+READ_DEADLINE_SECONDS = 30.0
+"""How long reading the status back (to resume) keeps trying past a standby or an outage."""
 _PERMANENT_CODES = frozenset({404, 409, 410})
 _RETRYABLE_CLIENT_CODES = frozenset({408, 425, 429})
 
@@ -91,8 +96,9 @@ class ChannelStatusWriter:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        context = ssl.create_default_context(cadata=ca_pem)
-        self._client = httpx.Client(verify=context, timeout=httpx.Timeout(timeout))
+        self._tls = ssl.create_default_context(cadata=ca_pem)
+        self._timeout = httpx.Timeout(timeout)
+        self._client = httpx.Client(verify=self._tls, timeout=self._timeout)
         self._url = f"{url.rstrip('/')}{STATUS_PATH_PREFIX}/{quote(namespace)}/{quote(name)}"
         self._uid = uid
         self._pod = pod
@@ -114,9 +120,21 @@ class ChannelStatusWriter:
         """Report the parts `patch` names; raise StatusWriteError when not accepted."""
         self._post(self._report(patch, final=False))
 
-    def read_status(self) -> AIJobStatus:
-        """The worker's share of the status as the operator reads it now (for resuming)."""
-        response = self._send("GET", None)
+    def read_status(self, *, deadline_seconds: float = READ_DEADLINE_SECONDS) -> AIJobStatus:
+        """The worker's share of the status as the operator reads it now (for resuming),
+        retried while the answer is retryable (a standby's 503), up to the deadline."""
+        deadline = time.monotonic() + deadline_seconds
+        failures = 0
+        while True:
+            try:
+                response = self._send("GET", None)
+                break
+            except StatusWriteError as error:
+                failures += 1
+                remaining = deadline - time.monotonic()
+                if not error.retryable or remaining <= 0:
+                    raise
+                self._sleep(min(remaining, max(backoff_seconds(failures), error.retry_after or 0)))
         try:
             parts = WorkerStatusParts.model_validate_json(response.content)
         except ValidationError as error:
@@ -201,13 +219,22 @@ class ChannelStatusWriter:
                 method, self._url, content=body, headers=headers, extensions=self._extensions
             )
         except httpx.HTTPError as error:
+            self._reconnect()
             raise StatusWriteError(
                 f"status server unreachable: {type(error).__name__}: {error}", retryable=True
             ) from error
+        if response.status_code == 503:
+            self._reconnect()
         if response.status_code == 200:
             self._unauthorized = 0
             return response
         raise self._classify(response)
+
+    def _reconnect(self) -> None:
+        """Drop the kept-alive connection: the Service spreads connections, not requests, over
+        the operator's replicas, so a new one may reach the leader where a standby answered."""
+        self._client.close()
+        self._client = httpx.Client(verify=self._tls, timeout=self._timeout)
 
     def _classify(self, response: httpx.Response) -> StatusWriteError:
         code = response.status_code
