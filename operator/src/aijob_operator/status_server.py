@@ -290,6 +290,9 @@ class StatusServer:
             except KubeError as error:
                 logger.warning("%s/%s: report not written, again soon: %s", *key, error)
                 self._put_back(key, pending)
+            except Exception:  # a bug must not leave the job's write scheduled forever
+                logger.exception("%s/%s: report not written, again soon", *key)
+                self._put_back(key, pending)
 
     def _put_back(self, key: Key, pending: Pending) -> None:
         if (delay := self.coalescer.put_back(key, pending)) is not None:
