@@ -9,6 +9,12 @@ import kopf
 from aijob_api.constants import GROUP
 
 WATCH_CHUNK_SIZE: Final = 500
+API_ERROR_BACKOFFS: Final = (0.5, 1.0, 1.5) + (2.0,) * 150
+"""Seconds between kopf's retries of a failed API request (its AIJob watch included): at
+most 2 s, for about 5 minutes. kopf's default (1, 1, 2, 3, 5, 8, 13, 21) waited up to 21 s
+between tries, so after a 30 s API server outage the AIJob watch came back 17 s after the
+API server did (tests/integration/operator/test_api_server_outage.py), and after 54 s
+without an answer the watch gave up (the operator stopped)."""
 
 
 class NoDiffBaseStorage(kopf.DiffBaseStorage):
@@ -51,3 +57,5 @@ def configure(settings: kopf.OperatorSettings) -> None:
     # The CRD is installed before the operator (Helm's crds/): no need to watch CRDs and
     # namespaces cluster-wide, which would also need cluster-wide RBAC.
     settings.scanning.disabled = True
+    # An API server that went away: try again every 2 s at most, for minutes (see above).
+    settings.networking.error_backoffs = API_ERROR_BACKOFFS
