@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aijob_api import contract
 from aijob_api.code import (
     ENV_REQUIREMENTS_EXTRA_INDEX_URLS,
     ENV_REQUIREMENTS_INDEX_URL,
@@ -19,6 +20,7 @@ from aijob_api.code import (
 )
 
 from aijob_worker.errors import BadInputError
+from aijob_worker.job import run_job
 from aijob_worker.requirements import (
     ENV_DIR,
     ENV_UV,
@@ -29,6 +31,7 @@ from aijob_worker.requirements import (
     install_command,
     installer_env,
 )
+from aijob_worker.signals import StopFlag
 from tests.conftest import offline_env
 from tests.package_index import make_wheel, serve, write_index
 
@@ -225,3 +228,27 @@ def test_the_worker_fails_once_on_a_package_the_index_lacks(tmp_path: Path, inde
     message = (workdir / "termination-log").read_text()
     assert message.startswith("bad input: spec.code.requirements: could not be installed:")
     assert "no-such-package-here" in message
+
+
+def test_the_torchrun_launcher_installs_before_it_starts_the_processes(tmp_path: Path) -> None:
+    spec = {
+        "task": "training",
+        "framework": "pytorch",
+        "code": {"configMap": "c", "entrypoint": "train.py", "requirements": ["aijob-demo-dep"]},
+    }
+    workdir = tmp_path / "job"
+    env = offline_env(
+        workdir,
+        spec,
+        AIJOB_CODE_DIR=str(tmp_path),
+        **{
+            contract.ENV_NODES: "1",
+            contract.ENV_PROCESSES_PER_NODE: "2",
+            ENV_REQUIREMENTS_INDEX_URL: "http://127.0.0.1:9/simple",
+            ENV_UV: UV,
+            ENV_DIR: str(tmp_path / "reqs"),
+        },
+    )
+    assert run_job(env, stop=StopFlag()) == 65
+    message = (workdir / "termination-log").read_text()
+    assert message.startswith("bad input: spec.code.requirements: could not be installed:")
