@@ -27,7 +27,7 @@ from aijob_operator.artifacts import ArtifactJanitor
 from aijob_operator.builders.group import deadline_left
 from aijob_operator.builders.job import build_job
 from aijob_operator.builders.meta import identity_name, job_name
-from aijob_operator.builders.pod import pod_settings
+from aijob_operator.builders.pod import job_pod_settings
 from aijob_operator.builders.pod_metadata import PodMetadataPolicy, pod_metadata_problem
 from aijob_operator.builders.rbac import (
     IDENTITY_READY,
@@ -110,7 +110,7 @@ class Reconciler:
         self._queue = queue
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
-        self._pod_settings = pod_settings(config, status_channel)
+        self._pod_settings = job_pod_settings(config, status_channel)
         self._group = GroupService(api, self._pod_settings, CapacityView(api))
         self._stall_fallback = StallLimits(
             report_timeout=config.stall_report_timeout_seconds,

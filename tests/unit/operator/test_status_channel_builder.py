@@ -15,7 +15,7 @@ from aijob_api.status_report import (
 )
 from aijob_operator.builders.endpoint_deployment import build_deployment
 from aijob_operator.builders.job import PodSettings, build_job
-from aijob_operator.builders.pod import pod_settings
+from aijob_operator.builders.pod import job_pod_settings, pod_settings
 from aijob_operator.builders.status_channel import (
     STATUS_TOKEN_VOLUME,
     WorkerChannel,
@@ -112,7 +112,7 @@ def test_the_channel_from_the_settings_or_the_start_up(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text(CHANNEL.ca_pem or "")
     assert worker_channel(OperatorConfig(), CHANNEL) is None  # off: workers patch themselves
-    assert pod_settings(OperatorConfig()).status_channel is None
+    assert job_pod_settings(OperatorConfig()).status_channel is None
     config = OperatorConfig(
         status_channel=True,
         status_url="https://10.96.0.20:8443/",
@@ -120,10 +120,12 @@ def test_the_channel_from_the_settings_or_the_start_up(tmp_path: Path) -> None:
         status_ca_file=ca,
         own_namespace="aijob-system",
     )
-    assert pod_settings(config).status_channel == CHANNEL
+    assert job_pod_settings(config).status_channel == CHANNEL
+    assert pod_settings(config).status_channel is None  # model servers, the janitor
     resolved = WorkerChannel("https://10.0.0.1:8443", CHANNEL.ca_pem, "status.example")
     on = OperatorConfig(status_channel=True)
-    assert pod_settings(on, resolved).status_channel is resolved
+    assert job_pod_settings(on, resolved).status_channel is resolved
+    assert pod_settings(on).status_channel is None  # nothing resolved: no error here
     with pytest.raises(ValueError, match="status_url"):
         worker_channel(OperatorConfig(status_channel=True, status_ca_file=ca))
     with pytest.raises(ValueError, match="status_ca_file"):

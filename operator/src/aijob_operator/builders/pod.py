@@ -18,7 +18,7 @@ the pod spec has no way to name another's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from aijob_api import contract
@@ -100,9 +100,8 @@ class PodSettings:
         )
 
 
-def pod_settings(config: OperatorConfig, channel: ChannelFacts | None = None) -> PodSettings:
-    """The worker pods' settings from the operator's (`channel`: the status channel the
-    start-up resolved, used when `status_channel` is on)."""
+def pod_settings(config: OperatorConfig) -> PodSettings:
+    """The worker pods' settings from the operator's (no status channel: `job_pod_settings`)."""
     return PodSettings(
         artifacts_host_path=config.artifacts_host_path,
         artifacts_pvc=config.artifacts_pvc,
@@ -113,8 +112,13 @@ def pod_settings(config: OperatorConfig, channel: ChannelFacts | None = None) ->
         s3_endpoint=config.s3_endpoint,
         s3_region=config.s3_region,
         s3_bucket_template=config.s3_bucket_template,
-        status_channel=worker_channel(config, channel),
     )
+
+
+def job_pod_settings(config: OperatorConfig, channel: ChannelFacts | None = None) -> PodSettings:
+    """A job's pods' settings: `pod_settings` and, with `status_channel` on, the channel the
+    start-up resolved (`channel`) or the settings name (ValueError without one)."""
+    return replace(pod_settings(config), status_channel=worker_channel(config, channel))
 
 
 def pod_security_context() -> PodSecurityContext:
