@@ -15,6 +15,8 @@ Service's ClusterIP, which the test process reaches because it runs on the real 
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 
@@ -133,8 +135,14 @@ def _terminating(kube: Client, name: str) -> bool:
     return bool(namespace.metadata and namespace.metadata.deletionTimestamp)
 
 
+EXTRA_HELM_ARGS_ENV = "AIJOB_E2E_HELM_ARGS"
+"""More helm arguments for a run, e.g. `--set operator.statusChannel.enabled=true`: a run
+with another setting leaves the shared checkout as it is."""
+
+
 def install_release(kube: Client, release: Release, *values: str) -> Release:
-    """The chart installed with the local values (and `values`: extra helm arguments)."""
+    """The chart installed with the local values (and `values`: extra helm arguments; then
+    those of `AIJOB_E2E_HELM_ARGS`)."""
     apply_crd(kube)
     for tenant in release.tenants:
         recreate_namespace(kube, tenant)
@@ -155,6 +163,7 @@ def install_release(kube: Client, release: Release, *values: str) -> Release:
         # KWOK plays the simulated GPU pods as their aijob.dev/fake-* annotations say.
         "--set", "workers.podMetadata.annotationPrefixes={aijob.dev/fake-}",
         *values,
+        *shlex.split(os.environ.get(EXTRA_HELM_ARGS_ENV, "")),
         "--wait", "--timeout", "5m",
     )  # fmt: skip
     return release
