@@ -100,6 +100,7 @@ class LeaderElector:
         on_lost: Callable[[], None],
         *,
         clock: Callable[[], float] = time.monotonic,
+        own_pod: str | None = None,
     ) -> None:
         self._client = client
         self.namespace = namespace
@@ -108,6 +109,8 @@ class LeaderElector:
         self.timings = timings
         self._on_lost = on_lost
         self._clock = clock
+        self.own_pod = own_pod
+        """The pod this candidate runs in, where it does (`lease_decide.decide`)."""
         self._observed: Observation | None = None
         self._last_renewed: float | None = None
         self.leading = asyncio.Event()
@@ -160,7 +163,7 @@ class LeaderElector:
         else:
             version = str((body.get("metadata") or {}).get("resourceVersion") or "")
             self._observed = observe(self._observed, record_of(body), version, now)
-        action = decide(self._observed, self.identity, now)
+        action = decide(self._observed, self.identity, now, self.own_pod)
         if action is Action.WAIT:
             return
         current = self._observed.record if self._observed is not None else None
@@ -242,4 +245,5 @@ def leader_elector(client: AsyncClient, config: OperatorConfig) -> LeaderElector
         identity_of(config.pod_name),
         config.lease_timings,
         exit_at_once,
+        own_pod=config.pod_name or None,
     )

@@ -92,16 +92,30 @@ def expired(observation: Observation, now: float) -> bool:
     return now >= observation.observed_at + observation.record.duration_seconds
 
 
-def decide(observation: Observation | None, identity: str, now: float) -> Action:
-    """What `identity` does, given the Lease as last observed (None: there is no Lease)."""
+def decide(
+    observation: Observation | None, identity: str, now: float, own_pod: str | None = None
+) -> Action:
+    """What `identity` does, given the Lease as last observed (None: there is no Lease).
+
+    `own_pod`: the candidate's pod name, where it runs in a pod (identities are
+    `<pod>_<random>`). A holder of the same pod and another suffix is an earlier container
+    of this very pod, which Kubernetes runs one at a time: it is dead, so its lease is
+    taken at once instead of waited out (a leader that exited on a lost lease, during an
+    API server outage say, and was restarted by the kubelet, leads again at its first try).
+    """
     if observation is None:
         return Action.CREATE
     holder = observation.record.holder
     if holder == identity:
         return Action.RENEW
-    if not holder or expired(observation, now):
+    if not holder or expired(observation, now) or predecessor(holder, own_pod):
         return Action.TAKE
     return Action.WAIT
+
+
+def predecessor(holder: str, own_pod: str | None) -> bool:
+    """Whether `holder` is an identity of an earlier container of the pod `own_pod`."""
+    return bool(own_pod) and holder.rpartition("_")[0] == own_pod
 
 
 def next_record(

@@ -36,7 +36,9 @@ class Candidates:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.lost: list[str] = []
 
-    def start(self, identity: str, timings: Timings = FAST) -> LeaderElector:
+    def start(
+        self, identity: str, timings: Timings = FAST, own_pod: str | None = None
+    ) -> LeaderElector:
         elector = LeaderElector(
             self.client,
             self.namespace,
@@ -44,6 +46,7 @@ class Candidates:
             identity,
             timings,
             lambda: self.lost.append(identity),
+            own_pod=own_pod,
         )
         self.tasks[identity] = asyncio.create_task(elector.run())
         return elector
@@ -93,6 +96,22 @@ async def test_a_released_lease_is_taken_without_waiting_it_out(candidates: Cand
     assert await candidates.holder() is None
     # Unreleased, b would wait out a's lease (far longer than this wait).
     await asyncio.wait_for(b.leading.wait(), Timeout.API)
+
+
+async def test_a_restarted_container_of_the_leaders_pod_leads_at_once(
+    candidates: Candidates,
+) -> None:
+    long = Timings(LONG_LEASE, FAST.renew_deadline, FAST.retry_period)
+    a = candidates.start("pod-a_1", long, own_pod="pod-a")
+    await asyncio.wait_for(a.leading.wait(), Timeout.API)
+    b = candidates.start("pod-b_1", long, own_pod="pod-b")
+    candidates.tasks["pod-a_1"].cancel()  # its container dies without a word, then restarts
+    await asyncio.gather(candidates.tasks["pod-a_1"], return_exceptions=True)
+    again = candidates.start("pod-a_2", long, own_pod="pod-a")
+    # Another pod would wait out the dead holder's lease (far longer than this wait).
+    await asyncio.wait_for(again.leading.wait(), Timeout.API)
+    assert await candidates.holder() == "pod-a_2"
+    assert not b.leading.is_set()
 
 
 async def test_a_displaced_leader_stops_by_its_renew_deadline(

@@ -57,6 +57,24 @@ def test_anothers_lease_is_taken_only_when_unchanged_for_its_duration_on_our_clo
     assert decide(seen, "a", 50.0 + 15.0) is Action.TAKE
 
 
+def test_an_earlier_container_of_the_same_pod_is_taken_over_at_once() -> None:
+    # The leader exited (a lost lease during an API server outage) and the kubelet started
+    # its container again: a new identity of the same pod, the old one surely dead.
+    seen = observe(None, held_by("aijob-operator-5d4f-x2x9q_1a2b3c4d"), "1", now=50.0)
+    restarted = "aijob-operator-5d4f-x2x9q_9f8e7d6c"
+    assert decide(seen, restarted, 50.0, own_pod="aijob-operator-5d4f-x2x9q") is Action.TAKE
+
+
+def test_another_pods_lease_is_waited_out_and_no_pod_name_means_no_shortcut() -> None:
+    seen = observe(None, held_by("aijob-operator-5d4f-x2x9q_1a2b3c4d"), "1", now=50.0)
+    other = "aijob-operator-5d4f-k7m2z_9f8e7d6c"
+    assert decide(seen, other, 50.0, own_pod="aijob-operator-5d4f-k7m2z") is Action.WAIT
+    # Two processes on one host without a pod name share the host's name: no shortcut.
+    same_host = "aijob-operator-5d4f-x2x9q_9f8e7d6c"
+    assert decide(seen, same_host, 50.0, own_pod=None) is Action.WAIT
+    assert decide(seen, same_host, 50.0 + 15.0, own_pod=None) is Action.TAKE
+
+
 def test_a_renewal_restarts_the_observers_clock_whatever_the_written_times_say() -> None:
     seen = observe(None, held_by("b"), "1", now=0.0)
     same = observe(seen, held_by("b"), "1", now=14.0)
