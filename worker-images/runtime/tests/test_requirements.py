@@ -93,14 +93,24 @@ def test_the_jobs_own_uv_and_pip_variables_never_reach_the_installer() -> None:
     assert installer_env(env) == {"PATH": "/usr/bin", "HOME": "/tmp"}
 
 
-def test_a_failure_keeps_uvs_last_lines() -> None:
-    output = "\n".join(f"line {index}" for index in range(40)) + "\n"
+def test_a_failure_keeps_uvs_last_lines_on_one_line() -> None:
+    output = "Using CPython 3.11 interpreter at: /opt/venv/bin/python\n" + "\n".join(
+        f"line {index}" for index in range(40)
+    )
     error = failure(1, output)
     assert error.exit_code == 65
     assert error.field == "spec.code.requirements"
-    assert error.problem.startswith("could not be installed:\nline 28\n")
-    assert error.problem.endswith("line 39")
-    assert "uv exited with status 2" in failure(2, "").problem
+    assert error.problem == "could not be installed: " + " ".join(
+        f"line {index}" for index in range(28, 40)
+    )
+    said = "Using CPython 3.11\n  \u00d7 No solution found when resolving dependencies:\n"
+    said += "  ╰─▶ Because nope was not found in the package registry, we can conclude..."
+    assert failure(1, said).problem == (
+        "could not be installed: \u00d7 No solution found when resolving dependencies: "
+        "╰─▶ Because nope was not found in the package registry, we can conclude..."
+    )
+    assert "\n" not in failure(1, said).problem
+    assert failure(2, "").problem == "could not be installed: uv exited with status 2"
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +148,7 @@ def test_a_missing_package_is_bad_input_with_uvs_error(tmp_path: Path, index: st
     with pytest.raises(BadInputError) as caught:
         install(["no-such-package-here"], settings(tmp_path, index), os.environ)
     assert caught.value.exit_code == 65
-    assert caught.value.problem.startswith("could not be installed:\n")
+    assert caught.value.problem.startswith("could not be installed: ")
     assert "no-such-package-here" in caught.value.problem
 
 

@@ -14,7 +14,7 @@ requirements lets those processes skip the install the launcher already did.
 
 A requirement that cannot be installed (no such package or version, no index reachable,
 an install past its timeout) is bad input: the job fails once, not retried, with uv's
-own last lines in the message. The installed versions go to the job's log.
+own last lines, joined on one line, in the message. The installed versions go to the job's log.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ MARKER: Final = ".aijob-requirements.json"
 EXCLUDES_FILE: Final = ".aijob-image-packages.txt"
 TAIL_LINES: Final = 12
 MAX_TAIL_CHARS: Final = 2000
+UV_CROSS: Final = "\u00d7"
+"""How uv starts a resolution error (a multiplication sign)."""
 SCRUBBED_PREFIXES: Final = ("UV_", "PIP_")
 """Variables that would change what uv installs or from where: never passed to it."""
 
@@ -117,16 +119,19 @@ def installer_env(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def tail(text: str) -> str:
-    """The last lines of uv's output: its own error."""
-    lines = [line for line in text.rstrip().splitlines() if line.strip()][-TAIL_LINES:]
-    joined = "\n".join(lines)
+    """uv's own error on one line: its last lines from the first `error:` (or `UV_CROSS`) on,
+    joined (the operator puts a failure message's last line into the AIJob's status)."""
+    lines = [line.strip() for line in text.rstrip().splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.startswith(("error", UV_CROSS))]
+    lines = lines[starts[0] :] if starts else lines
+    joined = " ".join(lines[-TAIL_LINES:])
     return joined if len(joined) <= MAX_TAIL_CHARS else "..." + joined[-MAX_TAIL_CHARS:]
 
 
 def failure(returncode: int, output: str) -> BadInputError:
-    """The job's error for an install that failed: uv's last lines."""
+    """The job's error for an install that failed: uv's last lines, on one line."""
     said = tail(output) or f"uv exited with status {returncode}"
-    return BadInputError(FIELD, f"could not be installed:\n{said}")
+    return BadInputError(FIELD, f"could not be installed: {said}")
 
 
 def image_packages(target: Path) -> list[str]:
