@@ -172,7 +172,8 @@ class CodeSpec(WireModel):
                 str,
                 Field(min_length=1, max_length=MAX_REQUIREMENT_LENGTH, pattern=REQUIREMENT_PATTERN),
             ]
-        ],
+        ]
+        | None,
         Field(
             description=(
                 "Packages installed before the code runs (PEP 508: a name, extras and version "
@@ -183,7 +184,7 @@ class CodeSpec(WireModel):
             ),
             max_length=MAX_REQUIREMENTS,
         ),
-    ] = Field(default_factory=list)
+    ] = None
 
     @property
     def program(self) -> str:

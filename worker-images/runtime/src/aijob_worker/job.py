@@ -90,7 +90,8 @@ def run_job(
         return error.exit_code
     if launcher and context.group is not None:
         try:  # once for the pod's processes, which inherit PYTHONPATH
-            ensure_requirements(context.spec.code.requirements if context.spec.code else (), env)
+            wanted = context.spec.code.requirements if context.spec.code else None
+            ensure_requirements(wanted or (), env)
         except BadInputError as error:
             write_termination_message(f"bad input: {error}", env)
             return error.exit_code
