@@ -163,7 +163,10 @@ def observe_job(
             "(no retry spent)",
             facts,
         )
-    if last_failure is not None:
+    # A retry's pod that exited 0 after the last failure: that failure is history, not the
+    # news (seen: Retrying read again for a moment after a retry succeeded, before the Job
+    # recorded it). A group's pods start together, so this never hides a group's failure.
+    if last_failure is not None and not _succeeded_after(pods, last_failure):
         return Observed(
             Phase.RETRYING,
             Reason.ATTEMPT_FAILED,
@@ -180,6 +183,14 @@ def observe_job(
             settling=True,
         )
     return Observed(Phase.QUEUED, Reason.JOB_CREATED, _created(job), facts)
+
+
+def _succeeded_after(pods: Sequence[PodView], failure: PodView) -> bool:
+    """Whether a pod created after `failure` (a later attempt) exited 0."""
+    return failure.created is not None and any(
+        pod.phase == "Succeeded" and pod.created is not None and pod.created > failure.created
+        for pod in pods
+    )
 
 
 def _created(job: JobView) -> str:

@@ -269,6 +269,20 @@ CASES = [
         reason=Reason.POD_RUNNING,
         settling=True,
     ),
+    Case(
+        # Seen on the real node (tests/e2e/test_worker_killed.py): the retry's pod exited 0
+        # and the Job had not recorded it yet; the first pod's failure must not read again.
+        "a retry done before the Job knows is no failed attempt again",
+        job_body(active=1, failed=1),
+        [
+            pod_body("train-0-a", phase="Failed", created=1, terminated=exited(137), failures=0),
+            pod_body("train-0-b", phase="Succeeded", created=2, terminated=exited(0, "Completed")),
+        ],
+        phase=Phase.RUNNING,
+        reason=Reason.POD_RUNNING,
+        says=("exited 0",),
+        settling=True,
+    ),
 ]
 
 
