@@ -4,12 +4,13 @@ The `release` fixture (tests/support/release.py) runs `helm upgrade --install --
 with helm/aijob/values-local.yaml into a namespace of its own, with the operator watching
 two tenant namespaces (the second, the hostile tenant of test_hostile_tenant.py, under
 the admin's limits of the chart's `tenants` values) and a per-key rate limit high enough
-for the inference bursts, and uninstalls all of it at the end. `api` talks to the gateway
-Service through `kubectl port-forward` (the real kubelet streams it) with an API key
-minted by the gateway image's own `python -m aijob_gateway.keys` (`rival_api`, the second
-tenant's key, likewise); `inference` calls the same Service at its ClusterIP, as a client
-pod would. The suite skips, saying why, on a cluster without
-a Ready real node or without the images `make images` imports.
+for the inference bursts, and a runtime catalog whose scikit-learn runtime lets the first
+tenant install requirements (test_requirements.py), and uninstalls all of it at the end.
+`api` talks to the gateway Service through `kubectl port-forward` (the real kubelet
+streams it) with an API key minted by the gateway image's own `python -m
+aijob_gateway.keys` (`rival_api`, the second tenant's key, likewise); `inference` calls the
+same Service at its ClusterIP, as a client pod would. The suite skips, saying why, on a
+cluster without a Ready real node or without the images `make images` imports.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+from aijob_operator.catalog import load_catalog
 from lightkube import Client
 
 from tests.support.cluster import ClusterInfo
@@ -52,6 +55,26 @@ RIVAL_LIMITS: dict[str, object] = {
     "maxGpus": 1,
 }
 """The second tenant's limits, set through the chart's `tenants` values."""
+REQUIREMENTS_INDEX_IP = "10.0.0.13"
+"""The ClusterIP test_requirements.py gives its package index's Service (no cluster DNS here:
+the catalog names the address; a static one from the low band of 10.0.0.0/24)."""
+REQUIREMENTS_INDEX_URL = f"http://{REQUIREMENTS_INDEX_IP}:8080/simple"
+
+
+def e2e_catalog() -> dict[str, Any]:
+    """The shipped runtime catalog, its scikit-learn runtime letting the first tenant install
+    spec.code.requirements from the package index of test_requirements.py."""
+    catalog: dict[str, Any] = load_catalog().model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    sklearn = catalog["frameworks"]["sklearn"]
+    sklearn["versions"][sklearn["defaultVersion"]]["requirements"] = {
+        "namespaces": [TENANT_NAMESPACE],
+        "indexUrl": REQUIREMENTS_INDEX_URL,
+        "trustedHosts": [f"{REQUIREMENTS_INDEX_IP}:8080"],
+        "timeoutSeconds": 120,
+    }
+    return catalog
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +95,7 @@ def release(cluster: ClusterInfo, kube: Client) -> Iterator[Release]:
         ),
         *LOAD_TEST_RATE_LIMIT,
         "--set-json", f"tenants={json.dumps(rival_limits)}",
+        "--set-json", f"catalog={json.dumps(e2e_catalog())}",
     )  # fmt: skip
     try:
         yield installed
