@@ -57,8 +57,15 @@ def test_the_channel_has_a_service_a_certificate_for_its_names_and_the_operators
     assert f"DNS:{SERVICE}.{NAMESPACE}.svc.cluster.local" in names
 
 
+def test_on_by_default() -> None:
+    operator = one(render(), "Deployment", "aijob-operator")
+    (container,) = operator["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["AIJOB_OPERATOR_STATUS_CHANNEL"] == "true"
+
+
 def test_off_there_is_no_channel() -> None:
-    documents = render()
+    documents = render("--set", "operator.statusChannel.enabled=false")
     assert not [d for d in documents if d["metadata"]["name"].startswith(SERVICE)]
     operator = one(documents, "Deployment", "aijob-operator")
     (container,) = operator["spec"]["template"]["spec"]["containers"]
