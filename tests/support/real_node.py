@@ -4,9 +4,16 @@ The real node (`aijob-node-0`, label `aijob.dev/real-node=true`) carries the tai
 `aijob.dev/real-node=true:NoSchedule` so that simulated-test pods never land on it;
 pods meant for it carry the matching toleration and node selector built here. Images are
 the ones `make images` built and imported (`aijob/<name>:dev`, pull policy IfNotPresent).
+`node_daemons_stopped()` stops the node's kubelet and containerd and starts them again with
+their own flags (fault tests; tests/support/daemons.py).
 """
 
 from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from aijob_api.contract import CONTAINER_NAME
 from lightkube import Client
@@ -20,6 +27,8 @@ from lightkube.models.core_v1 import (
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Node, Pod
 
+from tests.support import daemons
+from tests.support.daemons import Daemon
 from tests.support.eventually import Timeout, eventually
 
 REAL_NODE_LABEL = "aijob.dev/real-node"
@@ -118,3 +127,40 @@ def finished_worker_pod(kube: Client, namespace: str, name: str, lines: list[str
 
     eventually(exited, timeout=Timeout.REAL_POD, what=f"pod {name} to finish")
     return name
+
+
+NODE_DIR = Path(__file__).resolve().parents[2] / ".cluster" / "node"
+"""Where hack/node/node-up.sh keeps the node daemons' pid files and logs."""
+CONTAINERD_SOCKET = Path("/run/aijob-node/containerd/containerd.sock")
+NODE_DAEMON_GRACE_SECONDS = 20.0
+
+
+def node_daemon(name: str) -> Daemon:
+    """A daemon of the real node (containerd, kubelet, kube-proxy) as node-up.sh started it."""
+    return daemons.read(name, NODE_DIR / f"{name}.pid", NODE_DIR / f"{name}.log")
+
+
+def containerd_answers() -> bool:
+    """Whether the node's containerd answers on its socket."""
+    command = ["ctr", "--address", str(CONTAINERD_SOCKET), "version"]
+    return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode == 0
+
+
+@contextmanager
+def node_daemons_stopped() -> Iterator[list[Daemon]]:
+    """The real node's kubelet and containerd stopped for the block (SIGTERM, SIGKILL after
+    20 s; the containers run on in their shims), then started again with the same flags,
+    containerd first and answering before the kubelet, however the block ends. This
+    disturbs every pod of the node: hold the exclusive lock."""
+    stopped = [node_daemon("kubelet"), node_daemon("containerd")]
+    try:
+        for daemon in stopped:
+            daemons.stop(daemon, NODE_DAEMON_GRACE_SECONDS)
+        yield stopped
+    finally:
+        for daemon in reversed(stopped):
+            if daemons.running(daemon):
+                continue
+            daemons.start(daemon)
+            if daemon.name == "containerd":
+                eventually(containerd_answers, timeout=Timeout.PROCESS, what="containerd")
