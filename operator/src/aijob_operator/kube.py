@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
+import httpx2 as httpx
 from aijob_api.constants import API_VERSION, KIND
 from aijob_kube.errors import (
     ConflictError,
@@ -59,7 +60,8 @@ class KubeApi:
 
     async def workloads_served(self, namespaces: Sequence[str]) -> bool:
         """Whether Kueue's Workloads are served and readable here (one list of at most one
-        object in the first watched namespace); a 404 means no Kueue, a refusal is logged."""
+        object in the first watched namespace); a 404 (with or without a Status body) means no
+        Kueue, or not yet; a refusal is logged."""
         try:
             async for _ in self._client.list(
                 RawWorkload, namespace=namespaces[0] if namespaces else ALL_NS, chunk_size=1
@@ -72,6 +74,12 @@ class KubeApi:
                     "grant workloads.kueue.x-k8s.io list and watch (the chart does)",
                     error.status.message,
                 )
+            return False
+        except httpx.HTTPStatusError as error:
+            # A 404 without a Status body: the API server does not serve the path (yet:
+            # discovery can name the group a moment before it does); re-checked later.
+            if error.response.status_code != 404:
+                raise
             return False
         return True
 
