@@ -29,22 +29,7 @@ from tests.e2e.conftest import Release
 from tests.e2e.jobs import simulated_gpu_job, submit, unique, wait_for_phase
 from tests.support.eventually import Timeout, eventually
 from tests.support.kubectl import kubectl
-
-
-def operator_pods(kube: Client, release: Release) -> list[Pod]:
-    """The release's operator pods that are not being deleted."""
-    return [
-        pod
-        for pod in kube.list(
-            Pod,
-            namespace=release.namespace,
-            labels={
-                "app.kubernetes.io/instance": release.name,
-                "app.kubernetes.io/component": "operator",
-            },
-        )
-        if pod.metadata is not None and pod.metadata.deletionTimestamp is None
-    ]
+from tests.support.release import operator_pods
 
 
 def ready(pod: Pod) -> bool:
@@ -68,7 +53,8 @@ def _scale(kube: Client, release: Release, replicas: int) -> None:
     )
 
     def settled() -> bool:
-        pods = operator_pods(kube, release)
+        # Terminating pods counted too: the next test must find only the replicas it expects.
+        pods = operator_pods(kube, release, terminating=True)
         assert len(pods) == replicas, f"{len(pods)} operator pods, not {replicas}"
         assert all(ready(pod) for pod in pods), "an operator pod is not Ready"
         return True

@@ -11,19 +11,7 @@ from lightkube.resources.core_v1 import Pod
 from tests.e2e.conftest import Release
 from tests.e2e.jobs import simulated_gpu_job, submit, unique, wait_for_phase
 from tests.support.eventually import Timeout, eventually
-
-
-def operator_pods(kube: Client, release: Release) -> list[Pod]:
-    return list(
-        kube.list(
-            Pod,
-            namespace=release.namespace,
-            labels={
-                "app.kubernetes.io/instance": release.name,
-                "app.kubernetes.io/component": "operator",
-            },
-        )
-    )
+from tests.support.release import operator_pods
 
 
 def test_operator_deleted_mid_run_loses_and_duplicates_nothing(

@@ -9,6 +9,8 @@ operator's own, and the gateway's for the jobs it runs on endpoints).
 from __future__ import annotations
 
 import os
+import sys
+import traceback
 from collections.abc import Iterator
 
 import pytest
@@ -45,7 +47,23 @@ def operator(
     """The aijob operator, in-process, watching only this test's namespace."""
     os.environ["AIJOB_OPERATOR_NAMESPACES"] = namespace  # its informers; kopf gets --namespace
     args = ["run", "--standalone", "--namespace", namespace, "-m", "aijob_operator"]
-    with KopfRunner(args, timeout=60) as runner:
-        yield runner
-    del os.environ["AIJOB_OPERATOR_NAMESPACES"]
+    runner = KopfRunner(args, timeout=60)
+    # A daemon thread: an operator that does not stop fails its test, and must not also keep
+    # the test process alive after the session (CI would wait out its whole time limit).
+    runner._thread.daemon = True
+    try:
+        with runner:
+            yield runner
+    except Exception as error:
+        if runner._thread.is_alive():
+            raise AssertionError(f"{error} It waits in:\n{_stack_of(runner)}") from error
+        raise
+    finally:
+        del os.environ["AIJOB_OPERATOR_NAMESPACES"]
     assert runner.exit_code == 0, runner.output
+
+
+def _stack_of(runner: KopfRunner) -> str:
+    """Where the runner's thread is now: what kept the operator from stopping."""
+    frame = sys._current_frames().get(runner._thread.ident or 0)
+    return "".join(traceback.format_stack(frame)) if frame else "(the thread has no frame)"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from lightkube import ApiError, Client
 from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Namespace, Service
+from lightkube.resources.core_v1 import Namespace, Pod, Service
 
 from tests.support.eventually import Timeout, eventually
 from tests.support.helm import CHART, LOCAL_VALUES, helm_binary, run_helm
@@ -78,6 +78,22 @@ class Release:
     def gateway(self) -> str:
         """The gateway's Deployment and Service (named by the chart)."""
         return f"{self.name}-gateway"
+
+
+def operator_pods(kube: Client, release: Release, *, terminating: bool = False) -> list[Pod]:
+    """The release's operator pods; those being deleted only when `terminating` is set."""
+    return [
+        pod
+        for pod in kube.list(
+            Pod,
+            namespace=release.namespace,
+            labels={
+                "app.kubernetes.io/instance": release.name,
+                "app.kubernetes.io/component": "operator",
+            },
+        )
+        if terminating or (pod.metadata is not None and pod.metadata.deletionTimestamp is None)
+    ]
 
 
 def helm(*args: str, timeout: float = 360) -> subprocess.CompletedProcess[str]:
