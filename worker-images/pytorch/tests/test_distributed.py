@@ -9,16 +9,21 @@ as the pods of one AIJob share its status.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from aijob_worker.offline import local_hosts, read_offline_status, run_group_offline
+from aijob_worker.offline import group_env, local_hosts, read_offline_status, run_group_offline
 
-from tests.conftest import run_offline
+from tests.conftest import offline_env, run_offline
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "custom-code"
 
@@ -166,3 +171,100 @@ def test_a_built_in_model_trains_with_ddp_in_a_pod_of_two_processes(tmp_path: Pa
         "setosa",
         "virginica",
     ]
+
+
+TEXTS = ["the movie was wonderful and superb", "the service was awful and dreadful"]
+
+
+def text_spec(epochs: int, **hyperparameters: Any) -> dict[str, Any]:
+    """A small BERT built from a config on the sentiment set, in a pod of two processes."""
+    return {
+        "task": "training",
+        "model": {
+            "type": "bert",
+            "hyperparameters": {"epochs": epochs, "batchSize": 16, "seed": 1, **hyperparameters},
+        },
+        "dataset": {"name": "sentiment"},
+        "distributed": {"processesPerNode": 2},
+    }
+
+
+def test_a_transformers_model_trains_with_ddp_in_a_pod_of_two_processes(tmp_path: Path) -> None:
+    spec = text_spec(3, checkpointEveryEpochs=1)
+    (pod,) = run_pods(tmp_path / "group", spec, nodes=1, processes=2, code_dir=tmp_path)
+    assert pod.returncode == 0, pod.stderr[-3000:]
+    status = read_offline_status(tmp_path / "group")
+
+    ranks = status["ranks"]
+    assert set(ranks) == {"0", "1"}
+    for entry in ranks.values():  # 640 texts, 16 per step: each rank took half the 40 steps
+        assert entry["epoch"] == 3
+        assert entry["step"] == entry["totalSteps"] == 3 * 20
+    # the logged loss and the evaluation are the group's: every rank reports the same
+    for name in ("loss", "eval_loss", "eval_accuracy"):
+        assert ranks["0"]["metrics"][name] == ranks["1"]["metrics"][name], name
+    assert status["progress"]["epoch"] == 3
+    (loss,) = (series for series in status["metricHistory"]["series"] if series["name"] == "loss")
+    assert loss["values"][-1] < loss["values"][0]
+    assert status["results"]["metrics"]["accuracy"] >= 0.9
+    assert status["results"]["device"] == "cpu"
+
+    # rank 0's checkpoints hold each rank's random state (one Trainer output for the group)
+    trainer = Path(status["checkpoint"]["uri"].removeprefix("file://")) / "trainer"
+    assert {"rng_state_0.pth", "rng_state_1.pth"} <= {path.name for path in trainer.iterdir()}
+    names = {artifact["name"] for artifact in status["results"]["artifacts"]}
+    assert {"model/model.safetensors", "model/tokenizer.json", "model/config.json"} <= names
+
+    inference = {
+        "task": "inference",
+        "model": {"type": "bert", "source": {"uri": status["results"]["modelUri"]}},
+        "input": {"records": TEXTS},
+    }
+    code, predicted = run_offline(inference, tmp_path / "predict")
+    assert code == 0
+    outputs = predicted["results"]["outputs"]
+    assert [output["prediction"] for output in outputs] == ["positive", "negative"]
+
+
+def epoch_events(stderr: str) -> list[int]:
+    """The epochs the ranks finished, from their JSON log lines (the pod's stderr)."""
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [event["epoch"] for event in events if event.get("event") == "epoch_end"]
+
+
+def test_sigterm_stops_both_ranks_at_one_step_and_both_resume_from_rank_0s_checkpoint(
+    tmp_path: Path,
+) -> None:
+    spec = text_spec(3)
+    env = {
+        **os.environ,
+        **offline_env(spec, tmp_path),
+        **group_env(0, local_hosts(1), processes=2),
+        "GLOO_SOCKET_IFNAME": "lo",
+    }
+    pod = subprocess.Popen(
+        [sys.executable, "-m", "aijob_worker"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while read_offline_status(tmp_path).get("progress", {}).get("epoch", 0) < 1:
+        assert pod.poll() is None, "the pod ended before its first epoch"
+        assert time.monotonic() < deadline, "no progress in the status file"
+        time.sleep(0.05)
+    pod.send_signal(signal.SIGTERM)  # as the kubelet does; torchrun passes it to the ranks
+    _, stderr = pod.communicate(timeout=300)
+    assert pod.returncode == 143, stderr[-3000:]
+    status = read_offline_status(tmp_path)
+    checkpoint = status["checkpoint"]
+    done = checkpoint["epoch"]
+    assert 1 <= done < 3
+    assert status["ranks"]["0"]["step"] == status["ranks"]["1"]["step"] == checkpoint["step"]
+
+    (resumed,) = run_pods(tmp_path, spec, nodes=1, processes=2, code_dir=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # each rank resumed from rank 0's checkpoint: both finished only the epochs left
+    assert sorted(epoch_events(resumed.stderr)) == sorted(list(range(done + 1, 4)) * 2)
+    final = read_offline_status(tmp_path)
+    for entry in final["ranks"].values():
+        assert entry["step"] == entry["totalSteps"] == 3 * 20
+    assert final["results"]["metrics"]["resumedFromEpoch"] == done
+    assert final["results"]["metrics"]["accuracy"] >= 0.9

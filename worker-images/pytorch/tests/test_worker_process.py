@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aijob_worker.distributed import ENV_RANK_DIR
+from aijob_worker.integrations.transformers import AIJobTrainerCallback
 from aijob_worker.offline import read_offline_status
+from aijob_worker.progress import ProgressReporter
+from aijob_worker.status import FileStatusWriter
+from transformers import TrainerControl, TrainerState, TrainingArguments
 
 from tests.conftest import offline_env, run_worker_process
 
@@ -140,3 +145,40 @@ def test_the_callback_reports_from_a_plain_trainer_script(tmp_path: Path) -> Non
     assert progress["step"] == progress["totalSteps"] == 8
     assert progress["percent"] == 100
     assert "loss" in progress["metrics"]
+
+
+@pytest.mark.parametrize(
+    ("process_zero", "every_process", "launched", "reports"),
+    [
+        (True, None, False, True),
+        (False, None, False, False),  # a user's own torchrun: rank 0 alone writes the status
+        (False, True, False, True),
+        (False, None, True, True),  # the runtime's launcher: a rank > 0 writes its own entry
+        (False, False, True, False),
+    ],
+)
+def test_the_callback_reports_from_the_world_process_zero_unless_every_process_reports(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    process_zero: bool,
+    every_process: bool | None,
+    launched: bool,
+    reports: bool,
+) -> None:
+    if launched:
+        monkeypatch.setenv(ENV_RANK_DIR, str(tmp_path))
+    else:
+        monkeypatch.delenv(ENV_RANK_DIR, raising=False)
+    reporter = ProgressReporter(FileStatusWriter(tmp_path / "status.json"), interval=0)
+    callback = AIJobTrainerCallback(reporter=reporter, every_process=every_process)
+    arguments = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    state = TrainerState(global_step=3, max_steps=9, epoch=1.0)
+    state.is_world_process_zero = process_zero
+    control = TrainerControl()
+    callback.on_step_end(arguments, state, control)
+    callback.on_log(arguments, state, control, logs={"loss": 0.5})
+    callback.on_epoch_end(arguments, state, control)
+    progress = reporter.snapshot()
+    assert (progress.step == 3) is reports
+    assert (progress.epoch == 1) is reports
+    assert ((progress.metrics or {}).get("loss") == 0.5) is reports

@@ -11,6 +11,9 @@ Training runs in the transformers `Trainer` with `AIJobTrainerCallback`: steps,
 epochs and logged metrics become progress; on SIGTERM the Trainer saves a
 checkpoint (model, optimizer, scheduler, random state), the runtime uploads it
 and reports it, and the next attempt resumes from it with `resume_from_checkpoint`.
+In a pod of several processes (torchrun, `spec.distributed.processesPerNode`) each rank runs
+the Trainer (DDP, its share of each epoch, the group's losses), in rank 0's output directory;
+the ranks stop after the same step; rank 0 alone publishes checkpoints and saves the model.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from aijob_worker_pytorch.device import torch_device
+from aijob_worker_pytorch import device as group
 from aijob_worker_pytorch.pretrained_text import load_pretrained_text
 from aijob_worker_pytorch.tokenizer import MODEL_INPUTS, train_tokenizer
 
@@ -129,6 +132,8 @@ CONFIGS: Mapping[str, tuple[type[PretrainedConfig], tuple[str, ...]]] = {
     "gpt": (GPT2Config, ("n_embd", "n_layer", "n_head", "n_inner", "n_positions")),
 }
 """Model type to the network built from scratch: its configuration class, its names for SIZES."""
+EVERY_PARAMETER_USED = frozenset(config.model_type for config, _ in CONFIGS.values())
+"""Architectures whose classifiers use every parameter: DDP need not look for unused ones."""
 
 
 def network_config(
@@ -176,6 +181,7 @@ class TextClassifierRunner(Runner):
     pretrained_formats: ClassVar[frozenset[PretrainedFormat]] = frozenset(
         {PretrainedFormat.HUGGINGFACE}
     )
+    distributed: ClassVar[bool] = True
 
     def __init__(self, model_type: str) -> None:
         super().__init__(model_type)
@@ -183,16 +189,18 @@ class TextClassifierRunner(Runner):
         self.model: PreTrainedModel | None = None
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self.class_names: list[str] = []
-        self._device = torch_device()
+        self._device = group.torch_device()
+        self._world_size = 1
 
     def device(self) -> str:
-        """`cuda:0` or `cpu`."""
+        """`cuda:<local rank>` or `cpu`."""
         return str(self._device)
 
     # Training.
     def prepare_training(self, session: TrainingSession) -> None:
         """Load the texts; restore the checkpoint, load the base model, or build one."""
         hyperparameters = session.hyperparameters_as(TextHyperparameters)
+        _, self._world_size = group.join_group()
         torch.manual_seed(hyperparameters.seed)
         self.data = load_text(session.dataset, seed=hyperparameters.seed)
         self.class_names = self.data.class_names
@@ -269,10 +277,11 @@ class TextClassifierRunner(Runner):
         assert self.model is not None
         assert self.tokenizer is not None
         hyperparameters = session.hyperparameters_as(TextHyperparameters)
-        output_dir = session.work_dir / "trainer-output"
+        output_dir = group.shared_path(session.work_dir / "trainer-output")  # rank 0's, for all
         train_set = EncodedTexts(self.tokenizer, self.data.train_texts, self.data.train_labels)
         test_set = EncodedTexts(self.tokenizer, self.data.test_texts, self.data.test_labels)
-        steps_per_epoch = math.ceil(len(train_set) / hyperparameters.batch_size)
+        batches = math.ceil(len(train_set) / hyperparameters.batch_size)
+        steps_per_epoch = math.ceil(batches / self._world_size)  # each rank's share
 
         def on_epoch(state: TrainerState, metrics: dict[str, float]) -> None:
             session.record_epoch(
@@ -284,6 +293,9 @@ class TextClassifierRunner(Runner):
             )
 
         def on_save(state: TrainerState) -> None:
+            group.barrier()  # every rank has written its part of the checkpoint
+            if not session.rank.is_main:
+                return
             directory = output_dir / f"checkpoint-{state.global_step}"
             staging = session.work_dir / "checkpoint-staging"
             shutil.rmtree(staging, ignore_errors=True)
@@ -293,8 +305,12 @@ class TextClassifierRunner(Runner):
             session.publish_checkpoint(staging, epoch=epoch, step=state.global_step)
             shutil.rmtree(staging, ignore_errors=True)
 
-        callback = AIJobTrainerCallback(
-            reporter=session.reporter, stop=session.stop, on_epoch=on_epoch, on_save=on_save
+        callback = AIJobTrainerCallback(  # the reporter of a rank > 0 writes its own entry
+            reporter=session.reporter,
+            stop=group.GroupStop(session.stop, self._device),
+            on_epoch=on_epoch,
+            on_save=on_save,
+            every_process=True,
         )
         every = hyperparameters.checkpoint_every_epochs
         arguments = TrainingArguments(
@@ -315,6 +331,8 @@ class TextClassifierRunner(Runner):
             disable_tqdm=True,
             use_cpu=self._device.type == "cpu",
             dataloader_num_workers=0,
+            ddp_backend=group.group_backend() if self._world_size > 1 else None,
+            ddp_find_unused_parameters=self.model.config.model_type not in EVERY_PARAMETER_USED,
         )
         trainer = Trainer(
             model=self.model,

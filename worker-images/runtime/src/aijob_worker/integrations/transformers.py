@@ -4,15 +4,23 @@ Standalone, the callback reports through the process-wide reporter (see
 `aijob_worker.reporting`). Inside the worker runtime it is given the stop flag:
 on SIGTERM it asks the Trainer to save a checkpoint and stop after the current
 step, and the runner turns that checkpoint into the AIJob's.
+
+Under torchrun (several processes, each running the Trainer) only the world's process
+zero reports, unless the callback is told that every process reports (`every_process`):
+by default, in a process the runtime's launcher started, whose reporter writes only its
+own `status.ranks.<rank>` entry for a rank other than 0. The stop check and the
+runtime's hooks (`on_epoch`, `on_save`) run on every process.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from aijob_worker.distributed import ENV_RANK_DIR
 from aijob_worker.progress import ProgressReporter
 from aijob_worker.reporting import default_reporter
 from aijob_worker.signals import StopFlag
@@ -28,8 +36,12 @@ class AIJobTrainerCallback(TrainerCallback):  # type: ignore[misc]
         stop: StopFlag | None = None,
         on_epoch: Callable[[TrainerState, dict[str, float]], None] | None = None,
         on_save: Callable[[TrainerState], None] | None = None,
+        every_process: bool | None = None,
     ) -> None:
         self._reporter = reporter
+        self._every_process = (
+            bool(os.environ.get(ENV_RANK_DIR)) if every_process is None else every_process
+        )
         self._stop = stop
         self._on_epoch = on_epoch
         self._on_save = on_save
@@ -44,6 +56,10 @@ class AIJobTrainerCallback(TrainerCallback):  # type: ignore[misc]
             self._reporter = default_reporter()
         return self._reporter
 
+    def _reports(self, state: TrainerState) -> bool:
+        """Whether this process reports: the world's process zero, or every process."""
+        return self._every_process or bool(state.is_world_process_zero)
+
     def on_step_end(
         self,
         args: TrainingArguments,
@@ -52,7 +68,8 @@ class AIJobTrainerCallback(TrainerCallback):  # type: ignore[misc]
         **kwargs: Any,
     ) -> TrainerControl:
         """Record the step; on a stop request, save a checkpoint and stop."""
-        self.reporter.report(step=state.global_step, total_steps=state.max_steps or None)
+        if self._reports(state):
+            self.reporter.report(step=state.global_step, total_steps=state.max_steps or None)
         if self._stop is not None and self._stop.requested:
             self.stopped = True
             control.should_save = True
@@ -69,7 +86,7 @@ class AIJobTrainerCallback(TrainerCallback):  # type: ignore[misc]
         """Report the epoch reached (and hand it to the runtime's hook)."""
         if self._on_epoch is not None:
             self._on_epoch(state, dict(self._metrics))
-        else:
+        elif self._reports(state):
             epochs = round(args.num_train_epochs) if args.num_train_epochs else None
             self.reporter.report(epoch=round(state.epoch or 0), total_epochs=epochs)
         return control
@@ -98,5 +115,6 @@ class AIJobTrainerCallback(TrainerCallback):  # type: ignore[misc]
         if logs:
             numbers = {k: v for k, v in logs.items() if k != "epoch" and isinstance(v, int | float)}
             self._metrics.update(numbers)
-            self.reporter.report(metrics=self._metrics)
+            if self._reports(state):
+                self.reporter.report(metrics=self._metrics)
         return control
