@@ -7,8 +7,10 @@
 - `Coalescer`: per AIJob, the parts of the reports not yet written, merged (each part
   replaced whole, `ranks` key by key), and when the next write may go: at most one every
   `interval` seconds; a final report takes what is pending with it at once.
-- `status_operations`: the JSON patch of a write, whose first operation tests the AIJob's
-  uid (a re-created namesake never receives an old job's parts), then sets each part.
+
+Merging parts and the JSON patch of a write (whose first operation tests the AIJob's uid,
+so a re-created namesake never receives an old job's parts) are `aijob_api.status_patch`'s,
+the same rule as a worker writing its status itself.
 """
 
 from __future__ import annotations
@@ -16,62 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
+
+from aijob_api.status_patch import merge_status_parts
 
 Key = tuple[str, str]
 """(namespace, name) of an AIJob."""
-
-KEYED_PARTS: Final = frozenset({"ranks"})
-"""Parts merged and written key by key (each rank its own entry), not replaced whole."""
-
-
-def merge_parts(pending: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """`new`'s parts over `pending`'s: each replaces the part whole, `ranks` key by key."""
-    merged = dict(pending)
-    for name, value in new.items():
-        if name in KEYED_PARTS and isinstance(merged.get(name), dict):
-            merged[name] = {**merged[name], **value}
-        else:
-            merged[name] = value
-    return merged
-
-
-def status_operations(
-    uid: str, parts: Mapping[str, Any], status: Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
-    """The JSON patch (RFC 6902) that writes `parts` into a status now holding `status`.
-
-    First a test of `/metadata/uid`; then each part added (replaced); `ranks` entry by entry
-    when the map exists, else the map tested absent and added whole; with no status yet,
-    `/status` tested absent and added whole. Should the status have changed meanwhile, a
-    test fails and the API server applies nothing (422): read again and recompute.
-    """
-    operations: list[dict[str, Any]] = [{"op": "test", "path": "/metadata/uid", "value": uid}]
-    if status is None:
-        operations += [
-            {"op": "test", "path": "/status", "value": None},
-            {"op": "add", "path": "/status", "value": dict(parts)},
-        ]
-        return operations
-    for name, value in parts.items():
-        if name not in KEYED_PARTS:
-            operations.append({"op": "add", "path": f"/status/{name}", "value": value})
-        elif isinstance(status.get(name), dict):
-            operations += [
-                {"op": "add", "path": f"/status/{name}/{_pointer(key)}", "value": entry}
-                for key, entry in value.items()
-            ]
-        else:
-            operations += [
-                {"op": "test", "path": f"/status/{name}", "value": None},
-                {"op": "add", "path": f"/status/{name}", "value": value},
-            ]
-    return operations
-
-
-def _pointer(key: str) -> str:
-    """A map key as one JSON pointer segment."""
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 @dataclass
@@ -169,7 +121,7 @@ class Coalescer:
         pending = self._pending.get(key)
         if pending is None or pending.uid != uid:
             pending = self._pending[key] = Pending(uid)
-        pending.parts = merge_parts(pending.parts, parts)
+        pending.parts = merge_status_parts(pending.parts, parts)
         pending.reports += 1
         if key in self._scheduled:
             return None
@@ -197,7 +149,7 @@ class Coalescer:
         pending = self._pending.pop(key, None)
         if pending is None or pending.uid != uid:
             pending = Pending(uid)
-        pending.parts = merge_parts(pending.parts, parts)
+        pending.parts = merge_status_parts(pending.parts, parts)
         pending.reports += 1
         self._last_write[key] = self._clock()
         return pending
@@ -206,7 +158,7 @@ class Coalescer:
         """A write that failed: its parts pending again, under any that came since."""
         newer = self._pending.get(key)
         if newer is not None and newer.uid == pending.uid:
-            pending.parts = merge_parts(pending.parts, newer.parts)
+            pending.parts = merge_status_parts(pending.parts, newer.parts)
             pending.reports += newer.reports
         self._pending[key] = pending
         if key in self._scheduled:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from aijob_api.status_patch import status_patch_for
 from aijob_api.status_report import (
     MAX_REPORT_BYTES,
     STATUS_PATH_PREFIX,
@@ -40,7 +41,7 @@ from aijob_operator.kube import KubeApi
 from aijob_operator.metrics import STATUS_REPORT_WRITES, STATUS_REPORTS, STATUS_REPORTS_PER_WRITE
 from aijob_operator.reconciler import ChildViews
 from aijob_operator.status_config import StatusServerSettings
-from aijob_operator.status_intake import Coalescer, Key, Pending, PodLimits, status_operations
+from aijob_operator.status_intake import Coalescer, Key, Pending, PodLimits
 from aijob_operator.status_tokens import PodIdentity, TokenReviewer
 from aijob_operator.store import AIJobStore
 from aijob_operator.views import JobView, PodView
@@ -306,7 +307,8 @@ class StatusServer:
             if aijob is None or aijob["metadata"].get("uid") != pending.uid:
                 STATUS_REPORT_WRITES.labels(kind=kind, outcome="gone").inc()
                 raise GoneError(key)
-            operations = status_operations(pending.uid, pending.parts, aijob.get("status"))
+            status = aijob.get("status")
+            operations = status_patch_for(pending.parts, uid=pending.uid, status=status)
             try:
                 await self._api.json_patch_status(key[0], key[1], operations)
             except NotFoundError as error:

@@ -1,15 +1,10 @@
-"""The status server's pure decisions: merging parts, the JSON patch, the per-pod rate and
-sequence, the per-job coalescing (an injected clock)."""
+"""The status server's pure decisions: the per-pod rate and sequence, the per-job coalescing
+(an injected clock); merging parts and the patch are aijob_api.status_patch's (tests/unit/api)."""
 
 from __future__ import annotations
 
 import pytest
-from aijob_operator.status_intake import (
-    Coalescer,
-    PodLimits,
-    merge_parts,
-    status_operations,
-)
+from aijob_operator.status_intake import Coalescer, PodLimits
 
 
 class Clock:
@@ -18,43 +13,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def test_parts_are_replaced_whole_and_ranks_key_by_key() -> None:
-    pending = {"progress": {"percent": 10, "stage": "a"}, "ranks": {"0": {"percent": 1}}}
-    new = {"progress": {"percent": 20}, "ranks": {"1": {"percent": 2}}}
-    assert merge_parts(pending, new) == {
-        "progress": {"percent": 20},
-        "ranks": {"0": {"percent": 1}, "1": {"percent": 2}},
-    }
-    assert merge_parts({}, {"ranks": {"0": {}}}) == {"ranks": {"0": {}}}
-
-
-def test_the_patch_tests_the_uid_first_then_adds_each_part() -> None:
-    operations = status_operations(
-        "u1", {"progress": {"percent": 5}, "ranks": {"0": {"percent": 5}}}, {"ranks": {}}
-    )
-    assert operations == [
-        {"op": "test", "path": "/metadata/uid", "value": "u1"},
-        {"op": "add", "path": "/status/progress", "value": {"percent": 5}},
-        {"op": "add", "path": "/status/ranks/0", "value": {"percent": 5}},
-    ]
-
-
-def test_a_missing_ranks_map_is_tested_absent_and_added_whole() -> None:
-    operations = status_operations("u1", {"ranks": {"a/b": {}}}, {"phase": "Running"})
-    assert operations[1:] == [
-        {"op": "test", "path": "/status/ranks", "value": None},
-        {"op": "add", "path": "/status/ranks", "value": {"a/b": {}}},
-    ]
-
-
-def test_no_status_yet_is_tested_absent_and_added_whole() -> None:
-    operations = status_operations("u1", {"progress": {"percent": 1}}, None)
-    assert operations[1:] == [
-        {"op": "test", "path": "/status", "value": None},
-        {"op": "add", "path": "/status", "value": {"progress": {"percent": 1}}},
-    ]
 
 
 def test_a_pod_has_its_burst_then_its_rate() -> None:

@@ -26,7 +26,6 @@ from aijob_worker.errors import BadInputError
 from aijob_worker.job import launches_processes
 from aijob_worker.launch import exit_status, rank_environment, root_failure
 from aijob_worker.runners import RunnerRegistry
-from aijob_worker.status import KEYED_PARTS, replace_parts, status_patch_operations
 from tests.softmax_runner import SoftmaxRunner
 
 TWO_NODES = {
@@ -166,27 +165,6 @@ def test_other_ranks_write_only_their_own_entry() -> None:
     writer.patch_status({"progress": {"epoch": 2}, "metricHistory": {}, "results": {}})
     writer.patch_status({"checkpoint": {"uri": "file:///c"}})  # nothing of theirs: no request
     assert inner.patches == [{"ranks": {"1": {"epoch": 2}}}]
-
-
-def test_a_rank_entry_is_added_by_its_key_or_with_its_map_when_there_is_none() -> None:
-    assert "ranks" in KEYED_PARTS
-    entry = {"ranks": {"1": {"epoch": 2}}}
-    assert status_patch_operations(entry, uid="u") == [
-        {"op": "test", "path": "/metadata/uid", "value": "u"},
-        {"op": "add", "path": "/status/ranks/1", "value": {"epoch": 2}},
-    ]
-    assert status_patch_operations(entry, uid=None, missing_maps=frozenset({"ranks"})) == [
-        {"op": "test", "path": "/status/ranks", "value": None},
-        {"op": "add", "path": "/status/ranks", "value": {"1": {"epoch": 2}}},
-    ]
-    with pytest.raises(ValueError, match="keys are letters"):
-        status_patch_operations({"ranks": {"a/b": {}}}, uid=None)
-
-
-def test_files_merge_rank_entries_as_the_api_server_does() -> None:
-    status = {"ranks": {"0": {"epoch": 1}}, "progress": {"epoch": 1}}
-    merged = replace_parts(status, {"ranks": {"1": {"epoch": 3}}})
-    assert merged == {"ranks": {"0": {"epoch": 1}, "1": {"epoch": 3}}, "progress": {"epoch": 1}}
 
 
 def _failure(exitcode: int, timestamp: int) -> SimpleNamespace:

@@ -3,8 +3,8 @@
 The worker owns its share of the status (`progress`, `results`, `checkpoint`,
 `metricHistory`, `ranks`; the operator owns phase, conditions and the message). A write
 names some of those parts and replaces each one whole, except `ranks`, whose entries
-are written one by one (`KEYED_PARTS`). Into an AIJob it is a
-JSON patch whose first operation tests `/metadata/uid`: the API server applies
+are written one by one (`aijob_api.status_patch`, the operator's rule too). Into an AIJob
+it is a JSON patch whose first operation tests `/metadata/uid`: the API server applies
 none of it when the AIJob was deleted and re-created under the same name, so a
 worker of the old one cannot write into the new one (a merge patch's
 `metadata.uid` is ignored on the status subresource).
@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import httpx2 as httpx
 from aijob_api.models import AIJobStatus
+from aijob_api.status_patch import merge_status_parts, status_patch_for, status_patch_operations
 from aijob_kube.resources import AIJobResource
 from lightkube import ApiError, Client
 from lightkube.generic_resource import GenericNamespacedResource
@@ -82,56 +83,6 @@ class StatusWriter(Protocol):
         """The status as it is now (for resuming from a checkpoint)."""
 
 
-KEYED_PARTS = frozenset({"ranks"})
-"""Parts written key by key, not replaced whole: each rank of a distributed job adds or
-replaces only its own entry of `status.ranks`."""
-
-
-def status_patch_operations(
-    parts: Mapping[str, Any],
-    *,
-    uid: str | None,
-    status_exists: bool = True,
-    missing_maps: frozenset[str] = frozenset(),
-) -> list[dict[str, Any]]:
-    """The JSON patch (RFC 6902) of a write: test the UID, then replace each part.
-
-    Without a status yet, `/status` is tested to be absent (the API server's JSON
-    patch takes a null test value for "missing") and added whole, so an operator's
-    status written in between is never overwritten. A keyed part (`KEYED_PARTS`) adds
-    each of its keys; when its map is missing (`missing_maps`) the map is tested absent
-    and added whole, so two ranks never overwrite each other's entries.
-    """
-    for name, value in parts.items():
-        if value is None or "/" in name or "~" in name:
-            raise ValueError(f"status part {name!r}: a write replaces named parts with objects")
-        if name in KEYED_PARTS and not all(_plain_key(key) for key in value):
-            raise ValueError(f"status part {name!r}: keys are letters, digits, '-' and '_'")
-    operations: list[dict[str, Any]] = []
-    if uid:
-        operations.append({"op": "test", "path": "/metadata/uid", "value": uid})
-    if status_exists:
-        for name, value in parts.items():
-            if name not in KEYED_PARTS:
-                operations.append({"op": "add", "path": f"/status/{name}", "value": value})
-            elif name in missing_maps:
-                operations += [
-                    {"op": "test", "path": f"/status/{name}", "value": None},
-                    {"op": "add", "path": f"/status/{name}", "value": value},
-                ]
-            else:
-                operations += [
-                    {"op": "add", "path": f"/status/{name}/{key}", "value": entry}
-                    for key, entry in value.items()
-                ]
-    else:
-        operations += [
-            {"op": "test", "path": "/status", "value": None},
-            {"op": "add", "path": "/status", "value": dict(parts)},
-        ]
-    return operations
-
-
 class KubeStatusWriter:
     """Patches the AIJob's status subresource through the API server."""
 
@@ -163,12 +114,7 @@ class KubeStatusWriter:
                 raise classify_api_error(error) from error
         except httpx.HTTPError as error:
             raise StatusWriteError(f"API server unreachable: {error}", retryable=True) from error
-        job = self._get()
-        status = job.get("status") or {}
-        missing = frozenset(name for name in patch if name in KEYED_PARTS and not status.get(name))
-        retry = status_patch_operations(
-            patch, uid=self._uid, status_exists=bool(status), missing_maps=missing
-        )
+        retry = status_patch_for(patch, uid=self._uid, status=self._get().get("status"))
         try:
             self._send(retry)
         except ApiError as error:
@@ -252,7 +198,7 @@ class FileStatusWriter:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with open(self._path.with_name(self._path.name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            merged = replace_parts(self._load(), patch)
+            merged = merge_status_parts(self._load(), patch)
             handle, temporary = tempfile.mkstemp(dir=self._path.parent, prefix=".status-")
             with os.fdopen(handle, "w") as stream:
                 json.dump(merged, stream, indent=2, sort_keys=True)
@@ -277,23 +223,9 @@ class LogStatusWriter:
 
     def patch_status(self, patch: Mapping[str, Any]) -> None:
         """Log the patch (and keep the result for read_status)."""
-        self._status = replace_parts(self._status, patch)
+        self._status = merge_status_parts(self._status, patch)
         logger.info("status", extra={"status_patch": dict(patch)})
 
     def read_status(self) -> AIJobStatus:
         """What was written so far in this process."""
         return AIJobStatus.model_validate(self._status)
-
-
-def replace_parts(status: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, Any]:
-    """The status with each named part replaced whole, a keyed part's keys one by one
-    (what a write does to an AIJob)."""
-    status_patch_operations(parts, uid=None)  # the same parts are refused as for an AIJob
-    merged = {**status, **parts}
-    for name in KEYED_PARTS & set(parts):
-        merged[name] = {**(status.get(name) or {}), **parts[name]}
-    return merged
-
-
-def _plain_key(key: str) -> bool:
-    return bool(key) and all(character.isalnum() or character in "-_" for character in key)
