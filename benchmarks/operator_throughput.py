@@ -15,7 +15,12 @@ For each N (default 200 and 1,000), in fresh namespaces of the local cluster:
    `apiserver_request_total` before and after each burst arm (every writer in the
    cluster: this client, the operator, the Job controller, the scheduler, KWOK),
    by resource and verb; and the operator's own count from its `/metrics`.
-4. The operator process's peak RSS (VmHWM) and CPU time.
+4. The operator process's peak RSS (VmHWM) and CPU time (also at ready: its start).
+
+The workers' identity is the chart's default, the status channel (`--worker-identity
+channel`: the operator serves its HTTPS status endpoint with a throw-away certificate and
+makes no per-job ServiceAccount, Role and RoleBinding); `--worker-identity rbac` measures
+the per-job identity instead (the operator's own default, the first design's figures).
 
 With --rss-aijobs M (e.g. 10000): M AIJobs created (paced, --rss-rate per second) and
 run to Succeeded, or, with --rss-queue Q, held in a (not installed) Kueue queue so their
@@ -40,6 +45,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -63,10 +69,12 @@ from benchmarks.support import (
     OperatorProcess,
     apply_crd,
     ensure_priority_classes,
+    free_port,
     kubeconfig_path,
     kubectl_binary,
     latency_summary,
 )
+from tests.support.tls import self_signed_pair
 
 RESULTS = RESULTS_DIR / "operator_throughput.json"
 SPEC = {
@@ -78,6 +86,21 @@ SPEC = {
 }
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
 CONCURRENCY = 16
+
+
+def status_channel_env(directory: Path) -> dict[str, str]:
+    """The operator's settings for the status channel on loopback (a fresh certificate)."""
+    pair = self_signed_pair(directory, "aijob-operator-status")
+    port = free_port()
+    return {
+        "AIJOB_OPERATOR_STATUS_CHANNEL": "true",
+        "AIJOB_OPERATOR_STATUS_TLS_CERT_FILE": str(pair.cert),
+        "AIJOB_OPERATOR_STATUS_TLS_KEY_FILE": str(pair.key),
+        "AIJOB_OPERATOR_STATUS_CA_FILE": str(pair.cert),
+        "AIJOB_OPERATOR_STATUS_HOST": "127.0.0.1",
+        "AIJOB_OPERATOR_STATUS_PORT": str(port),
+        "AIJOB_OPERATOR_STATUS_URL": f"https://127.0.0.1:{port}",
+    }
 
 
 # --- the API server's write counters -------------------------------------------------------
@@ -307,18 +330,21 @@ async def make_namespace(client: AsyncClient, name: str) -> str:
 
 
 async def run_size(
-    client: AsyncClient, size: int, rate: float, run_id: str, log: Path
+    client: AsyncClient, size: int, rate: float, run_id: str, log: Path, env: dict[str, str]
 ) -> dict[str, Any]:
     names = [f"b{number:05d}" for number in range(size)]
     ns = {
         arm: await make_namespace(client, f"bench-{run_id}-{size}-{arm}")
         for arm in ("jobs", "aijobs", "paced-jobs", "paced-aijobs")
     }
-    operator = Operator([ns["aijobs"], ns["paced-aijobs"]], log)
+    operator = Operator([ns["aijobs"], ns["paced-aijobs"]], log, env)
     operator.start()
     result: dict[str, Any] = {"n": size, "namespaces": ns}
     try:
         await operator.ready()
+        result["operator_at_ready"] = {
+            key: round(value, 2) for key, value in operator.memory_and_cpu().items()
+        }
 
         async def create_job(namespace: str) -> Create:
             async def create(name: str) -> None:
@@ -395,11 +421,17 @@ async def run_size(
 
 
 async def run_rss(
-    client: AsyncClient, count: int, rate: float, run_id: str, log: Path, queue: str | None
+    client: AsyncClient,
+    count: int,
+    rate: float,
+    run_id: str,
+    log: Path,
+    queue: str | None,
+    env: dict[str, str],
 ) -> dict[str, Any]:
     namespace = await make_namespace(client, f"bench-{run_id}-rss")
     names = [f"r{number:05d}" for number in range(count)]
-    operator = Operator([namespace], log)
+    operator = Operator([namespace], log, env)
     operator.start()
     # With a Kueue queue named (Kueue is not installed), every Job stays suspended: 10,000
     # AIJobs and Jobs without 10,000 pod lifecycles on the shared machine.
@@ -438,7 +470,7 @@ async def run_rss(
         running = operator.memory_and_cpu()
         operator.stop()
 
-        restarted = Operator([namespace], log)
+        restarted = Operator([namespace], log, env)
         restarted.start()
         try:
             await restarted.ready(within=600)
@@ -484,23 +516,27 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "concurrency": CONCURRENCY,
+        "worker_identity": args.worker_identity,
         "sizes": [],
     }
+    scratch = tempfile.TemporaryDirectory(prefix="aijob-bench-")
+    env = status_channel_env(Path(scratch.name)) if args.worker_identity == "channel" else {}
     try:
         for size in args.sizes:
             print(f"== N={size}", flush=True)
-            outcome = await run_size(client, size, args.rate, run_id, log)
+            outcome = await run_size(client, size, args.rate, run_id, log, env)
             report["sizes"].append(outcome)
             print(json.dumps(outcome, indent=2), flush=True)
         if args.rss_aijobs:
             print(f"== RSS with {args.rss_aijobs} AIJobs", flush=True)
             report["rss"] = await run_rss(
-                client, args.rss_aijobs, args.rss_rate, run_id, log, args.rss_queue
+                client, args.rss_aijobs, args.rss_rate, run_id, log, args.rss_queue, env
             )
             print(json.dumps(report["rss"], indent=2), flush=True)
     finally:
         await delete_namespaces(client, run_id)
         await client.close()
+        scratch.cleanup()
     return report
 
 
@@ -514,6 +550,12 @@ def main() -> int:
     parser.add_argument("--rss-rate", type=float, default=20.0)
     parser.add_argument(
         "--rss-queue", default=None, help="a Kueue queue for the RSS run (Jobs stay suspended)"
+    )
+    parser.add_argument(
+        "--worker-identity",
+        choices=("channel", "rbac"),
+        default="channel",
+        help="channel: the status channel (the chart's default); rbac: a per-job identity",
     )
     parser.add_argument("--log", default="/tmp/aijob-operator-bench.log")
     parser.add_argument("--output", type=Path, default=RESULTS)

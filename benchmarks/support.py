@@ -256,20 +256,23 @@ class ServiceProcess:
 class OperatorProcess(ServiceProcess):
     """`python -m aijob_operator --namespace ...` with metrics and liveness on free ports."""
 
-    def __init__(self, namespaces: Sequence[str], log: Path) -> None:
+    def __init__(
+        self, namespaces: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+    ) -> None:
         self.metrics_port = free_port()
         self.liveness_port = free_port()
         arguments = ["-m", "aijob_operator"]
         for namespace in namespaces:
             arguments += ["--namespace", namespace]
         arguments.append(f"--liveness=http://{LOOPBACK}:{self.liveness_port}/healthz")
-        env = {
+        settings = {
             "KUBECONFIG": kubeconfig_path(),
             "AIJOB_OPERATOR_METRICS_PORT": str(self.metrics_port),
             "AIJOB_OPERATOR_METRICS_HOST": LOOPBACK,
             "AIJOB_OPERATOR_LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
-        super().__init__(arguments, env=env, log=log, name="the operator")
+        super().__init__(arguments, env=settings, log=log, name="the operator")
 
     def wait_live(self, timeout: float = 60) -> None:
         """Wait until the operator's liveness endpoint answers 200."""

@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from aijob_api.status import Artifact
@@ -39,12 +39,13 @@ from aijob_api.storage import (
     SECRET_SECRET_KEY,
     STORAGE_SECRET,
 )
-from minio import Minio
-from minio.deleteobjects import DeleteObject
 from urllib3 import PoolManager, Retry, Timeout
 
 from aijob_operator.builders.pod import PodSettings
 from aijob_operator.kube import KubeApi
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ class S3Credentials:
 
 def s3_client(endpoint: str, region: str, credentials: S3Credentials) -> Minio:
     """An S3 client for `endpoint` (http or https URL; empty for AWS), with short timeouts."""
+    # Imported on first use: half a CPU-second of the operator's start (with its crypto),
+    # spent only where a store is configured.
+    from minio import Minio
+
     parsed = urlsplit(endpoint or AWS_ENDPOINT)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError(f"{endpoint!r} is not an http(s) URL of an S3 API")
@@ -81,6 +86,8 @@ def s3_client(endpoint: str, region: str, credentials: S3Credentials) -> Minio:
 
 def delete_prefix(client: Minio, bucket: str, prefix: str) -> int:
     """Delete every object below `prefix` in `bucket`; the number deleted."""
+    from minio.deleteobjects import DeleteObject
+
     names = [
         DeleteObject(item.object_name)
         for item in client.list_objects(bucket, prefix=prefix, recursive=True)

@@ -32,7 +32,7 @@ from aijob_operator.group_decide import (
     is_restarting,
     judge_group,
 )
-from aijob_operator.job_conditions import WARNING_REASONS, build_conditions
+from aijob_operator.job_conditions import QUIET_REASONS, WARNING_REASONS, build_conditions
 from aijob_operator.kueue import WorkloadView
 from aijob_operator.refusals import PodRefusal
 from aijob_operator.stall import (
@@ -384,7 +384,7 @@ def desired_status(
 
 def job_event(current: AIJobStatus, desired: AIJobStatus) -> TransitionEvent | None:
     """The Event an AIJob's change of phase or reason deserves; None when neither changed."""
-    return transition_event(current, desired, WARNING_REASONS)
+    return transition_event(current, desired, WARNING_REASONS, QUIET_REASONS)
 
 
 def _ttl_wait(ttl: int | None) -> float | None:

@@ -40,6 +40,13 @@ WARNING_REASONS: Final = frozenset(
     | REFUSAL_REASONS
 )
 """Reasons whose transition is a Warning event; the others are Normal."""
+QUIET_REASONS: Final = frozenset({Reason.JOB_CREATED, Reason.POD_RUNNING})
+"""The routine steps of every job, which post no Event of their own: the status shows them
+(with the conditions' transition times), the Job controller posts `SuccessfulCreate` on the
+Job and the kubelet `Started` on the pod; each would cost every job an API write."""
+QUEUED_DETAILS: Final = frozenset({"attempts", "podName", "nodeName"})
+"""What a job still waiting (Queued, the same reason) learns about its pod before it runs:
+written along with its next transition, not in a write of its own."""
 
 
 def build_conditions(
@@ -86,8 +93,12 @@ def build_conditions(
 
 
 def status_patch(current: AIJobStatus, desired: AIJobStatus) -> dict[str, Any]:
-    """The merge patch (camelCase) of the operator-owned fields that differ; empty if none."""
+    """The merge patch (camelCase) of the operator-owned fields that differ; empty if none
+    (or if only `QUEUED_DETAILS` of a job still waiting changed)."""
     patch = changed_fields(current, desired, OPERATOR_FIELDS)
+    waiting = current.phase is desired.phase is Phase.QUEUED
+    if waiting and current.reason == desired.reason and patch.keys() <= QUEUED_DETAILS:
+        return {}
     if desired.phase is Phase.SUCCEEDED and (
         current.progress is None or current.progress.percent != DONE_PERCENT
     ):

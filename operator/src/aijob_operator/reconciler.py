@@ -359,10 +359,7 @@ class Reconciler:
         urgent: bool = False,
     ) -> bool:
         """Write the status if it changed; False when the write was deferred (and requeued).
-
-        `results` (a job on an endpoint, which has no worker to write them) go in the same
-        patch as the phase, so a job is never Succeeded without its results.
-        """
+        `results` (a job on an endpoint has no worker to write them) go with the phase."""
         patch = status_patch(aijob.status, decision.status)
         if results is not None:
             patch["results"] = results
@@ -388,11 +385,12 @@ class Reconciler:
         phase = decision.status.phase
         metrics.TRANSITIONS.labels(phase=str(phase), reason=event.reason).inc()
         logger.info("%s/%s: %s %s: %s", namespace, name, phase, event.reason, event.message)
-        self._events.post(
-            PendingEvent(
-                namespace, name, aijob.metadata.uid, event.type, event.reason, event.message
+        if event.posted:
+            self._events.post(
+                PendingEvent(
+                    namespace, name, aijob.metadata.uid, event.type, event.reason, event.message
+                )
             )
-        )
         return True
 
     async def _write_invalid(self, key: Key, body: dict[str, Any], error: ValidationError) -> None:

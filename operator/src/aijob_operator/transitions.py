@@ -23,6 +23,8 @@ class TransitionEvent:
     type: str
     reason: str
     message: str
+    posted: bool = True
+    """False: a routine step the status itself shows, counted and logged but not posted."""
 
 
 def transition_time(old: StandardCondition | None, status: str, now: datetime) -> datetime | None:
@@ -50,15 +52,17 @@ def transition_event(
     current: PhasedStatus,
     desired: PhasedStatus,
     warning_reasons: frozenset[str],
+    quiet_reasons: frozenset[str] = frozenset(),
 ) -> TransitionEvent | None:
     """The Event for a change of phase or reason (a Warning for `warning_reasons`, else
-    Normal); None when neither changed."""
+    Normal; not posted for `quiet_reasons`); None when neither changed."""
     if (current.phase, current.reason) == (desired.phase, desired.reason):
         return None
     reason = desired.reason or (desired.phase.value if desired.phase else "Unknown")
     kind = "Warning" if reason in warning_reasons else "Normal"
     phase = desired.phase.value if desired.phase else "Unknown"
-    return TransitionEvent(kind, reason, f"{phase}: {desired.message or reason}")
+    message = f"{phase}: {desired.message or reason}"
+    return TransitionEvent(kind, reason, message, posted=reason not in quiet_reasons)
 
 
 def changed_fields(

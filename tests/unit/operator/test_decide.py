@@ -343,7 +343,7 @@ def test_success_completes_the_progress_without_touching_the_rest() -> None:
 @pytest.mark.parametrize(
     ("change", "patched"),
     [
-        ({"phase": "Running"}, True),
+        ({"phase": "Retrying"}, True),
         ({"failedAttempts": 3}, True),
         ({"nodeName": "kwok-gpu-0"}, True),
         ({"progress": {"percent": 40}}, False),
@@ -354,10 +354,49 @@ def test_success_completes_the_progress_without_touching_the_rest() -> None:
 def test_status_patch_writes_the_operators_share_only(
     change: dict[str, Any], patched: bool
 ) -> None:
-    current = AIJobStatus.model_validate({"phase": "Queued"})
+    current = AIJobStatus.model_validate({"phase": "Running"})
     desired = current.model_copy(
         update=AIJobStatus.model_validate(change).model_dump(exclude_unset=True)
     )
     patch = status_patch(current, desired)
     assert bool(patch) is patched
     assert set(patch) <= set(change)
+
+
+@pytest.mark.parametrize(
+    ("change", "patched"),
+    [
+        ({"podName": "j-0-abcde", "attempts": 1}, False),
+        ({"nodeName": "kwok-gpu-0"}, False),
+        ({"podName": "j-0-abcde", "reason": "Unschedulable"}, True),
+        ({"podName": "j-0-abcde", "phase": "Running"}, True),
+        ({"failedAttempts": 1}, True),
+    ],
+)
+def test_a_waiting_jobs_pod_details_wait_for_its_next_transition(
+    change: dict[str, Any], patched: bool
+) -> None:
+    current = AIJobStatus.model_validate({"phase": "Queued", "reason": "JobCreated"})
+    desired = current.model_copy(
+        update=AIJobStatus.model_validate(change).model_dump(exclude_unset=True)
+    )
+    assert bool(status_patch(current, desired)) is patched
+
+
+def test_routine_steps_are_counted_but_post_no_event() -> None:
+    queued = AIJobStatus.model_validate({"phase": "Queued", "reason": "JobCreated"})
+    running = AIJobStatus.model_validate({"phase": "Running", "reason": "PodRunning"})
+    done = AIJobStatus.model_validate({"phase": "Succeeded", "reason": "Completed"})
+    stuck = AIJobStatus.model_validate({"phase": "Queued", "reason": "Unschedulable"})
+    steps = [
+        job_event(AIJobStatus(), queued),
+        job_event(queued, running),
+        job_event(running, done),
+        job_event(queued, stuck),
+    ]
+    assert [(e.reason, e.type, e.posted) for e in steps if e] == [
+        ("JobCreated", "Normal", False),
+        ("PodRunning", "Normal", False),
+        ("Completed", "Normal", True),
+        ("Unschedulable", "Warning", True),
+    ]
