@@ -7,9 +7,10 @@ the admin's limits of the chart's `tenants` values) and a per-key rate limit hig
 for the inference bursts, and a runtime catalog whose scikit-learn runtime lets the first
 tenant install requirements (test_requirements.py), and uninstalls all of it at the end.
 `api` talks to the gateway Service through `kubectl port-forward` (the real kubelet
-streams it) with an API key minted by the gateway image's own `python -m
-aijob_gateway.keys` (`rival_api`, the second tenant's key, likewise); `inference` calls the
-same Service at its ClusterIP, as a client pod would. The suite skips, saying why, on a
+streams it; started again whenever it exits, as it does when the kubelet restarts) with
+an API key minted by the gateway image's own `python -m aijob_gateway.keys` (`rival_api`,
+the second tenant's key, likewise); `inference` calls the same Service at its ClusterIP,
+as a client pod would. The suite skips, saying why, on a
 cluster without a Ready real node or without the images `make images` imports.
 """
 
@@ -19,6 +20,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,16 +112,47 @@ def _free_port() -> int:
         return port
 
 
+class _KeptForward:
+    """`kubectl port-forward` on one local port, started again whenever it exits: it
+    streams through the real node's kubelet, and a restart of the kubelet
+    (test_node_restart.py) ends it, which would leave every later test unable to connect."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.stopping = threading.Event()
+        self.process = self._start()
+        self.thread = threading.Thread(target=self._keep, name="port-forward", daemon=True)
+        self.thread.start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=os.environ.copy(),
+        )
+
+    def _keep(self) -> None:
+        while not self.stopping.wait(0.5):
+            if self.process.poll() is not None:
+                self.process = self._start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def gateway_url(release: Release) -> Iterator[str]:
-    """The gateway Service, forwarded to a local port by kubectl port-forward."""
+    """The gateway Service, forwarded to a local port by kubectl port-forward (kept up)."""
     port = _free_port()
-    forward = subprocess.Popen(
+    forward = _KeptForward(
         [
             kubectl_binary(), "-n", release.namespace, "port-forward",
             f"svc/{release.name}-gateway", f"{port}:80",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy(),
+        ]
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
 
@@ -133,8 +166,7 @@ def gateway_url(release: Release) -> Iterator[str]:
         eventually(ready, timeout=Timeout.REAL_POD, what="gateway answers through port-forward")
         yield url
     finally:
-        forward.terminate()
-        forward.wait(timeout=10)
+        forward.stop()
 
 
 @pytest.fixture(scope="session")
