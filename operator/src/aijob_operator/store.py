@@ -126,8 +126,12 @@ class AIJobStore:
         return [(namespace, name) for name in sorted(self._endpoint_users.get(endpoint, ()))]
 
     def phase_counts(self) -> Counter[tuple[str, str]]:
-        """How many AIJobs are in each (phase, framework)."""
-        return Counter((entry.phase or "New", entry.framework) for entry in self._entries.values())
+        """How many AIJobs are in each (phase, framework).
+
+        Called from the metrics server's thread while the event loop changes the store: the
+        entries are copied first (one C-level step under the GIL), never iterated live."""
+        entries = list(self._entries.values())
+        return Counter((entry.phase or "New", entry.framework) for entry in entries)
 
     @staticmethod
     def _unlink(index: dict[Key, set[str]], key: Key, target: str) -> None:
