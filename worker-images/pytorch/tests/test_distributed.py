@@ -182,7 +182,7 @@ def text_spec(epochs: int, **hyperparameters: Any) -> dict[str, Any]:
         "task": "training",
         "model": {
             "type": "bert",
-            "hyperparameters": {"epochs": epochs, "batchSize": 16, "seed": 1, **hyperparameters},
+            "hyperparameters": {"epochs": epochs, "batchSize": 8, "seed": 1, **hyperparameters},
         },
         "dataset": {"name": "sentiment"},
         "distributed": {"processesPerNode": 2},
@@ -197,15 +197,18 @@ def test_a_transformers_model_trains_with_ddp_in_a_pod_of_two_processes(tmp_path
 
     ranks = status["ranks"]
     assert set(ranks) == {"0", "1"}
-    for entry in ranks.values():  # 640 texts, 16 per step: each rank took half the 40 steps
+    for entry in ranks.values():  # 640 texts, 8 per step: each rank took half the 80 steps
         assert entry["epoch"] == 3
-        assert entry["step"] == entry["totalSteps"] == 3 * 20
+        assert entry["step"] == entry["totalSteps"] == 3 * 40
     # the logged loss and the evaluation are the group's: every rank reports the same
     for name in ("loss", "eval_loss", "eval_accuracy"):
         assert ranks["0"]["metrics"][name] == ranks["1"]["metrics"][name], name
     assert status["progress"]["epoch"] == 3
     (loss,) = (series for series in status["metricHistory"]["series"] if series["name"] == "loss")
     assert loss["values"][-1] < loss["values"][0]
+    # a mean cross-entropy over 2 classes starts near ln 2 = 0.69, not twice that (the
+    # Trainer multiplies the loss by the number of ranks unless told not to average tokens)
+    assert loss["values"][0] < 1.0
     assert status["results"]["metrics"]["accuracy"] >= 0.9
     assert status["results"]["device"] == "cpu"
 
@@ -265,6 +268,6 @@ def test_sigterm_stops_both_ranks_at_one_step_and_both_resume_from_rank_0s_check
     assert sorted(epoch_events(resumed.stderr)) == sorted(list(range(done + 1, 4)) * 2)
     final = read_offline_status(tmp_path)
     for entry in final["ranks"].values():
-        assert entry["step"] == entry["totalSteps"] == 3 * 20
+        assert entry["step"] == entry["totalSteps"] == 3 * 40
     assert final["results"]["metrics"]["resumedFromEpoch"] == done
-    assert final["results"]["metrics"]["accuracy"] >= 0.9
+    assert final["results"]["metrics"]["accuracy"] >= 0.8

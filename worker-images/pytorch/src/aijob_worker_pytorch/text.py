@@ -332,6 +332,7 @@ class TextClassifierRunner(Runner):
             use_cpu=self._device.type == "cpu",
             dataloader_num_workers=0,
             ddp_backend=group.group_backend() if self._world_size > 1 else None,
+            average_tokens_across_devices=False,  # mean losses per text, not scaled by ranks
             ddp_find_unused_parameters=self.model.config.model_type not in EVERY_PARAMETER_USED,
         )
         trainer = Trainer(
