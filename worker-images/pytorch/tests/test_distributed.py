@@ -9,6 +9,7 @@ as the pods of one AIJob share its status.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -235,39 +236,128 @@ def epoch_events(stderr: str) -> list[int]:
     return [event["epoch"] for event in events if event.get("event") == "epoch_end"]
 
 
-def test_sigterm_stops_both_ranks_at_one_step_and_both_resume_from_rank_0s_checkpoint(
-    tmp_path: Path,
-) -> None:
-    spec = text_spec(3)
+STOP_SECONDS = 120
+"""How long a pod of two processes may take to stop after SIGTERM (rank 0's checkpoint
+included) before the test fails: a group that hangs is killed, not waited for."""
+
+
+def sigterm_after_first_epoch(
+    workdir: Path, spec: dict[str, Any], *, rank: int | None = None
+) -> tuple[int, str]:
+    """Start a pod of two processes, SIGTERM it once the status shows an epoch done, and
+    wait (at most STOP_SECONDS) for it to stop; its exit code and stderr.
+
+    The signal goes to the pod, as the kubelet sends it (torchrun passes it to every rank),
+    or with `rank` to that rank's process alone.
+    """
     env = {
         **os.environ,
-        **offline_env(spec, tmp_path),
+        **offline_env(spec, workdir),
         **group_env(0, local_hosts(1), processes=2),
         "GLOO_SOCKET_IFNAME": "lo",
     }
     pod = subprocess.Popen(
         [sys.executable, "-m", "aijob_worker"], env=env, stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 300
-    while read_offline_status(tmp_path).get("progress", {}).get("epoch", 0) < 1:
-        assert pod.poll() is None, "the pod ended before its first epoch"
-        assert time.monotonic() < deadline, "no progress in the status file"
-        time.sleep(0.05)
-    pod.send_signal(signal.SIGTERM)  # as the kubelet does; torchrun passes it to the ranks
-    _, stderr = pod.communicate(timeout=300)
-    assert pod.returncode == 143, stderr[-3000:]
-    status = read_offline_status(tmp_path)
-    checkpoint = status["checkpoint"]
-    done = checkpoint["epoch"]
-    assert 1 <= done < 3
-    assert status["ranks"]["0"]["step"] == status["ranks"]["1"]["step"] == checkpoint["step"]
+    try:
+        deadline = time.monotonic() + 300
+        while read_offline_status(workdir).get("progress", {}).get("epoch", 0) < 1:
+            assert pod.poll() is None, "the pod ended before its first epoch"
+            assert time.monotonic() < deadline, "no progress in the status file"
+            time.sleep(0.05)
+        target = pod.pid if rank is None else rank_processes(pod)[rank]
+        os.kill(target, signal.SIGTERM)
+        _, stderr = pod.communicate(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the pod did not stop within {STOP_SECONDS}s of SIGTERM")
+    finally:
+        if pod.poll() is None:
+            kill_pod(pod)
+    return pod.returncode, stderr
 
-    (resumed,) = run_pods(tmp_path, spec, nodes=1, processes=2, code_dir=tmp_path)
+
+def rank_processes(pod: subprocess.Popen[str]) -> dict[int, int]:
+    """The process id of each rank torchrun started in the pod, by its RANK."""
+    ranks: dict[int, int] = {}
+    for child in Path(f"/proc/{pod.pid}/task/{pod.pid}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError):
+            environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            for variable in environ:
+                if variable.startswith(b"RANK="):
+                    ranks[int(variable.removeprefix(b"RANK="))] = int(child)
+    return ranks
+
+
+def kill_pod(pod: subprocess.Popen[str]) -> None:
+    """SIGKILL a pod and its ranks (torchrun starts each in a process group of its own)."""
+    for process in rank_processes(pod).values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process, signal.SIGKILL)
+    pod.kill()
+    pod.communicate()
+
+
+def stopped_at_one_step(workdir: Path, total_epochs: int) -> int:
+    """After a SIGTERM mid-run: both ranks recorded the step rank 0's checkpoint holds;
+    the epochs that checkpoint completed."""
+    status = read_offline_status(workdir)
+    assert "checkpoint" in status, "rank 0 saved no checkpoint"
+    checkpoint = status["checkpoint"]
+    assert 1 <= checkpoint["epoch"] < total_epochs
+    assert status["ranks"]["0"]["step"] == status["ranks"]["1"]["step"] == checkpoint["step"]
+    return int(checkpoint["epoch"])
+
+
+def resume_the_rest(
+    workdir: Path, spec: dict[str, Any], *, done: int, total_epochs: int
+) -> dict[str, Any]:
+    """Run the job again: each rank resumes from rank 0's checkpoint and finishes only the
+    epochs left; the final status."""
+    (resumed,) = run_pods(workdir, spec, nodes=1, processes=2, code_dir=workdir)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    # each rank resumed from rank 0's checkpoint: both finished only the epochs left
-    assert sorted(epoch_events(resumed.stderr)) == sorted(list(range(done + 1, 4)) * 2)
-    final = read_offline_status(tmp_path)
+    left = list(range(done + 1, total_epochs + 1))
+    assert sorted(epoch_events(resumed.stderr)) == sorted(left * 2)
+    final = read_offline_status(workdir)
+    assert final["results"]["metrics"]["resumedFromEpoch"] == done
+    return final
+
+
+def test_sigterm_stops_both_ranks_at_one_step_and_both_resume_from_rank_0s_checkpoint(
+    tmp_path: Path,
+) -> None:
+    spec = text_spec(3)
+    code, stderr = sigterm_after_first_epoch(tmp_path, spec)
+    assert code == 143, stderr[-3000:]
+    done = stopped_at_one_step(tmp_path, 3)
+
+    final = resume_the_rest(tmp_path, spec, done=done, total_epochs=3)
     for entry in final["ranks"].values():
         assert entry["step"] == entry["totalSteps"] == 3 * 40
-    assert final["results"]["metrics"]["resumedFromEpoch"] == done
+    assert final["results"]["metrics"]["accuracy"] >= 0.8
+
+
+MLP_EPOCHS = 10
+
+
+@pytest.mark.parametrize("rank", [None, 1], ids=["pod", "rank-1-alone"])
+def test_sigterm_stops_both_ranks_of_a_built_in_mlp_at_one_step(
+    tmp_path: Path, rank: int | None
+) -> None:
+    # The tabular loop's stop check is the group's. With each rank's own flag, one rank
+    # checkpointed or stopped while the other waited for it in the next gradient
+    # all-reduce: sometimes when the pod was signalled (the ranks saw the signal at
+    # different steps), always when rank 1 alone was (rank 0 never saw it).
+    spec = {
+        "task": "training",
+        "model": {"type": "mlp", "hyperparameters": {"epochs": MLP_EPOCHS, "batchSize": 2}},
+        "dataset": {"name": "iris"},
+        "distributed": {"processesPerNode": 2},
+    }
+    code, stderr = sigterm_after_first_epoch(tmp_path, spec, rank=rank)
+    assert code == 143, stderr[-3000:]
+    done = stopped_at_one_step(tmp_path, MLP_EPOCHS)
+
+    final = resume_the_rest(tmp_path, spec, done=done, total_epochs=MLP_EPOCHS)
+    for entry in final["ranks"].values():  # 120 training rows: 60 per rank, 2 a step
+        assert entry["step"] == entry["totalSteps"] == MLP_EPOCHS * 30
     assert final["results"]["metrics"]["accuracy"] >= 0.8

@@ -14,7 +14,10 @@ configuration) loads the file's weights into the network before the first epoch.
 In a pod of several processes (torchrun, `spec.distributed.processesPerNode`) every rank
 runs this loop on its share of each epoch's permutation, the model wrapped in
 DistributedDataParallel (one process per GPU, or gloo on the CPU); rank 0 checkpoints and
-saves the model.
+saves the model. There the stop check is the group's (`device.GroupStop`, one all-reduce at
+every step's and epoch's end, the same count on every rank): on SIGTERM all ranks stop
+after the same step and rank 0 checkpoints it, where each rank's own flag would stop one
+while another waits for it in a gradient all-reduce until SIGKILL.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from pydantic.alias_generators import to_snake
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from aijob_worker_pytorch.device import join_group, torch_device
+from aijob_worker_pytorch.device import GroupStop, join_group, torch_device
 from aijob_worker_pytorch.networks import Standardize, cnn, mlp
 from aijob_worker_pytorch.pretrained_weights import WEIGHT_FORMATS, load_weights
 
@@ -189,6 +192,8 @@ class TabularNetRunner(Runner):
         x = torch.from_numpy(self.data.x_train).to(self._device)
         y = torch.from_numpy(self.data.y_train).to(self._device)
         network = self._parallel()
+        if self._world_size > 1:  # step_end and epoch_end check the group's flag, as one
+            session.stop = GroupStop(session.stop, self._device)
         # Each rank trains on its equal share of every epoch's order (the same on all ranks).
         share = len(x) // self._world_size
         batch_size = hyperparameters.batch_size
