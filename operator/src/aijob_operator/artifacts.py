@@ -39,7 +39,6 @@ from aijob_api.storage import (
     SECRET_SECRET_KEY,
     STORAGE_SECRET,
 )
-from urllib3 import PoolManager, Retry, Timeout
 
 from aijob_operator.builders.pod import PodSettings
 from aijob_operator.kube import KubeApi
@@ -63,9 +62,10 @@ class S3Credentials:
 
 def s3_client(endpoint: str, region: str, credentials: S3Credentials) -> Minio:
     """An S3 client for `endpoint` (http or https URL; empty for AWS), with short timeouts."""
-    # Imported on first use: half a CPU-second of the operator's start (with its crypto),
-    # spent only where a store is configured.
+    # Imported on first use: more than half a CPU-second of the operator's start (minio
+    # with its crypto, urllib3), spent only where a store is configured.
     from minio import Minio
+    from urllib3 import PoolManager, Retry, Timeout
 
     parsed = urlsplit(endpoint or AWS_ENDPOINT)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
