@@ -189,8 +189,17 @@ def test_the_seed_coordinators_routes(
     assert (result["worker_id"], result["result"]["prediction"]) == ("iris-0", "setosa")
     assert result["result"]["task_type"] == TASK_TYPE
 
-    stats = api.get("/queue/stats").json()
-    assert (stats["total_workers"], stats["healthy_workers"]) == (2, 1)
+    def both_workers_seen() -> dict[str, Any]:
+        # The Deployment's own (never scheduled) pod: the operator, the ReplicaSet
+        # controller and the gateway's pod watch each take their turn before it is listed.
+        seen: dict[str, Any] = api.get("/queue/stats").json()
+        assert seen["total_workers"] == 2, seen["workers_detail"]
+        return seen
+
+    stats = eventually(
+        both_workers_seen, timeout=Timeout.SCHEDULING, what="the Deployment's pod listed"
+    )
+    assert stats["healthy_workers"] == 1
     unscheduled = [name for name in stats["workers_detail"] if name != "iris-0"]
     assert [stats["workers_detail"][name]["status"] for name in unscheduled] == ["starting"]
     assert stats["stats"]["total_requests"] >= 2
