@@ -31,7 +31,11 @@ from lightkube.generic_resource import GenericNamespacedResource
 
 from aijob_operator.views import ChildKey, owner_key
 
-PAGE_SIZE: Final = 500
+PAGE_SIZE: Final = 100
+"""Objects per page of a list (the informers' and kopf's own). A page is held whole while
+it is decoded and applied: 500 Jobs with their managedFields took about 30 MB as Python
+dicts, and that peak, at a restart with 10,000 objects, stayed in the process's heap
+(docs/performance.md, the operator's memory)."""
 WATCH_SECONDS: Final = 300
 """Server-side timeout of one watch request (it is then renewed from the last version)."""
 
