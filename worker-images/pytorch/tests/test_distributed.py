@@ -16,13 +16,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 from aijob_worker.offline import group_env, local_hosts, read_offline_status, run_group_offline
+from aijob_worker.serve.testing import wait_until
 
 from tests.conftest import offline_env, run_offline
 
@@ -237,6 +237,7 @@ def epoch_events(stderr: str) -> list[int]:
 
 
 STOP_SECONDS = 120
+FIRST_EPOCH_SECONDS = 300
 """How long a pod of two processes may take to stop after SIGTERM (rank 0's checkpoint
 included) before the test fails: a group that hangs is killed, not waited for."""
 
@@ -260,11 +261,18 @@ def sigterm_after_first_epoch(
         [sys.executable, "-m", "aijob_worker"], env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 300
-        while read_offline_status(workdir).get("progress", {}).get("epoch", 0) < 1:
-            assert pod.poll() is None, "the pod ended before its first epoch"
-            assert time.monotonic() < deadline, "no progress in the status file"
-            time.sleep(0.05)
+
+        def first_epoch_done() -> bool:
+            if pod.poll() is not None:
+                pytest.fail("the pod ended before its first epoch")
+            return bool(read_offline_status(workdir).get("progress", {}).get("epoch", 0) >= 1)
+
+        wait_until(
+            first_epoch_done,
+            timeout=FIRST_EPOCH_SECONDS,
+            interval=0.05,
+            what="an epoch done in the status file",
+        )
         target = pod.pid if rank is None else rank_processes(pod)[rank]
         os.kill(target, signal.SIGTERM)
         _, stderr = pod.communicate(timeout=STOP_SECONDS)
