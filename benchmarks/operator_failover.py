@@ -32,11 +32,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from lightkube import Client, KubeConfig
+from lightkube import Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 
-from benchmarks.support import RESULTS_DIR, apply_crd, ensure_priority_classes, kubeconfig_path
+from benchmarks.support import RESULTS_DIR, kubeconfig_path, prepared_cluster, write_report
 from tests.integration.operator.failover import LeaseNamespace, run_trial
 
 RESULTS = RESULTS_DIR / "operator_failover.json"
@@ -92,17 +92,13 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     os.environ["KUBECONFIG"] = kubeconfig_path()  # the operator processes' cluster
-    kube = Client(config=KubeConfig.from_file(kubeconfig_path()), field_manager="aijob-bench")
-    apply_crd(kube)
-    ensure_priority_classes(kube)
+    kube = prepared_cluster()
     with tempfile.TemporaryDirectory(prefix="aijob-failover-") as logs:
         report = run(kube, args.trials, args.burst, Path(logs))
     for figure in ("acquired_s", "first_write_s"):
         print(f"{figure}: {report[figure]}")
     print(f"lost {report['lost']}, duplicated {report['duplicated']}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.output}")
+    write_report(args.output, report)
     return 0
 
 

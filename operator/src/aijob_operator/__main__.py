@@ -12,6 +12,7 @@ every namespace. Everything else is in `OperatorConfig` (environment variables
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # What is loaded now (modules, classes, the models' validators) lives as long as the
+    # process: out of the collector's generations, later full collections skip it.
+    gc.freeze()
     kopf.configure(log_format=_LOG_FORMATS[config.log_format])
     logging.getLogger().setLevel(config.log_level)
     if config.log_level != "DEBUG":

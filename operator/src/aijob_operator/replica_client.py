@@ -1,7 +1,8 @@
 """HTTP to an endpoint's model server pods, for the jobs the operator runs on endpoints.
 
-One pooled async client for the whole operator (opened at start-up, closed at
-clean-up). The operator reaches a replica at its pod IP and the container port named
+One pooled async client for the whole operator (opened at its first request, closed at
+clean-up: an operator that runs no job on an endpoint never loads its TLS trust store).
+The operator reaches a replica at its pod IP and the container port named
 `http`, as the gateway's dispatcher does: that works from a pod of the cluster and from
 a host of its nodes alike, where the Service's in-cluster name does not resolve.
 A replica that does not answer (refused, reset, timed out) raises `ConnectionError`,
@@ -28,12 +29,20 @@ class ReplicaClient:
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self._connect_timeout = connect_timeout_seconds
-        self._http = httpx2.AsyncClient(
-            limits=httpx2.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            follow_redirects=False,
-        )
+        self._max_connections = max_connections
+        self._opened: httpx2.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if self._opened is None:
+            self._opened = httpx2.AsyncClient(
+                limits=httpx2.Limits(
+                    max_connections=self._max_connections,
+                    max_keepalive_connections=self._max_connections,
+                ),
+                follow_redirects=False,
+            )
+        return self._opened
 
     async def post(
         self, address: str, path: str, body: bytes, timeout_seconds: float
@@ -54,5 +63,7 @@ class ReplicaClient:
         return response.status_code, response.content
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool (if it was ever opened)."""
+        if self._opened is not None:
+            await self._opened.aclose()
+            self._opened = None

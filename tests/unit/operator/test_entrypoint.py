@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from aijob_operator.__main__ import namespaces_of, parse_args
 from aijob_operator.config import OperatorConfig
@@ -44,3 +47,18 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIJOB_OPERATOR_CPU_TOLERATIONS", '[{"key": 3, "bogus": true}]')
     with pytest.raises(ValueError, match="cpu_tolerations"):
         OperatorConfig()
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_importing_the_package_leaves_the_collector_as_it_found_it(collecting: bool) -> None:
+    """The package pauses the cyclic collector while its handlers import, then restores it."""
+    statement = (
+        "import gc\n"
+        f"gc.enable() if {collecting} else gc.disable()\n"
+        "import aijob_operator\n"
+        "print(gc.isenabled())\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == str(collecting)
