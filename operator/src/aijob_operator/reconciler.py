@@ -55,6 +55,7 @@ from aijob_operator.placement import job_environment_problem
 from aijob_operator.refusals import latest_refusal
 from aijob_operator.stall import StallLimits, stall_limits
 from aijob_operator.store import AIJobStore, Key
+from aijob_operator.validated import ValidatedAIJobs
 from aijob_operator.views import JobView, PodView
 from aijob_operator.worker_loop import run_reconcile_worker
 from aijob_operator.workqueue import WorkQueue
@@ -110,6 +111,7 @@ class Reconciler:
         self._queue = queue
         self._clock = clock
         self._pacer = StatusPacer(config.status_interval_seconds)
+        self._validated = ValidatedAIJobs()
         self._pod_settings = job_pod_settings(config, status_channel)
         self._group = GroupService(api, self._pod_settings, CapacityView(api))
         self._stall_fallback = StallLimits(
@@ -137,18 +139,20 @@ class Reconciler:
 
     async def reconcile(self, key: Key) -> None:
         """Bring one AIJob's children and status in line with its spec and its pods."""
-        body = self._caches.aijobs.get(key)
-        if body is None or body.get("metadata", {}).get("deletionTimestamp"):
-            self._queue.discard(key)
-            self._pacer.forget(key)
-            if self._endpoint_jobs is not None:
-                self._endpoint_jobs.forget(key)
-            return
-        try:
-            aijob = AIJob.model_validate(body)
-        except ValidationError as error:
-            await self._write_invalid(key, body, error)
-            return
+        aijob = self._validated.get(key, self._caches.aijobs.resource_version(key))
+        if aijob is None:
+            body = self._caches.aijobs.get(key)
+            if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+                self._queue.discard(key)
+                self._pacer.forget(key)
+                if self._endpoint_jobs is not None:
+                    self._endpoint_jobs.forget(key)
+                return
+            try:
+                aijob = self._validated.put(key, AIJob.model_validate(body))
+            except ValidationError as error:
+                await self._write_invalid(key, body, error)
+                return
         if aijob.spec.endpoint is not None and self._endpoint_jobs is not None:
             await self._reconcile_on_endpoint(key, aijob, self._endpoint_jobs)
             return
@@ -344,10 +348,8 @@ class Reconciler:
                     max(0.0, (self._clock() - aijob.metadata.creation_timestamp).total_seconds())
                 )
             return JobView.from_body(created.to_dict())
-        existing = await self._api.get_job(
-            aijob.metadata.namespace or "", job_name(aijob.metadata.name or "")
-        )
-        return self._owned(existing, aijob)
+        namespace, name = aijob.metadata.namespace or "", job_name(aijob.metadata.name or "")
+        return self._owned(await self._api.get_job(namespace, name), aijob)
 
     async def _write_status(
         self,
@@ -370,8 +372,7 @@ class Reconciler:
         if wait > 0:
             self._queue.add_after(key, wait)
             return False
-        namespace = aijob.metadata.namespace or ""
-        name = aijob.metadata.name or ""
+        namespace, name = aijob.metadata.namespace or "", aijob.metadata.name or ""
         logger.debug("%s/%s: status patch of %s", namespace, name, ", ".join(sorted(patch)))
         result = await self._api.patch_status(namespace, name, patch, aijob.metadata.uid)
         if result is None:

@@ -110,6 +110,11 @@ class AIJobStore:
         if old is not None and old.endpoint:
             self._unlink(self._endpoint_users, key, old.endpoint)
 
+    def resource_version(self, key: Key) -> str | None:
+        """The resourceVersion of an AIJob's latest body (without decoding it), or None."""
+        entry = self._entries.get(key)
+        return entry.resource_version if entry is not None else None
+
     def get(self, key: Key) -> dict[str, Any] | None:
         """The latest body of an AIJob, or None."""
         entry = self._entries.get(key)
