@@ -160,7 +160,9 @@ def pod_start_arm(client: Client, namespace: str) -> Callable[[], Sample]:
                 if pod.name in old or pod.address is None or not live(pod):
                     continue
                 seconds = time.perf_counter() - started
-                _, text = http_get(pod.url("metrics", "/metrics"))
+                status, text = http_get(pod.url("metrics", "/metrics"))
+                if status != 200:
+                    raise RuntimeError(f"{pod.name}'s /metrics answered {status}")
                 values = {
                     sample.name: sample.value
                     for family in text_string_to_metric_families(text)
